@@ -1,0 +1,3 @@
+from chesseval.cli import main
+
+raise SystemExit(main())
