@@ -16,11 +16,28 @@ from collections.abc import Sequence
 from chesseval import __version__
 from chesseval.errors import ChessEvalError
 
-__all__ = ["main", "COMMAND_MODULES"]
+__all__ = ["main", "COMMAND_MODULES", "command_group"]
 
 COMMAND_MODULES: list[str] = [
     "chesseval.cli_core",
 ]
+
+
+_GROUPS: dict[tuple[int, str], argparse._SubParsersAction] = {}  # type: ignore[type-arg]
+
+
+def command_group(sub: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    """The subcommands of group ``name`` (e.g. ``puzzles``), created once and shared by modules.
+
+    Several areas add commands to one group (``puzzles download`` and ``puzzles mine``), so a
+    module asks for the group instead of creating it.
+    """
+    key = (id(sub), name)
+    if key not in _GROUPS:
+        parser = sub.add_parser(name, help=help)
+        _GROUPS[key] = parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
+        parser.set_defaults(handler=lambda args, p=parser: (p.print_help(), 2)[1])
+    return _GROUPS[key]
 
 
 def build_parser() -> argparse.ArgumentParser:
