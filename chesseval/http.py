@@ -71,6 +71,9 @@ def translate_httpx_error(exc: Exception, *, provider: str, timeout: float | Non
         return ModelFatalError(f"{provider}: cannot send the request ({detail}); check the base URL and options", provider=provider)
     if isinstance(exc, httpx.TooManyRedirects):
         return ModelFatalError(f"{provider}: too many redirects; check the base URL", provider=provider)
+    if isinstance(exc, (httpx.StreamError, httpx.CookieConflict, httpx.HTTPStatusError)):
+        # Misuse of httpx inside chesseval, not a server problem: do not retry it.
+        return ModelFatalError(f"{provider}: internal HTTP client error ({type(exc).__name__}: {detail})", provider=provider)
     if isinstance(exc, httpx.DecodingError):
         return ModelResponseError(f"{provider}: could not decode the response body ({detail})", provider=provider)
     if isinstance(exc, httpx.ConnectError):
@@ -127,7 +130,7 @@ class HttpSession:
                 response = await self._client.post(
                     path, content=body, params=params, headers={"content-type": "application/json"}
                 )
-        except (TimeoutError, httpx.HTTPError, httpx.InvalidURL) as exc:
+        except (TimeoutError, httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict) as exc:
             raise translate_httpx_error(exc, provider=self.provider, timeout=self.attempt_timeout, secrets=self._secrets) from exc
         return HttpResponse(
             status_code=response.status_code,
