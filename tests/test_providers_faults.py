@@ -313,3 +313,19 @@ def test_stats_count_calls_attempts_and_retries(server: ScriptedLLMServer) -> No
     assert player.stats.snapshot() == {
         "calls": 1, "cache_hits": 0, "attempts": 2, "retries": 1, "retry_wait_s": player.stats.retry_wait_s, "in_flight": 0, "failures": 0
     }
+
+
+def test_a_trickling_answer_is_cut_at_the_attempt_timeout_and_the_slot_still_works(server: ScriptedLLMServer) -> None:
+    # httpx's read timeout never fires on a server that sends a byte every 50 ms; the wall-clock
+    # bound does. With one connection slot, the abandoned slot must serve the next calls at once.
+    player = player_for("chat", server, attempt_timeout=0.2, max_connections=1)
+    server.enqueue(Fault("trickle", delay=0.05))  # never silent for 0.2 s: only the wall-clock bound ends it
+
+    async def scenario() -> list[int]:
+        try:
+            return [(await player.play(turn(f"question {i}"))).retries for i in range(4)]
+        finally:
+            await player.aclose()
+
+    assert run(scenario()) == [1, 0, 0, 0]
+    assert len(server.requests) == 5

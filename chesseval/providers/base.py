@@ -15,7 +15,6 @@ here, once:
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import time
@@ -176,7 +175,6 @@ class HttpPlayer:
         self.cache = cache if settings.cache else None
         self.prices = prices if prices is not None else load_prices([settings.prices] if settings.prices else [])
         self.stats = PlayerStats()
-        self._slots = asyncio.Semaphore(settings.max_connections)
         self._ever_answered = False
 
     # -- the Player protocol ------------------------------------------------------------------
@@ -205,7 +203,7 @@ class HttpPlayer:
     async def play(self, turn: Turn) -> Reply:
         messages = [Message(role=m["role"], content=m["content"]) for m in turn.messages]
         request = self.build_request(messages)
-        key = self._cache_key(request, turn)
+        key = self._cache_key(request, turn) if self.cache is not None else ""
         self.stats.calls += 1
         if self.cache is not None:
             hit = self.cache.get(self.provider, key)
@@ -221,7 +219,11 @@ class HttpPlayer:
             parsed = self.parse_response(response.json(self.provider))
         except ModelError as exc:
             self.stats.failures += 1
-            raise self._final_error(exc, call) from exc
+            final = self._final_error(exc, call)
+            final.retries = call.retries
+            if final is exc:
+                raise
+            raise final from exc
         finally:
             self.stats.attempts += call.attempts
         self._ever_answered = True
@@ -302,12 +304,12 @@ class HttpPlayer:
         )
 
     async def _attempt(self, request: Request) -> HttpResponse:
-        async with self._slots:
-            self.stats.in_flight += 1
-            try:
-                response = await self.session.post_json(request.path, request.body, params=request.params)
-            finally:
-                self.stats.in_flight -= 1
+        # The session bounds the requests in flight to max_connections (waiting in backoff holds no slot).
+        self.stats.in_flight += 1
+        try:
+            response = await self.session.post_json(request.path, request.body, params=request.params)
+        finally:
+            self.stats.in_flight -= 1
         if response.status_code != 200:
             raise self.error_for(response)
         return response
