@@ -114,7 +114,8 @@ class HttpSession:
         self._client_kwargs: dict[str, Any] = dict(
             base_url=clean_url,
             headers=dict(headers or {}),
-            auth=httpx.BasicAuth(*userinfo) if userinfo else None,
+            # URL credentials become HTTP basic auth, unless the key already claims Authorization.
+            auth=httpx.BasicAuth(*userinfo) if userinfo and not any(k.lower() == "authorization" for k in (headers or {})) else None,
             timeout=httpx.Timeout(attempt_timeout),
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
             follow_redirects=False,

@@ -205,15 +205,16 @@ def test_thousand_puzzles_through_faults_match_a_fault_free_run(env: Path, liche
 # -- kill -9 and resume -----------------------------------------------------------------------
 
 
-def test_kill_9_then_rerun_asks_nothing_already_recorded(env: Path, lichess_sample: Path) -> None:
+def test_kill_9_then_rerun_asks_nothing_already_recorded(env: Path, lichess_sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     puzzles = make_puzzles(lichess_sample, 120)
     suite = write_suite(puzzles, env / "kill.csv")
     answer, first = build_answerer(puzzles)
 
     with ScriptedLLMServer(answer) as server:
         # The uninterrupted reference run (its own runs and cache dirs).
-        ref_env = {**os.environ, "CHESSEVAL_CACHE_DIR": str(env / "cache-ref")}
-        assert subprocess.run([sys.executable, "-m", "chesseval", *run_args(server.url, suite, env / "runs-ref")], env=ref_env, cwd=env, capture_output=True).returncode == 0
+        monkeypatch.setenv("CHESSEVAL_CACHE_DIR", str(env / "cache-ref"))
+        assert main(run_args(server.url, suite, env / "runs-ref")) == 0
+        monkeypatch.setenv("CHESSEVAL_CACHE_DIR", str(env / "cache"))
         calls_per_puzzle = collections.Counter(puzzle_of_request(r.messages, first) for r in server.requests)
         server.reset()
 
@@ -221,7 +222,7 @@ def test_kill_9_then_rerun_asks_nothing_already_recorded(env: Path, lichess_samp
         records = env / "runs"
         proc = subprocess.Popen(
             [sys.executable, "-m", "chesseval", *run_args(server.url, suite, records, "--max-connections", "4")],
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},
             cwd=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
