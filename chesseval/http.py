@@ -113,7 +113,7 @@ class HttpSession:
         self._secrets = [s for s in secrets if s] + ([userinfo[1]] if userinfo and userinfo[1] else [])
         self._client_kwargs: dict[str, Any] = dict(
             base_url=clean_url,
-            headers=dict(headers or {}),
+            headers={"content-type": "application/json", **dict(headers or {})},
             # URL credentials become HTTP basic auth, unless the key already claims Authorization.
             auth=httpx.BasicAuth(*userinfo) if userinfo and not any(k.lower() == "authorization" for k in (headers or {})) else None,
             timeout=httpx.Timeout(attempt_timeout),
@@ -160,7 +160,7 @@ class HttpSession:
             # later) catches one that trickles bytes, which httpx's per-read timeout never would.
             async with asyncio.timeout(None if self.attempt_timeout is None else self.attempt_timeout * 1.25 + 0.05):
                 try:
-                    response = await client.post(path, content=body, params=params, headers={"content-type": "application/json"})
+                    response = await client.post(path, content=body, params=params)
                 except asyncio.CancelledError:
                     healthy = False  # httpcore may leave a cancelled connection reserved: never reuse it
                     raise
