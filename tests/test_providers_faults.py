@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -329,3 +331,25 @@ def test_a_trickling_answer_is_cut_at_the_attempt_timeout_and_the_slot_still_wor
 
     assert run(scenario()) == [1, 0, 0, 0]
     assert len(server.requests) == 5
+
+
+def test_a_fatal_error_stops_calls_asleep_in_backoff(server: ScriptedLLMServer) -> None:
+    # Call A is told to wait 30 s; call B then hits the quota: A must not sleep on.
+    server.enqueue_status(429, retry_after=30)
+    server.enqueue_kind("quota")
+    player = player_for("chat", server, policy=RetryPolicy(max_retries=3))
+
+    async def scenario() -> tuple[BaseException | None, BaseException | None, float]:
+        start = time.monotonic()
+        a = asyncio.ensure_future(player.play(turn("a")))
+        await asyncio.sleep(0.2)
+        b = asyncio.ensure_future(player.play(turn("b")))
+        results = await asyncio.gather(a, b, return_exceptions=True)
+        await player.aclose()
+        return results[0], results[1], time.monotonic() - start  # type: ignore[return-value]
+
+    a, b, elapsed = run(scenario())
+    assert isinstance(b, ModelFatalError) and "quota" in str(b)
+    assert isinstance(a, ModelFatalError) and "stopped: an earlier call failed fatally" in str(a)
+    assert elapsed < 5
+    assert len(server.requests) == 2

@@ -15,6 +15,7 @@ here, once:
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
@@ -176,6 +177,8 @@ class HttpPlayer:
         self.prices = prices if prices is not None else load_prices([settings.prices] if settings.prices else [])
         self.stats = PlayerStats()
         self._ever_answered = False
+        self._fatal: ModelFatalError | None = None
+        self._stopped = asyncio.Event()
 
     # -- the Player protocol ------------------------------------------------------------------
 
@@ -212,15 +215,18 @@ class HttpPlayer:
                 return self._reply_from_cache(hit["reply"])
         started = time.perf_counter()
         call = CallStats()
+        policy = dataclasses.replace(self.retry_policy, sleep=self._sleep)
         try:
-            response = await call_with_retry(
-                lambda: self._attempt(request), self.retry_policy, stats=call, on_retry=self._on_retry
-            )
+            response = await call_with_retry(lambda: self._attempt(request), policy, stats=call, on_retry=self._on_retry)
             parsed = self.parse_response(response.json(self.provider))
         except ModelError as exc:
             self.stats.failures += 1
             final = self._final_error(exc, call)
             final.retries = call.retries
+            if isinstance(final, ModelFatalError) and self._fatal is None:
+                # Every other call of this player stops too, also those asleep in backoff.
+                self._fatal = final
+                self._stopped.set()
             if final is exc:
                 raise
             raise final from exc
@@ -303,7 +309,24 @@ class HttpPlayer:
             }
         )
 
+    def _raise_if_stopped(self) -> None:
+        if self._fatal is not None:
+            raise ModelFatalError(f"{self._fatal} (stopped: an earlier call failed fatally)", provider=self.provider, status_code=self._fatal.status_code)
+
+    async def _sleep(self, seconds: float) -> None:
+        """The policy's sleep, cut short when another call fails fatally."""
+        self._raise_if_stopped()
+        sleeper = asyncio.ensure_future(self.retry_policy.sleep(seconds))
+        stopper = asyncio.ensure_future(self._stopped.wait())
+        try:
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            stopper.cancel()
+        self._raise_if_stopped()
+
     async def _attempt(self, request: Request) -> HttpResponse:
+        self._raise_if_stopped()
         # The session bounds the requests in flight to max_connections (waiting in backoff holds no slot).
         self.stats.in_flight += 1
         try:

@@ -153,6 +153,10 @@ class OpenAIChatPlayer(_OpenAIBase):
         return Parsed(text=text, stop_reason=stop, usage=usage, refusal=refusal, extra=extra, cost_usd=reported_cost)
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _content_text(content: Any, provider: str) -> str:
     if content is None:
         return ""
@@ -224,8 +228,8 @@ class OpenAIResponsesPlayer(_OpenAIBase):
         else:
             stop = StopReason.UNKNOWN
         u = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-        in_details = u.get("input_tokens_details") if isinstance(u.get("input_tokens_details"), dict) else {}
-        out_details = u.get("output_tokens_details") if isinstance(u.get("output_tokens_details"), dict) else {}
+        in_details = _dict(u.get("input_tokens_details"))
+        out_details = _dict(u.get("output_tokens_details"))
         usage = Usage(
             input_tokens=optional_int(u.get("input_tokens")),
             output_tokens=optional_int(u.get("output_tokens")),
