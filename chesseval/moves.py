@@ -133,12 +133,14 @@ class _Token:
 def _tokens(segment: str) -> list[_Token]:
     found = []
     for m in _TOKEN_RE.finditer(segment):
-        kind = next(name for name in ("castle", "coord", "ucu", "san") if m.group(name))
-        text = m.group(kind)
+        castle, coord, ucu, san = m.group("castle", "coord", "ucu", "san")
+        kind, text = (
+            ("castle", castle) if castle else ("coord", coord) if coord else ("ucu", ucu) if ucu else ("san", san)
+        )
         if kind == "ucu":
             kind, text = "coord", text.lower()
         found.append(_Token(text, kind, m.start(), m.end(), m.group("suffix") or "", m.group(0)))
-    words = list(_PIECE_WORDS_RE.finditer(segment))
+    words = list(_PIECE_WORDS_RE.finditer(segment)) if len(segment) <= 200 else []
     if words:
         for w in words:
             found = [t for t in found if not (w.start() <= t.start < w.end())]
@@ -151,15 +153,11 @@ def _tokens(segment: str) -> list[_Token]:
 
 # --- choosing the committed token --------------------------------------------------------------
 
-_MARKER_RE = re.compile(
-    r"(?:\b(?:final\s+answer|answer|best\s+move|(?<!last\s)(?<!previous\s)(?<!opponent's\s)(?<!opponent\s)move"
-    r"|solution|result)\b[\"'*_\s]*[:=]"
-    r"|\bfinal\s+answer\s+is\b"
-    r"|\[result\]"
-    r"|\\boxed\{"
-    r"|<(?:answer|move|final_answer)>)",
-    re.IGNORECASE,
-)
+# Markers are found with str.find on the lowercased text and checked in place: a regex scan of a
+# 20 kB reasoning trace costs milliseconds, the finds cost microseconds.
+_MARKER_WORDS = ("answer", "move", "solution", "result")
+_MARKER_TAIL_RE = re.compile(r"[\"'*_\s]*(?:[:=]|(?<=answer)\s*is\b|(?<=answer\*\*)\s*is\b)|\](?:\s*:)?")
+_NOT_MINE = ("last", "previous", "opponent's", "opponent", "their", "prior")
 _SPAN_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|```[a-z]*\n?(.*?)```|`([^`\n]+)`|<(?:b|strong|code)>(.*?)</", re.DOTALL)
 _RESIDUE_RE = re.compile(r"\d+\s*\.+|<[^>]*>|\\[A-Za-z]+|[\s*_`\"'“”‘’>\[\](){}$.,;:!?\-#+|]")
 _CUE_WORDS = frozenset({"play", "plays", "playing", "choose", "chose", "pick", "with", "is", "recommend", "select", "go", "answer"})
@@ -169,6 +167,38 @@ _NEGATIVE_WORDS = frozenset(
 )
 _PREV_WORD_RE = re.compile(r"([A-Za-z']+)[\s*_`\"'(]*$")
 _MAX_FINAL_LINE_WORDS = 60
+_MAX_BARE_LINE = 80
+_PROSE_WINDOW = 400
+
+
+def _markers(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of every answer marker, last first."""
+    low = text.lower()
+    if len(low) != len(text):  # a few non-ASCII letters change length when lowercased
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    found = []
+    for word in _MARKER_WORDS:
+        i = low.find(word)
+        while i >= 0:
+            j = i + len(word)
+            if (i == 0 or not low[i - 1].isalnum()) and (j == len(low) or not low[j].isalnum()):
+                tail = _MARKER_TAIL_RE.match(low, j)
+                if tail is not None and (tail.group(0).startswith("]") == (word == "result" and i > 0 and low[i - 1] == "[")):
+                    prev = low[max(0, i - 12) : i].split()
+                    if not (word == "move" and prev and prev[-1] in _NOT_MINE):
+                        found.append((i, tail.end(), "line"))
+            i = low.find(word, j)
+    i = low.find("\\boxed{")
+    while i >= 0:
+        found.append((i, i + 7, "boxed"))
+        i = low.find("\\boxed{", i + 7)
+    for tag in ("<answer>", "<move>", "<final_answer>"):
+        i = low.find(tag)
+        while i >= 0:
+            found.append((i, i + len(tag), "tag"))
+            i = low.find(tag, i + len(tag))
+    found.sort(reverse=True)
+    return found
 
 
 def _prev_word(segment: str, start: int) -> str:
@@ -180,6 +210,8 @@ def _prev_word(segment: str, start: int) -> str:
 
 
 def _is_bare_move(line: str) -> _Token | None:
+    if len(line) > _MAX_BARE_LINE:
+        return None
     toks = _tokens(line)
     if len(toks) != 1:
         return None
@@ -189,32 +221,34 @@ def _is_bare_move(line: str) -> _Token | None:
     return tok
 
 
-def _marker_segment(text: str, m: re.Match[str]) -> str:
-    rest = text[m.end() :]
-    if m.group(0).lower().startswith("\\boxed"):
+def _is_null(segment: str) -> bool:
+    return len(segment) < 20 and segment.strip().strip("*_`\"'.").lower() in _NULL_TOKENS
+
+
+def _marker_segment(text: str, end: int, kind: str) -> str:
+    rest = text[end:]
+    if kind == "boxed":
         depth, i = 1, 0
         while i < len(rest) and depth:
             depth += {"{": 1, "}": -1}.get(rest[i], 0)
             i += 1
         return rest[: i - 1 if depth == 0 else i]
-    if m.group(0).startswith("<"):
-        end = rest.find("</")
-        return rest if end < 0 else rest[:end]
+    if kind == "tag":
+        close = rest.find("</")
+        return rest if close < 0 else rest[:close]
     line, _, after = rest.partition("\n")
-    if _RESIDUE_RE.sub("", line) or line.strip().strip("*_`\"'.").lower() in _NULL_TOKENS:
+    if _TOKEN_RE.search(line) or _is_null(line) or any(c.isalnum() for c in line):
         return line
     # "Answer:" alone on its line, the move on the next non-empty one.
-    for nxt in after.split("\n"):
+    for nxt in after.split("\n", 3)[:3]:
         if nxt.strip():
             return nxt
     return ""
 
 
-def _pick(segment: str, *, first: bool) -> _Token | None:
+def _pick(segment: str) -> _Token | None:
     toks = _tokens(segment)
-    if not toks:
-        return None
-    return toks[0] if first else toks[-1]
+    return toks[0] if toks else None
 
 
 _BETWEEN_MOVES_RE = re.compile(r"\s*(?:\d+\s*\.+\s*)?")
@@ -223,6 +257,11 @@ _BETWEEN_MOVES_RE = re.compile(r"\s*(?:\d+\s*\.+\s*)?")
 def _pick_in_prose(line: str) -> _Token | None:
     """A move in a prose line: the last one after a cue ("I play", "is", ":"), else the first one
     that is not quoted as the past, a threat or a rejected idea, nor a reply inside a line."""
+    if len(line) > _PROSE_WINDOW:
+        # A long paragraph: only its closing sentences can hold the conclusion.
+        tail = line[-_PROSE_WINDOW:]
+        cut = tail.find(". ")
+        line = tail[cut + 2 :] if cut >= 0 else tail
     cued = None
     plain = None
     prev_end = -1
@@ -247,26 +286,30 @@ def _looks_cut_off(line: str) -> bool:
         return True
     if stripped[-1] in ".!?)]}\"'`*>”’$":
         return False
-    tail = _tokens(stripped)
-    if tail and tail[-1].end == len(stripped):
+    tail = stripped[-30:]
+    toks = _tokens(tail)
+    if toks and toks[-1].end == len(tail):
         # Ends on a move: a short line ("I play Nf3") commits; a long one was likely cut.
-        return len(stripped.split()) > _MAX_FINAL_LINE_WORDS
+        return stripped.count(" ") >= _MAX_FINAL_LINE_WORDS
     return True
+
+
+def _spans(text: str) -> list[str]:
+    return [next(g for g in s.groups() if g is not None) for s in _SPAN_RE.finditer(text)]
 
 
 def _commitment(text: str) -> tuple[_Token | None, str, str]:
     """(token, segment it was found in, how it was found)."""
-    for m in reversed(list(_MARKER_RE.finditer(text))):
-        segment = _marker_segment(text, m)
-        spans = [next(g for g in s.groups() if g is not None) for s in _SPAN_RE.finditer(segment)]
-        for span in spans:
-            tok = _pick(span, first=True)
+    for _, end, kind in _markers(text):
+        segment = _marker_segment(text, end, kind)
+        for span in _spans(segment):
+            tok = _pick(span)
             if tok is not None:
                 return tok, span, "marker"
-        tok = _pick(segment, first=True)
+        tok = _pick(segment)
         if tok is not None:
             return tok, segment, "marker"
-        if segment.strip().strip("*_`\"'.").lower() in _NULL_TOKENS:
+        if _is_null(segment):
             return None, segment.strip().strip("*_`\"'."), "null"
     lines = [ln for ln in text.split("\n") if ln.strip()]
     if not lines:
@@ -275,19 +318,17 @@ def _commitment(text: str) -> tuple[_Token | None, str, str]:
     tok = _is_bare_move(last)
     if tok is not None:
         return tok, last, "last line"
+    if _is_null(last):
+        return None, last.strip().strip("*_`\"'."), "null"
     if len(lines) > 1:
         tok = _is_bare_move(lines[0])
         if tok is not None:
             return tok, lines[0], "first line"
-    spans = [next(g for g in s.groups() if g is not None) for s in _SPAN_RE.finditer(text)]
-    for span in reversed(spans):
+    for span in reversed(_spans(text)):
         if len(span) <= 120:
-            tok = _pick(span, first=True)
+            tok = _pick(span)
             if tok is not None:
                 return tok, span, "formatted"
-    bare = last.strip().strip("*_`\"'.").lower()
-    if bare in _NULL_TOKENS:
-        return None, bare, "null"
     if _looks_cut_off(last):
         return None, last, "cut off"
     tok = _pick_in_prose(last)
@@ -326,9 +367,12 @@ def _illegal(board: chess.Board, tok: _Token, notation: str, why: str, parse=Non
 def _result(board: chess.Board, tok: _Token, move: chess.Move, notation: str, lenient: bool) -> ParsedMove:
     claimed = False
     if "#" in tok.suffix:
-        after = board.copy(stack=False)
-        after.push(move)
-        claimed = not after.is_checkmate()
+        if board.gives_check(move):
+            after = board.copy(stack=False)
+            after.push(move)
+            claimed = not after.is_checkmate()
+        else:
+            claimed = True
     detail = "marked as mate but it is not mate" if claimed else None
     return ParsedMove(MoveKind.MOVE, move, tok.raw, notation, detail, lenient or tok.lenient, claimed)
 
