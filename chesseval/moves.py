@@ -112,7 +112,7 @@ _NULL_TOKENS = frozenset({"--", "z0", "0000", "@@@@", "null", "pass"})
 
 # Piece names in prose ("knight to f3", "Queen takes h7") read as the piece move.
 _PIECE_WORDS_RE = re.compile(
-    r"\b(knight|bishop|rook|queen|king)\s+(to|takes|captures|x)\s+(?:on\s+)?([a-h][1-8])\b",
+    r"\b(knight|bishop|rook|queen|king)\s+(?:(to|takes|captures|x)\s+(?:on\s+)?)?([a-h][1-8])\b",
     re.IGNORECASE,
 )
 _PIECE_LETTER = {"knight": "N", "bishop": "B", "rook": "R", "queen": "Q", "king": "K"}
@@ -144,7 +144,7 @@ def _tokens(segment: str) -> list[_Token]:
     if words:
         for w in words:
             found = [t for t in found if not (w.start() <= t.start < w.end())]
-            capture = "x" if w.group(2).lower() != "to" else ""
+            capture = "x" if (w.group(2) or "to").lower() != "to" else ""
             text = _PIECE_LETTER[w.group(1).lower()] + capture + w.group(3)
             found.append(_Token(text, "san", w.start(), w.end(), "", w.group(0), lenient=True))
         found.sort(key=lambda t: t.start)
@@ -157,22 +157,28 @@ def _tokens(segment: str) -> list[_Token]:
 # 20 kB reasoning trace costs milliseconds, the finds cost microseconds.
 _MARKER_WORDS = ("answer", "move", "solution", "result")
 _MARKER_TAIL_RE = re.compile(r"[\"'*_\s]*(?:[:=]|(?<=answer)\s*is\b|(?<=answer\*\*)\s*is\b)|\](?:\s*:)?")
-_NOT_MINE = ("last", "previous", "opponent's", "opponent", "their", "prior")
+# "Candidate move:", "Last move:" and the like label moves that are not the answer.
+_NOT_MINE = frozenset({"last", "previous", "opponent's", "opponent", "their", "prior", "candidate", "alternative", "threat",
+                       "threatened", "other", "another", "bad", "losing", "rejected", "wrong"})
 _SPAN_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|```[a-z]*\n?(.*?)```|`([^`\n]+)`|<(?:b|strong|code)>(.*?)</", re.DOTALL)
 _RESIDUE_RE = re.compile(r"\d+\s*\.+|<[^>]*>|\\[A-Za-z]+|[\s*_`\"'“”‘’>\[\](){}$.,;:!?\-#+|]")
 _CUE_WORDS = frozenset({"play", "plays", "playing", "choose", "chose", "pick", "with", "is", "recommend", "select", "go", "answer"})
 _NEGATIVE_WORDS = frozenset(
     {"played", "after", "if", "not", "than", "avoid", "allows", "allow", "threatens", "threat", "threatening",
-     "of", "vs", "versus", "against", "prevents", "prevent", "stop", "stops", "answered", "moved"}
+     "of", "vs", "versus", "against", "prevents", "prevent", "stop", "stops", "answered", "moved",
+     # squares named while describing the position, not moves
+     "on", "at", "from", "attacks", "attacking", "defends", "defending", "controls", "covers", "covering",
+     "square", "squares", "toward", "towards", "pinned", "blocks", "guards", "guarding", "eyes", "eyeing"}
 )
 _PREV_WORD_RE = re.compile(r"([A-Za-z']+)[\s*_`\"'(]*$")
 _MAX_FINAL_LINE_WORDS = 60
+_MAX_SIGN_OFF_WORDS = 12
 _MAX_BARE_LINE = 80
 _PROSE_WINDOW = 400
 
 
-def _markers(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, kind) of every answer marker, last first."""
+def _markers(text: str, opponent: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of every answer marker, last first; ``opponent`` is "white's" or "black's"."""
     low = text.lower()
     if len(low) != len(text):  # a few non-ASCII letters change length when lowercased
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
@@ -185,7 +191,7 @@ def _markers(text: str) -> list[tuple[int, int, str]]:
                 tail = _MARKER_TAIL_RE.match(low, j)
                 if tail is not None and (tail.group(0).startswith("]") == (word == "result" and i > 0 and low[i - 1] == "[")):
                     prev = low[max(0, i - 12) : i].split()
-                    if not (word == "move" and prev and prev[-1] in _NOT_MINE):
+                    if not (word == "move" and prev and (prev[-1] in _NOT_MINE or prev[-1] == opponent)):
                         found.append((i, tail.end(), "line"))
             i = low.find(word, j)
     i = low.find("\\boxed{")
@@ -195,15 +201,21 @@ def _markers(text: str) -> list[tuple[int, int, str]]:
     for tag in ("<answer>", "<move>", "<final_answer>"):
         i = low.find(tag)
         while i >= 0:
-            found.append((i, i + len(tag), "tag"))
+            # Only a closed tag: "Answer: <move>" echoed from a prompt template is not an answer.
+            if low.find("</" + tag[1:], i) >= 0:
+                found.append((i, i + len(tag), "tag"))
             i = low.find(tag, i + len(tag))
     found.sort(reverse=True)
     return found
 
 
-def _prev_word(segment: str, start: int) -> str:
+def _prev_word(segment: str, start: int, opponent: str = "") -> str:
     before = segment[max(0, start - 40) : start]
-    if before.rstrip(" *_`\"'").endswith(":"):
+    label = before.rstrip(" *_`\"'")
+    if label.endswith(":"):
+        words = label[:-1].rstrip(" *_`\"'").lower().split()
+        if len(words) >= 2 and words[-1] == "move" and (words[-2] in _NOT_MINE or words[-2] == opponent):
+            return "played"  # "Black's move: Nc6" quotes the other side
         return ":"
     m = _PREV_WORD_RE.search(before)
     return m.group(1).lower() if m else ""
@@ -254,7 +266,7 @@ def _pick(segment: str) -> _Token | None:
 _BETWEEN_MOVES_RE = re.compile(r"\s*(?:\d+\s*\.+\s*)?")
 
 
-def _pick_in_prose(line: str) -> _Token | None:
+def _pick_in_prose(line: str, opponent: str) -> _Token | None:
     """A move in a prose line: the last one after a cue ("I play", "is", ":"), else the first one
     that is not quoted as the past, a threat or a rejected idea, nor a reply inside a line."""
     if len(line) > _PROSE_WINDOW:
@@ -265,13 +277,17 @@ def _pick_in_prose(line: str) -> _Token | None:
     cued = None
     plain = None
     prev_end = -1
+    prev_negative = False
     for tok in _tokens(line):
         continues_line = prev_end >= 0 and _BETWEEN_MOVES_RE.fullmatch(line, prev_end, tok.start) is not None
         prev_end = tok.end
         if continues_line:
             continue
-        word = _prev_word(line, tok.start)
-        if word in _NEGATIVE_WORDS:
+        word = _prev_word(line, tok.start, opponent)
+        # "defends e5 and d4": a list goes on in the same role.
+        negative = word in _NEGATIVE_WORDS or (word in ("and", "or", "nor") and prev_negative)
+        prev_negative = negative
+        if negative:
             continue
         if word in _CUE_WORDS or word == ":":
             cued = tok
@@ -298,9 +314,15 @@ def _spans(text: str) -> list[str]:
     return [next(g for g in s.groups() if g is not None) for s in _SPAN_RE.finditer(text)]
 
 
-def _commitment(text: str) -> tuple[_Token | None, str, str]:
+def _has_content(line: str) -> bool:
+    """Lines that are only markup (``---``, a code fence) are not the last line of an answer."""
+    return any(c.isalnum() for c in line) or _is_null(line)
+
+
+def _commitment(text: str, turn: chess.Color) -> tuple[_Token | None, str, str]:
     """(token, segment it was found in, how it was found)."""
-    for _, end, kind in _markers(text):
+    opponent = "black's" if turn == chess.WHITE else "white's"
+    for _, end, kind in _markers(text, opponent):
         segment = _marker_segment(text, end, kind)
         for span in _spans(segment):
             tok = _pick(span)
@@ -311,7 +333,7 @@ def _commitment(text: str) -> tuple[_Token | None, str, str]:
             return tok, segment, "marker"
         if _is_null(segment):
             return None, segment.strip().strip("*_`\"'."), "null"
-    lines = [ln for ln in text.split("\n") if ln.strip()]
+    lines = [ln for ln in text.split("\n") if _has_content(ln)]
     if not lines:
         return None, "", "empty"
     last = lines[-1]
@@ -331,9 +353,13 @@ def _commitment(text: str) -> tuple[_Token | None, str, str]:
                 return tok, span, "formatted"
     if _looks_cut_off(last):
         return None, last, "cut off"
-    tok = _pick_in_prose(last)
-    if tok is not None:
-        return tok, last, "last line"
+    # A short closing line without a move ("Good luck!") does not hide the conclusion before it.
+    for line in reversed(lines[-3:]):
+        tok = _pick_in_prose(line, opponent)
+        if tok is not None:
+            return tok, line, "last line"
+        if _tokens(line) or line.count(" ") >= _MAX_SIGN_OFF_WORDS:
+            break
     return None, last, "no move"
 
 
@@ -513,7 +539,7 @@ def _parse(text: str, board: chess.Board) -> ParsedMove:
     if not isinstance(text, str) or not text.strip():
         return ParsedMove(MoveKind.NONE, detail="empty answer")
     norm = _normalise(text)
-    tok, segment, how = _commitment(norm)
+    tok, segment, how = _commitment(norm, board.turn)
     if how == "null":
         return ParsedMove(MoveKind.ILLEGAL, None, segment, None, "a null move (pass) is not a move")
     if tok is None:

@@ -69,7 +69,19 @@ CASES: list[tuple[str, str, MoveKind, str | None]] = [
     (OPEN, "Black just played Nc6, so Bc4 is natural.", M, "f1c4"),
     (OPEN, "After Nxe5 Nxe5, d4 wins nothing, so I choose Bb5.", M, "f1b5"),
     (OPEN, "Qg8# ... no, Bg7# ... with fresh eyes: Bc4", M, "f1c4"),
+    (OPEN, "Answer: <move>\n\nI think Bb5 is best.", M, "f1b5"),  # the template echoed
+    (OPEN, "Candidate move: Nxe5 (loses a piece)\nCandidate move: d3 (slow)\n\nI'll go with Bb5.", M, "f1b5"),
+    (OPEN, "Black's move: Nc6 defended e5.\nMy choice: **Bb5**", M, "f1b5"),
+    (OPEN, "I'll play Bc4.\n\nGood luck!", M, "f1c4"),
+    (OPEN, "```\nBb5\n```", M, "f1b5"),
+    (OPEN, "Bb5\n\n---", M, "f1b5"),
+    (OPEN, "答案：Bb5", M, "f1b5"),
+    (OPEN, "1. Bb5 a6 2. Ba4 Nf6 3. O-O", M, "f1b5"),  # a whole line: its first move
+    (OPEN, "Bb5 (or Bc4) keeps an edge.", M, "f1b5"),
     # --- no commitment
+    (OPEN, "The knight on c6 defends e5 and d4.", N, None),
+    (OPEN, "Black's move: Nc6", N, None),
+
     (OPEN, "", N, None),
     (OPEN, "   \n\n  ", N, None),
     (OPEN, "I don't know.", N, None),
@@ -100,6 +112,7 @@ CASES: list[tuple[str, str, MoveKind, str | None]] = [
     (OPEN, "Answer: pd4", M, "d2d4"),
     (OPEN, "Answer: Knight takes e5", M, "f3e5"),
     (OPEN, "Answer: bishop to b5", M, "f1b5"),
+    (OPEN, "Answer: Knight g5", M, "f3g5"),
     (START, "1. e4", M, "e2e4"),
     (START, "1.e4", M, "e2e4"),
     (START, "1.\u2009Nf3", M, "g1f3"),
