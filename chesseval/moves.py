@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
 import re
 import unicodedata
 
@@ -160,7 +161,7 @@ _MARKER_TAIL_RE = re.compile(r"[\"'*_\s]*(?:[:=]|(?<=answer)\s*is\b|(?<=answer\*
 # "Candidate move:", "Last move:" and the like label moves that are not the answer.
 _NOT_MINE = frozenset({"last", "previous", "opponent's", "opponent", "their", "prior", "candidate", "alternative", "threat",
                        "threatened", "other", "another", "bad", "losing", "rejected", "wrong"})
-_SPAN_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|```[a-z]*\n?(.*?)```|`([^`\n]+)`|<(?:b|strong|code)>(.*?)</", re.DOTALL)
+_SPAN_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|```[a-z]*\n?((?s:.*?))```|`([^`\n]+)`|<(?:b|strong|code)>(.*?)</")
 _RESIDUE_RE = re.compile(r"\d+\s*\.+|<[^>]*>|\\[A-Za-z]+|[\s*_`\"'“”‘’>\[\](){}$.,;:!?\-#+|]")
 _CUE_WORDS = frozenset({"play", "plays", "playing", "choose", "chose", "pick", "with", "is", "recommend", "select", "go", "answer"})
 _NEGATIVE_WORDS = frozenset(
@@ -175,38 +176,51 @@ _MAX_FINAL_LINE_WORDS = 60
 _MAX_SIGN_OFF_WORDS = 12
 _MAX_BARE_LINE = 80
 _PROSE_WINDOW = 400
+_MAX_SEGMENT = 300
+_MAX_MARKERS = 16
+_MAX_OCCURRENCES = 2000
 
 
 def _markers(text: str, opponent: str) -> list[tuple[int, int, str]]:
-    """(start, end, kind) of every answer marker, last first; ``opponent`` is "white's" or "black's"."""
+    """(start, end, kind) of the last answer markers, last first; ``opponent`` is "white's" or
+    "black's". Scanned backwards and bounded, so pathological texts stay fast."""
     low = text.lower()
     if len(low) != len(text):  # a few non-ASCII letters change length when lowercased
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    found = []
+    found: list[tuple[int, int, str]] = []
+
+    def backwards(word: str):  # type: ignore[no-untyped-def]
+        i, seen = low.rfind(word), 0
+        while i >= 0 and seen < _MAX_OCCURRENCES:
+            yield i
+            i, seen = low.rfind(word, 0, i), seen + 1
+
     for word in _MARKER_WORDS:
-        i = low.find(word)
-        while i >= 0:
+        kept = 0
+        for i in backwards(word):
             j = i + len(word)
-            if (i == 0 or not low[i - 1].isalnum()) and (j == len(low) or not low[j].isalnum()):
-                tail = _MARKER_TAIL_RE.match(low, j)
-                if tail is not None and (tail.group(0).startswith("]") == (word == "result" and i > 0 and low[i - 1] == "[")):
-                    prev = low[max(0, i - 12) : i].split()
-                    if not (word == "move" and prev and (prev[-1] in _NOT_MINE or prev[-1] == opponent)):
-                        found.append((i, tail.end(), "line"))
-            i = low.find(word, j)
-    i = low.find("\\boxed{")
-    while i >= 0:
+            if (i and low[i - 1].isalnum()) or (j < len(low) and low[j].isalnum()):
+                continue
+            tail = _MARKER_TAIL_RE.match(low, j)
+            if tail is None or tail.group(0).startswith("]") != (word == "result" and i > 0 and low[i - 1] == "["):
+                continue
+            prev = low[max(0, i - 12) : i].split()
+            if word == "move" and prev and (prev[-1] in _NOT_MINE or prev[-1] == opponent):
+                continue
+            found.append((i, tail.end(), "line"))
+            kept += 1
+            if kept == _MAX_MARKERS:
+                break
+    for i in itertools.islice(backwards("\\boxed{"), _MAX_MARKERS):
         found.append((i, i + 7, "boxed"))
-        i = low.find("\\boxed{", i + 7)
     for tag in ("<answer>", "<move>", "<final_answer>"):
-        i = low.find(tag)
-        while i >= 0:
-            # Only a closed tag: "Answer: <move>" echoed from a prompt template is not an answer.
-            if low.find("</" + tag[1:], i) >= 0:
+        # Only a closed tag: "Answer: <move>" echoed from a prompt template is not an answer.
+        last_close = low.rfind("</" + tag[1:])
+        for i in itertools.islice(backwards(tag), _MAX_MARKERS):
+            if i < last_close:
                 found.append((i, i + len(tag), "tag"))
-            i = low.find(tag, i + len(tag))
     found.sort(reverse=True)
-    return found
+    return found[:_MAX_MARKERS]
 
 
 def _prev_word(segment: str, start: int, opponent: str = "") -> str:
@@ -238,7 +252,9 @@ def _is_null(segment: str) -> bool:
 
 
 def _marker_segment(text: str, end: int, kind: str) -> str:
-    rest = text[end:]
+    # The committed move follows its marker closely; a bound keeps many markers in one huge
+    # line from costing quadratic time.
+    rest = text[end : end + _MAX_SEGMENT]
     if kind == "boxed":
         depth, i = 1, 0
         while i < len(rest) and depth:
@@ -249,7 +265,7 @@ def _marker_segment(text: str, end: int, kind: str) -> str:
         close = rest.find("</")
         return rest if close < 0 else rest[:close]
     line, _, after = rest.partition("\n")
-    if _TOKEN_RE.search(line) or _is_null(line) or any(c.isalnum() for c in line):
+    if _CONTENT_RE.search(line) or _is_null(line):
         return line
     # "Answer:" alone on its line, the move on the next non-empty one.
     for nxt in after.split("\n", 3)[:3]:
@@ -314,9 +330,12 @@ def _spans(text: str) -> list[str]:
     return [next(g for g in s.groups() if g is not None) for s in _SPAN_RE.finditer(text)]
 
 
+_CONTENT_RE = re.compile(r"[^\W_]")
+
+
 def _has_content(line: str) -> bool:
     """Lines that are only markup (``---``, a code fence) are not the last line of an answer."""
-    return any(c.isalnum() for c in line) or _is_null(line)
+    return _CONTENT_RE.search(line) is not None or _is_null(line)
 
 
 def _commitment(text: str, turn: chess.Color) -> tuple[_Token | None, str, str]:
@@ -358,7 +377,7 @@ def _commitment(text: str, turn: chess.Color) -> tuple[_Token | None, str, str]:
         tok = _pick_in_prose(line, opponent)
         if tok is not None:
             return tok, line, "last line"
-        if _tokens(line) or line.count(" ") >= _MAX_SIGN_OFF_WORDS:
+        if line.count(" ") >= _MAX_SIGN_OFF_WORDS or _tokens(line):
             break
     return None, last, "no move"
 
