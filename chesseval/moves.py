@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import itertools
 import re
 import unicodedata
 
@@ -188,37 +187,31 @@ def _markers(text: str, opponent: str) -> list[tuple[int, int, str]]:
     if len(low) != len(text):  # a few non-ASCII letters change length when lowercased
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
     found: list[tuple[int, int, str]] = []
-
-    def backwards(word: str):  # type: ignore[no-untyped-def]
-        i, seen = low.rfind(word), 0
-        while i >= 0 and seen < _MAX_OCCURRENCES:
-            yield i
-            i, seen = low.rfind(word, 0, i), seen + 1
-
     for word in _MARKER_WORDS:
-        kept = 0
-        for i in backwards(word):
+        i, seen, kept = low.rfind(word), 0, 0
+        while i >= 0 and seen < _MAX_OCCURRENCES and kept < _MAX_MARKERS:
             j = i + len(word)
-            if (i and low[i - 1].isalnum()) or (j < len(low) and low[j].isalnum()):
-                continue
-            tail = _MARKER_TAIL_RE.match(low, j)
-            if tail is None or tail.group(0).startswith("]") != (word == "result" and i > 0 and low[i - 1] == "["):
-                continue
-            prev = low[max(0, i - 12) : i].split()
-            if word == "move" and prev and (prev[-1] in _NOT_MINE or prev[-1] == opponent):
-                continue
-            found.append((i, tail.end(), "line"))
-            kept += 1
-            if kept == _MAX_MARKERS:
-                break
-    for i in itertools.islice(backwards("\\boxed{"), _MAX_MARKERS):
-        found.append((i, i + 7, "boxed"))
-    for tag in ("<answer>", "<move>", "<final_answer>"):
-        # Only a closed tag: "Answer: <move>" echoed from a prompt template is not an answer.
-        last_close = low.rfind("</" + tag[1:])
-        for i in itertools.islice(backwards(tag), _MAX_MARKERS):
-            if i < last_close:
+            if (i == 0 or not low[i - 1].isalnum()) and (j == len(low) or not low[j].isalnum()):
+                tail = _MARKER_TAIL_RE.match(low, j)
+                if tail is not None and tail.group(0).startswith("]") == (word == "result" and i > 0 and low[i - 1] == "["):
+                    prev = low[max(0, i - 12) : i].split() if word == "move" else None
+                    if not prev or (prev[-1] not in _NOT_MINE and prev[-1] != opponent):
+                        found.append((i, tail.end(), "line"))
+                        kept += 1
+            i, seen = low.rfind(word, 0, i), seen + 1
+    if "\\boxed{" in low:
+        i = low.rfind("\\boxed{")
+        while i >= 0 and len(found) < 2 * _MAX_MARKERS:
+            found.append((i, i + 7, "boxed"))
+            i = low.rfind("\\boxed{", 0, i)
+    if "</" in low:
+        for tag in ("<answer>", "<move>", "<final_answer>"):
+            # Only a closed tag: "Answer: <move>" echoed from a prompt template is not an answer.
+            last_close = low.rfind("</" + tag[1:])
+            i = low.rfind(tag, 0, max(last_close, 0))
+            while i >= 0 and len(found) < 3 * _MAX_MARKERS:
                 found.append((i, i + len(tag), "tag"))
+                i = low.rfind(tag, 0, i)
     found.sort(reverse=True)
     return found[:_MAX_MARKERS]
 
