@@ -166,6 +166,9 @@ _CUE_WORDS = frozenset({"play", "plays", "playing", "choose", "chose", "pick", "
 _NEGATIVE_WORDS = frozenset(
     {"played", "after", "if", "not", "than", "avoid", "allows", "allow", "threatens", "threat", "threatening",
      "of", "vs", "versus", "against", "prevents", "prevent", "stop", "stops", "answered", "moved",
+     # the past: the opponent's last move quoted from the prompt
+     "was", "were", "had", "replied", "responded", "captured", "defended", "attacked", "protected", "blocked",
+     "covered", "controlled", "protects", "protecting",
      # squares named while describing the position, not moves
      "on", "at", "from", "attacks", "attacking", "defends", "defending", "controls", "covers", "covering",
      "square", "squares", "toward", "towards", "pinned", "blocks", "guards", "guarding", "eyes", "eyeing"}
@@ -294,7 +297,7 @@ def _pick_in_prose(line: str, opponent: str) -> _Token | None:
             continue
         word = _prev_word(line, tok.start, opponent)
         # "defends e5 and d4": a list goes on in the same role.
-        negative = word in _NEGATIVE_WORDS or (word in ("and", "or", "nor") and prev_negative)
+        negative = word in _NEGATIVE_WORDS or word == opponent or (word in ("and", "or", "nor") and prev_negative)
         prev_negative = negative
         if negative:
             continue
@@ -309,7 +312,7 @@ def _looks_cut_off(line: str) -> bool:
     stripped = line.rstrip()
     if not stripped:
         return True
-    if stripped[-1] in ".!?)]}\"'`*>”’$":
+    if stripped[-1] in ".!?)]}\"'`*>”’$。":
         return False
     tail = stripped[-30:]
     toks = _tokens(tail)

@@ -81,6 +81,8 @@ CASES: list[tuple[str, str, MoveKind, str | None]] = [
     # --- no commitment
     (OPEN, "The knight on c6 defends e5 and d4.", N, None),
     (OPEN, "Black's move: Nc6", N, None),
+    (OPEN, "Black's last move was Nc6.", N, None),
+    (OPEN, "Black's Nc6 defended e5.", N, None),
 
     (OPEN, "", N, None),
     (OPEN, "   \n\n  ", N, None),
