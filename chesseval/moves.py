@@ -22,6 +22,7 @@ import dataclasses
 import enum
 import re
 import unicodedata
+from collections.abc import Callable
 
 import chess
 
@@ -388,7 +389,10 @@ def _promo(m: re.Match[str]) -> str | None:
     return p.upper() if p else None
 
 
-def _other_side_legal(board: chess.Board, parse) -> bool:  # type: ignore[no-untyped-def]
+_Reading = Callable[[chess.Board], chess.Move]
+
+
+def _other_side_legal(board: chess.Board, parse: _Reading) -> bool:
     flipped = board.copy(stack=False)
     flipped.turn = not board.turn
     flipped.ep_square = None
@@ -398,7 +402,8 @@ def _other_side_legal(board: chess.Board, parse) -> bool:  # type: ignore[no-unt
         return False
 
 
-def _illegal(board: chess.Board, tok: _Token, notation: str, why: str, parse=None) -> ParsedMove:  # type: ignore[no-untyped-def]
+def _illegal(board: chess.Board, tok: _Token, notation: str, why: str, parse: _Reading | None = None) -> ParsedMove:
+    """An illegal move; ``parse`` re-reads it on a board with the other side to move, to say so."""
     if parse is not None and _other_side_legal(board, parse):
         side = "White" if board.turn == chess.BLACK else "Black"
         why = f"{why}; it is a legal move for {side}, not the side to move"
@@ -508,7 +513,11 @@ def _read_san(board: chess.Board, tok: _Token) -> ParsedMove:
             return _result(board, tok, bishop, "san", True)
         if isinstance(bishop, chess.AmbiguousMoveError):
             return ParsedMove(MoveKind.AMBIGUOUS, None, tok.raw, "san", f"more than one bishop can play {tok.text!r}", True)
-        return _illegal(board, tok, "san", f"neither a b-pawn nor a bishop can play {tok.text!r}", lambda b: b.parse_san("b" + tail) or b.parse_san("B" + tail))
+        def either(b: chess.Board) -> chess.Move:
+            pawn = _try_san(b, "b" + tail)
+            return pawn if isinstance(pawn, chess.Move) else b.parse_san("B" + tail)
+
+        return _illegal(board, tok, "san", f"neither a b-pawn nor a bishop can play {tok.text!r}", either)
     if piece in ("P", "p"):
         san, lenient, piece_type = tail, True, chess.PAWN
     elif piece is not None:
