@@ -68,17 +68,18 @@ def main() -> int:
         legal = [board.san(m) for m in list(board.legal_moves)[:2]] + ["Nf3", "Bc4"]
         return PARAGRAPH.format(a=legal[0], b=legal[1]) * repeats + f"\n**Answer:** {san}"
 
+    long_cases = cases[:300]  # 20 kB answers: fewer, they cost more
     suites: dict[str, list[Callable[[], object]]] = {
         "baseline: board.parse_san(san)": [lambda b=b, s=s: b.parse_san(s) for b, _, s, _ in cases],
         "parse_move('Answer: <san>')": [lambda b=b, t=f"Answer: {s}": parse_move(t, b) for b, _, s, _ in cases],
         "parse_move(oracle answer)": [lambda b=b, t=t: parse_move(t, b) for (b, *_), t in zip(cases, answers)],
         "parse_move(~2 kB reasoning + answer)": [lambda b=b, t=reasoning(b, s, 7): parse_move(t, b) for b, _, s, _ in cases],
-        "parse_move(~20 kB reasoning + answer)": [lambda b=b, t=reasoning(b, s, 70): parse_move(t, b) for b, _, s, _ in cases[:300]],
-        "parse_move(~20 kB cut off)": [lambda b=b, t=reasoning(b, s, 70)[:-40]: parse_move(t, b) for b, _, s, _ in cases[:300]],
+        "parse_move(~20 kB reasoning + answer)": [lambda b=b, t=reasoning(b, s, 70): parse_move(t, b) for b, _, s, _ in long_cases],
+        "parse_move(~20 kB cut off)": [lambda b=b, t=reasoning(b, s, 70)[:-40]: parse_move(t, b) for b, _, s, _ in long_cases],
     }
     # Correctness first: the numbers mean nothing if the parses are wrong.
     wrong = sum(parse_move(t, b).move != m for (b, m, _, _), t in zip(cases, answers))
-    cut = sum(parse_move(reasoning(b, s, 70)[:-40], b).kind != MoveKind.NONE for b, _, s, _ in cases[:300])
+    cut = sum(parse_move(reasoning(b, s, 70)[:-40], b).kind != MoveKind.NONE for b, _, s, _ in long_cases)
     print(f"{len(cases)} positions from {args.puzzles}; oracle answers misread: {wrong}; cut-off answers read as a move: {cut}")
 
     base = None

@@ -163,7 +163,9 @@ _NOT_MINE = frozenset({"last", "previous", "opponent's", "opponent", "their", "p
                        "threatened", "other", "another", "bad", "losing", "rejected", "wrong"})
 _SPAN_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|```[a-z]*\n?((?s:.*?))```|`([^`\n]+)`|<(?:b|strong|code)>(.*?)</")
 _RESIDUE_RE = re.compile(r"\d+\s*\.+|<[^>]*>|\\[A-Za-z]+|[\s*_`\"'“”‘’>\[\](){}$.,;:!?\-#+|]")
-_CUE_WORDS = frozenset({"play", "plays", "playing", "choose", "chose", "pick", "with", "is", "recommend", "select", "go", "answer"})
+_CUE_WORDS = frozenset(
+    {"play", "plays", "playing", "choose", "chose", "pick", "with", "is", "recommend", "select", "go", "answer"}
+)
 _NEGATIVE_WORDS = frozenset(
     {"played", "after", "if", "not", "than", "avoid", "allows", "allow", "threatens", "threat", "threatening",
      "of", "vs", "versus", "against", "prevents", "prevent", "stop", "stops", "answered", "moved",
@@ -381,7 +383,7 @@ def _commitment(text: str, turn: chess.Color) -> tuple[_Token | None, str, str]:
 
 # --- reading one token -------------------------------------------------------------------------
 
-_PIECE_NAMES = {chess.PAWN: "pawn", chess.KNIGHT: "knight", chess.BISHOP: "bishop", chess.ROOK: "rook", chess.QUEEN: "queen", chess.KING: "king"}
+_PIECE_NAMES = dict(zip(chess.PIECE_TYPES, chess.PIECE_NAMES[1:], strict=True))
 
 
 def _promo(m: re.Match[str]) -> str | None:
@@ -453,7 +455,8 @@ def _read_coord(board: chess.Board, tok: _Token) -> ParsedMove:
                 f"the piece on {src} is a {_PIECE_NAMES[on_src.piece_type]}, not a {_PIECE_NAMES[want]}",
             )
     if on_src.color != board.turn:
-        return _illegal(board, tok, notation, f"the {_PIECE_NAMES[on_src.piece_type]} on {src} belongs to the side not to move", lambda b: b.parse_uci(uci))
+        name = _PIECE_NAMES[on_src.piece_type]
+        return _illegal(board, tok, notation, f"the {name} on {src} belongs to the side not to move", lambda b: b.parse_uci(uci))
     try:
         move = board.parse_uci(uci)
     except ValueError:
@@ -530,7 +533,8 @@ def _read_san(board: chess.Board, tok: _Token) -> ParsedMove:
             return _illegal(board, tok, "san", "a null move is not a move")
         return _result(board, tok, result, "san", lenient)
     if isinstance(result, chess.AmbiguousMoveError):
-        return ParsedMove(MoveKind.AMBIGUOUS, None, tok.raw, "san", f"more than one {_PIECE_NAMES[piece_type]} can play {san!r}", lenient)
+        why = f"more than one {_PIECE_NAMES[piece_type]} can play {san!r}"
+        return ParsedMove(MoveKind.AMBIGUOUS, None, tok.raw, "san", why, lenient)
     if piece_type == chess.PAWN and not promo and dst[1] in "18" and isinstance(_try_san(board, san + "=Q"), chess.Move):
         why = "a pawn reaching the last rank needs a promotion piece"
     elif _san_pseudo_matches(board, piece_type, dst):
