@@ -20,6 +20,7 @@ __all__ = ["PROVIDERS", "create_player", "split_model_name", "parse_model_option
 
 PROVIDERS: dict[str, str] = {
     "builtin": "chesseval.providers.builtin:create",
+    "engine": "chesseval.providers.engine:create",
 }
 
 
