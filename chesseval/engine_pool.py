@@ -88,6 +88,7 @@ class AnalysisCache:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self._tables: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self._torn: set[tuple[str, str]] = set()
 
     def _file(self, engine_id: str, limit_key: str) -> Path:
         return self.root / _slug(engine_id) / f"{_slug(limit_key)}.jsonl"
@@ -101,6 +102,8 @@ class AnalysisCache:
             if path.exists():
                 with open(path, encoding="utf-8") as fh:
                     for line in fh:
+                        if not line.endswith("\n"):
+                            self._torn.add(key)
                         try:
                             entry = json.loads(line)
                             table[entry["k"]] = entry["r"]
@@ -127,8 +130,11 @@ class AnalysisCache:
         path = self._file(result.engine_id, result.limit_key)
         path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps({"k": key, "r": data}, separators=(",", ":")) + "\n"
+        if (result.engine_id, result.limit_key) in self._torn:
+            # End a killed writer's torn line first, or this entry would be glued onto it.
+            line = "\n" + line
+            self._torn.discard((result.engine_id, result.limit_key))
         # One write() on an O_APPEND descriptor: concurrent writers never interleave inside a line.
-        # A leading newline would be needed only after a torn line; readers skip torn lines anyway.
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line.encode("utf-8"))
@@ -311,7 +317,14 @@ class EnginePool:
             slot = await queue.get()
             try:
                 if slot.protocol is None:
-                    await self._start(slot)
+                    try:
+                        await self._start(slot)
+                    except EngineNotFoundError:
+                        raise
+                    except EngineError as exc:
+                        failures.append(str(exc))
+                        slot.kill()
+                        continue
                 assert slot.protocol is not None
                 started = time.perf_counter()
                 # A fresh `game` per search sends ucinewgame (clears the hash): with one thread and
