@@ -192,7 +192,7 @@ def test_part_already_complete_gets_416_and_is_accepted(server: Server, tmp_path
     (tmp_path / "db.csv.zst.part").write_bytes(server.payload)
     (tmp_path / "db.csv.zst.part.json").write_text(json.dumps({"url": server.url, "total": len(server.payload)}))
     result = download(server.url, dest, retries=0, wait=_no_wait)
-    assert dest.read_bytes() == server.payload
+    assert dest.read_bytes() == server.payload and result.resumed_from == len(server.payload)
     assert server.requests[0]["range"] == f"bytes={len(server.payload)}-"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["db.csv.zst"]
 
