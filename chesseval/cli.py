@@ -22,6 +22,7 @@ COMMAND_MODULES: list[str] = [
     "chesseval.cli_core",
     "chesseval.cli_cache",
     "chesseval.cli_engine",
+    "chesseval.cli_suites",
 ]
 
 
