@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from chesseval.rating import fit_many, outcomes_from_records
+from chesseval.suites import band_label
 
 __all__ = [
     "Group",
@@ -43,6 +44,8 @@ __all__ = [
     "mcnemar_exact",
     "paired_comparison",
     "comparability_problems",
+    "Problem",
+    "side_to_move",
 ]
 
 PHASES = ("opening", "middlegame", "endgame")
@@ -150,11 +153,8 @@ def breakdown(
 
 
 def rating_bucket(rating: float | None, width: int = 200) -> str:
-    """``"1400-1599"`` for 1450 with width 200; ``"unrated"`` for None."""
-    if rating is None:
-        return "unrated"
-    lo = int(math.floor(float(rating) / width) * width)
-    return f"{lo}-{lo + width - 1}"
+    """``"1400-1599"`` for 1450 with width 200; ``"unrated"`` for None (as ``chesseval report``)."""
+    return band_label(None if rating is None else int(math.floor(float(rating))), width)
 
 
 def _bucket_order(key: str) -> Any:
@@ -324,7 +324,9 @@ class PairedComparison:
 
 
 def _fmt(x: float | None) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:+.0f}"
+    if x is None:
+        return "n/a"
+    return f"{x:+.0f}" if math.isfinite(x) else ("+inf" if x > 0 else "-inf")
 
 
 def paired_comparison(
@@ -390,25 +392,54 @@ def paired_comparison(
 
 # -- can two runs be compared? -------------------------------------------------------------------
 
-COMPARABILITY_FIELDS = (
-    ("suite_sha256", "puzzle suite"),
-    ("prompt_template_sha256", "prompt template"),
-)
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Problem:
+    """Why two runs may not compare like with like. ``refuse`` problems stop ``compare``."""
+
+    severity: str
+    """``"refuse"`` (different puzzle suites) or ``"warn"``."""
+    message: str
+
+
+def _prompt_identity(header: Mapping[str, Any]) -> str | None:
+    if header.get("template") is None and header.get("format") is None:
+        return None
+    options = header.get("prompt_options") or {}
+    opts = ",".join(f"{k}={v}" for k, v in sorted(options.items()))
+    return f"{header.get('template')}/{header.get('format')}" + (f" [{opts}]" if opts else "")
 
 
 def comparability_problems(
-    info_a: Mapping[str, Any], info_b: Mapping[str, Any], *, label_a: str = "A", label_b: str = "B"
-) -> list[str]:
-    """Why a paired comparison of two runs would not compare like with like (empty if none).
+    header_a: Mapping[str, Any], header_b: Mapping[str, Any], *, label_a: str = "A", label_b: str = "B"
+) -> list[Problem]:
+    """What differs between two runs (their ``run.json``) that matters for a comparison.
 
-    ``info_*`` map the fields of :data:`COMPARABILITY_FIELDS` to values (e.g. from ``run.json``);
-    a value missing from either side is reported too, since it cannot be checked.
+    Different puzzle suites (by sha256) are a ``refuse`` problem: neither a leaderboard nor a
+    paired test compares like with like. Different prompts (template, format, prompt options)
+    and different puzzle subsets (``limit``) are warnings: comparing prompts on the same puzzles
+    is legitimate, but the difference then belongs to model and prompt together.
     """
-    problems = []
-    for key, what in COMPARABILITY_FIELDS:
-        va, vb = info_a.get(key), info_b.get(key)
-        if va is None or vb is None:
-            problems.append(f"{what} of {label_a if va is None else label_b} is unknown ({key} missing)")
-        elif va != vb:
-            problems.append(f"different {what}: {label_a} has {str(va)[:12]!r}, {label_b} has {str(vb)[:12]!r}")
+    problems: list[Problem] = []
+    sa, sb = header_a.get("suite") or {}, header_b.get("suite") or {}
+    ha, hb = sa.get("sha256"), sb.get("sha256")
+    if ha is None or hb is None:
+        who = label_a if ha is None else label_b
+        problems.append(Problem("warn", f"the puzzle suite of {who} is unknown (no suite sha256 in run.json)"))
+    elif ha != hb:
+        problems.append(Problem("refuse", (
+            f"different puzzle suites: {label_a} ran {sa.get('name')!r} (sha256 {ha[:12]}…), "
+            f"{label_b} ran {sb.get('name')!r} (sha256 {hb[:12]}…)")))
+    pa, pb = _prompt_identity(header_a), _prompt_identity(header_b)
+    if pa is None or pb is None:
+        who = label_a if pa is None else label_b
+        problems.append(Problem("warn", f"the prompt template of {who} is unknown (no template in run.json)"))
+    elif pa != pb:
+        problems.append(Problem("warn", (
+            f"different prompts: {label_a} used {pa!r}, {label_b} used {pb!r}; "
+            "differences belong to model and prompt together")))
+    if header_a.get("limit") != header_b.get("limit") and ha == hb:
+        problems.append(Problem("warn", (
+            f"different puzzle subsets: limit {header_a.get('limit')!r} vs {header_b.get('limit')!r}; "
+            "paired tests use the shared puzzles only")))
     return problems

@@ -10,13 +10,22 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from pathlib import Path
+
 from chesseval.analysis import answered, field, is_solved, wilson_interval
+from chesseval.errors import RunError
 from chesseval.rating import RatingEstimate, rating_from_records
 
 __all__ = [
+    "RunData",
+    "load_run",
+    "load_runs_dir",
+    "distinct_labels",
+    "summarize_run",
     "RunSummary",
     "summarize",
     "record_tokens",
@@ -25,6 +34,62 @@ __all__ = [
     "leaderboard_markdown",
     "leaderboard_text",
 ]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunData:
+    """A run folder read into memory: ``run.json`` and the records."""
+
+    path: Path
+    header: dict[str, Any]
+    records: list[dict[str, Any]]
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return dict(self.header.get("meta") or {})
+
+    @property
+    def run_id(self) -> str:
+        return str(self.header.get("run_id") or self.path.name)
+
+    @property
+    def label(self) -> str:
+        """``--meta label=...`` if given, else the model name."""
+        return str(self.meta.get("label") or self.header.get("model") or self.path.name)
+
+
+def load_run(path: str | os.PathLike[str]) -> RunData:
+    """Read a run folder (or its ``run.json``/``records.jsonl``)."""
+    from chesseval.records import RunDir
+
+    p = Path(path)
+    if p.is_file() and p.name in ("run.json", "records.jsonl", "results.json"):
+        p = p.parent
+    run = RunDir(p)
+    if not run.header_path.is_file():
+        raise RunError(f"{str(path)!r} is not a run folder (no run.json)")
+    return RunData(p, run.read_header(), run.records())
+
+
+def load_runs_dir(runs_dir: str | os.PathLike[str]) -> list[RunData]:
+    """Every run folder directly inside ``runs_dir``, oldest first."""
+    from chesseval.records import list_runs
+
+    if not Path(runs_dir).is_dir():
+        raise RunError(f"runs folder {str(runs_dir)!r} does not exist")
+    return [load_run(r.path) for r in list_runs(runs_dir)]
+
+
+def distinct_labels(runs: Sequence[RunData]) -> list[str]:
+    """Each run's label, with ``#run_id`` appended where two runs would share one."""
+    labels = [r.label for r in runs]
+    return [f"{lab}#{r.run_id}" if labels.count(lab) > 1 else lab for lab, r in zip(labels, runs)]
+
+
+def summarize_run(run: RunData, label: str | None = None) -> RunSummary:
+    return summarize(run.records, label=label or run.label, run_id=run.run_id,
+                     model=str(run.header.get("model") or ""),
+                     suite=(run.header.get("suite") or {}).get("sha256"), meta=run.meta)  # fmt: skip
 
 
 def record_tokens(record: Any) -> int | None:

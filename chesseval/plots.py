@@ -93,39 +93,49 @@ def _rating_point(est: RatingEstimate) -> tuple[float, float, float] | None:
 def plot_rating_history(
     rows: Sequence[RunSummary], path: str | os.PathLike[str] | None = None, *, title: str | None = None
 ) -> bytes:
-    """Rating (with its interval) and solve rate over release dates; runs without a date are skipped."""
+    """Rating (with its interval) and solve rate over release dates, one colour per model family.
+
+    Runs without a release date are skipped; a censored rating is drawn as a triangle at its bound.
+    """
     rows = [r for r in order_by_release(rows) if r.release_date is not None]
+    families = sorted({r.family or "" for r in rows})
     fig = _figure(8.0, 4.8)
     ax = fig.add_subplot()
     ax2 = ax.twinx()
-    dates = [r.release_date for r in rows]
-    for r, d in zip(rows, dates):
-        point = _rating_point(r.rating)
-        if point is None:
-            continue
-        y, down, up = point
-        if r.rating.rating is None:  # a one-sided bound: an arrow-like marker, no bar
-            marker = "^" if r.rating.censored == "all_solved" else "v"
-            ax.plot([d], [y], marker, color="C0", markersize=9)
-        else:
-            ax.errorbar([d], [y], yerr=[[down], [up]], fmt="o", color="C0", capsize=4)
-        ax.annotate(r.label, (d, y), textcoords="offset points", xytext=(6, 6), fontsize="small")
-    finite = [(d, r.rating.rating) for r, d in zip(rows, dates) if r.rating.rating is not None]
-    if len(finite) > 1:
-        ax.plot([d for d, _ in finite], [y for _, y in finite], "-", color="C0", alpha=0.5, label="rating (95% CI)")
-    ax2.plot(dates, [r.solve_rate for r in rows], "s--", color="C1", alpha=0.8, label="solve rate")
+    for f_i, family in enumerate(families):
+        colour = f"C{f_i % 10}"
+        series = [r for r in rows if (r.family or "") == family]
+        name = family or "(no family)"
+        for r in series:
+            point = _rating_point(r.rating)
+            if point is None:
+                continue
+            y, down, up = point
+            if r.rating.rating is None:  # a one-sided bound
+                marker = "^" if r.rating.censored == "all_solved" else "v"
+                ax.plot([r.release_date], [y], marker, color=colour, markersize=9)
+            else:
+                ax.errorbar([r.release_date], [y], yerr=[[down], [up]], fmt="o", color=colour, capsize=4)
+            ax.annotate(r.label, (r.release_date, y), textcoords="offset points", xytext=(6, 6), fontsize="small")
+        finite = [(r.release_date, r.rating.rating) for r in series if r.rating.rating is not None]
+        if finite:
+            ax.plot([d for d, _ in finite], [y for _, y in finite], "-", color=colour, alpha=0.6,
+                    label=f"{name}: rating (95% CI)")  # fmt: skip
+        ax2.plot([r.release_date for r in series], [r.solve_rate for r in series], "s:", color=colour, alpha=0.6,
+                 markerfacecolor="white", label=f"{name}: solve rate")  # fmt: skip
     ax2.set_ylim(0, 1)
-    ax2.set_ylabel("solve rate", color="C1")
-    ax.set_ylabel("puzzle rating (95% CI)", color="C0")
+    ax2.set_ylabel("solve rate (hollow squares)")
+    ax.set_ylabel("puzzle rating (95% CI)")
     ax.set_xlabel("release date")
     ax.margins(x=0.1)
-    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-    if handles:
-        ax.legend(handles=handles, fontsize="small", loc="upper left")
+    handles, labels = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    if handles or h2:
+        ax.legend(handles + h2, labels + l2, fontsize="small", loc="upper left")
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
-    family = {r.family for r in rows} - {None}
-    ax.set_title(title or ("Rating over releases" + (f": {', '.join(sorted(family))}" if family else "")))  # type: ignore[arg-type]
+    named = [f for f in families if f]
+    ax.set_title(title or ("Rating over releases" + (f": {', '.join(named)}" if named else "")))
     return _save(fig, path)
 
 

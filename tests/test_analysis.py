@@ -162,10 +162,22 @@ def test_paired_bootstrap_interval_matches_the_normal_approximation() -> None:
     assert pc.diff_high == pytest.approx(pc.diff + 1.96 * se, abs=0.006)
 
 
+def _header(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = {"suite": {"name": "s", "sha256": "a" * 64}, "template": "chesseval-v1", "format": "fen",
+                               "prompt_options": {"legal_moves": False}, "limit": None}
+    return {**base, **changes}
+
+
 def test_comparability_problems() -> None:
-    same = {"suite_sha256": "abc", "prompt_template_sha256": "t1"}
-    assert comparability_problems(same, dict(same)) == []
-    probs = comparability_problems(same, {"suite_sha256": "xyz", "prompt_template_sha256": "t1"}, label_a="r1", label_b="r2")
-    assert len(probs) == 1 and "different puzzle suite" in probs[0] and "'abc'" in probs[0]
-    probs = comparability_problems(same, {"suite_sha256": "abc"}, label_b="r2")
-    assert probs == ["prompt template of r2 is unknown (prompt_template_sha256 missing)"]
+    assert comparability_problems(_header(), _header()) == []
+    probs = comparability_problems(_header(), _header(suite={"name": "t", "sha256": "b" * 64}), label_a="r1", label_b="r2")
+    assert [p.severity for p in probs] == ["refuse"]
+    assert "different puzzle suites: r1 ran 's'" in probs[0].message and "bbbbbbbbbbbb" in probs[0].message
+    probs = comparability_problems(_header(), _header(format="pgn"), label_b="r2")
+    assert [p.severity for p in probs] == ["warn"] and "'chesseval-v1/pgn" in probs[0].message
+    probs = comparability_problems(_header(), _header(prompt_options={"legal_moves": True}))
+    assert [p.severity for p in probs] == ["warn"] and "legal_moves=True" in probs[0].message
+    probs = comparability_problems(_header(), _header(limit=100))
+    assert [p.severity for p in probs] == ["warn"] and "subsets" in probs[0].message
+    probs = comparability_problems(_header(), {"model": "x"}, label_b="old")
+    assert {p.severity for p in probs} == {"warn"} and any("suite of old is unknown" in p.message for p in probs)

@@ -112,12 +112,14 @@ def test_history_and_cost_plots(tmp_path: Path) -> None:
     hist = plot_rating_history(rows, tmp_path / "h.png")
     cost = plot_cost_vs_rating(rows, tmp_path / "c.png")
     assert hist.startswith(PNG_MAGIC) and cost.startswith(PNG_MAGIC)
-    assert _colour_share(_pixels(hist), C0) > 0.001 and _colour_share(_pixels(hist), C1) > 0.0002
+    assert _colour_share(_pixels(hist), C0) > 0.001 and _colour_share(_pixels(hist), C1) < 0.0001
     assert all(_colour_share(_pixels(cost), c) > 0.0002 for c in (C0, C1))  # one marker per run
-    # A censored run (everything solved) is drawn as a bound, not dropped and not an error.
+    # A second family gets its own colour; a censored run (everything solved) is drawn as a bound.
     all_solved = [dict(r, verdict="correct") for r in make_run(1500, 30)]
-    rows.append(summarize(all_solved, label="v3", meta={"release_date": "2025-09-01"}))
-    assert plot_rating_history(rows).startswith(PNG_MAGIC)
+    rows.append(summarize(all_solved, label="n1", meta={"family": "n", "release_date": "2025-09-01"}))
+    rows.append(summarize(make_run(1400, seed=9), label="n0", meta={"family": "n", "release_date": "2024-06-01"}))
+    two = plot_rating_history(rows)
+    assert two.startswith(PNG_MAGIC) and _colour_share(_pixels(two), C1) > 0.0002
 
 
 def test_importing_chesseval_modules_does_not_import_matplotlib() -> None:
