@@ -1,7 +1,8 @@
-"""Analysis subcommands: ``compare``, ``history``, ``export``, and ``report --html``.
+"""Analysis subcommands: ``compare``, ``history``, ``breakdown``, ``export``, and ``report --html``.
 
 ``report --html`` is added here to the ``report`` command that :mod:`chesseval.cli_core` defines
-(this module is registered after it), so the HTML report lives with the other analysis code.
+(this module is registered after it), so the HTML report lives with the other analysis code;
+the text report also gains a ``puzzle rating:`` line (table and markdown formats only).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from chesseval.errors import ConfigError, RunError
 
-__all__ = ["register", "cmd_compare", "cmd_history", "cmd_export", "export_records"]
+__all__ = ["register", "cmd_compare", "cmd_history", "cmd_export", "cmd_breakdown", "export_records"]
 
 
 def _warn(message: str) -> None:
@@ -181,6 +182,40 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- breakdown -----------------------------------------------------------------------------------
+
+BREAKDOWNS = ("theme", "rating", "format", "length", "side", "phase", "partial")
+
+
+def cmd_breakdown(args: argparse.Namespace) -> int:
+    from chesseval import analysis
+    from chesseval.leaderboard import load_run
+
+    records: list[dict[str, Any]] = []
+    for path in args.runs:
+        run = load_run(path)
+        # Records do not repeat the run's prompt format; tag them so runs can be pooled by format.
+        fmt = str(run.header.get("format") or "?")
+        records += [{**r, "prompt_format": fmt} for r in run.records]
+    if args.by == "partial":
+        pc = analysis.partial_credit(records)
+        print(pc.to_markdown())
+        print(f"\n{pc.n} puzzles; found 0 = the first move was already wrong, found = length = solved")
+        return 0
+    bd = {
+        "theme": lambda: analysis.by_theme(records, min_n=args.min_n),
+        "rating": lambda: analysis.by_rating_bucket(records, width=args.band_width),
+        "format": lambda: analysis.by_prompt_format(records),
+        "length": lambda: analysis.by_solution_length(records),
+        "side": lambda: analysis.by_side_to_move(records),
+        "phase": lambda: analysis.by_phase(records),
+    }[args.by]()
+    print(bd.to_markdown())
+    if bd.excluded:
+        print(f"\n{bd.excluded} record(s) with verdict 'error' left out")
+    return 0
+
+
 # -- report --html -------------------------------------------------------------------------------
 
 
@@ -192,8 +227,17 @@ def _wrap_report(parser: argparse.ArgumentParser) -> None:
 
     def handler(args: argparse.Namespace) -> int:
         status = int(text_report(args)) if text_report else 0
-        if args.html is None or status:
+        if status:
             return status
+        if getattr(args, "format", "table") in ("table", "markdown"):
+            # The rating belongs next to the bucket table; machine formats stay untouched.
+            from chesseval.leaderboard import load_run
+            from chesseval.rating import rating_from_records
+
+            est = rating_from_records(load_run(args.run).records)
+            print(f"puzzle rating: {est.format()} (maximum likelihood on the Lichess puzzle-rating scale, 95% profile interval)")
+        if args.html is None:
+            return 0
         from chesseval.html_report import write_html_report
 
         path = write_html_report(args.run, args.html or None, gallery=args.gallery)
@@ -225,6 +269,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--plot", metavar="PNG", help="where to draw the plot (default: RUNS_DIR/history[_FAMILY].png)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     p.set_defaults(handler=cmd_history)
+
+    p = sub.add_parser("breakdown", help="solve rates by theme, rating, prompt format, length, side or phase (with n and 95% CI)")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run folders (records are pooled)")
+    p.add_argument("--by", default="theme", choices=BREAKDOWNS, help="dimension (default: %(default)s); 'partial' = moves found before the first failure")
+    p.add_argument("--min-n", type=int, default=1, help="themes with fewer puzzles are left out (default: %(default)s)")
+    p.add_argument("--band-width", type=int, default=200, help="rating bucket width (default: %(default)s)")
+    p.set_defaults(handler=cmd_breakdown)
 
     p = sub.add_parser("export", help="write a run's records as CSV or Parquet")
     p.add_argument("run", metavar="RUN", help="run folder")

@@ -140,3 +140,25 @@ def test_report_html_default_path(runs: dict[str, Path], capsys: pytest.CaptureF
     assert f"html report: {target}" in out and "rating" in out  # the text report is printed too
     text = target.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and "search-d1 on lichess_sample" in text
+
+
+def test_breakdown_by_format_pools_runs(runs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["breakdown", str(runs["d1"]), str(runs["pgn"]), "--by", "format"]) == 0
+    out = capsys.readouterr().out
+    assert "| fen | 60 |" in out and "| pgn | 60 |" in out
+
+
+@pytest.mark.parametrize("by, expect", [("theme", "| mateIn1 |"), ("rating", "| 1600-1799 |"), ("length", "| 1 |"),
+                                        ("side", "| white |"), ("phase", "| endgame |"), ("partial", "found 0")])
+def test_breakdown_dimensions(runs: dict[str, Path], capsys: pytest.CaptureFixture[str], by: str, expect: str) -> None:
+    assert cli.main(["breakdown", str(runs["d1"]), "--by", by]) == 0
+    assert expect in capsys.readouterr().out
+
+
+def test_report_text_gains_the_rating_line_but_json_does_not(runs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["report", str(runs["d1"])]) == 0
+    assert "puzzle rating: " in capsys.readouterr().out
+    assert cli.main(["report", str(runs["d1"]), "--format", "json"]) == 0
+    import json
+
+    json.loads(capsys.readouterr().out)  # still pure JSON
