@@ -12,6 +12,7 @@ from chesseval.errors import ConfigError, ModelFatalError, RunError
 __all__ = ["register", "DEFAULT_SUITE"]
 
 DEFAULT_SUITE = "default"
+"""The bundled rated suite; until it exists, ``default`` falls back to the starter suite."""
 
 
 def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -183,8 +184,37 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_starter(args: argparse.Namespace) -> int:
+    from chesseval.starter import build_starter
+    from chesseval.suites import write_suite
+
+    puzzles = build_starter(args.count, seed=args.seed)
+    command = f"chesseval puzzles starter --count {args.count} --seed {args.seed} --name {args.name} --out-dir {args.out_dir}"
+    suite = write_suite(
+        args.name,
+        puzzles,
+        args.out_dir,
+        version="1",
+        description="Mates in one and two with proved unique solutions, from chesseval self-play games (unrated).",
+        command=command,
+        extra={"seed": args.seed},
+    )
+    print(f"{suite.path}: {len(puzzles)} puzzles, sha256 {suite.sha256[:16]}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from chesseval.cli import command_group
+
     _add_run_parser(sub)
+
+    puzzles = command_group(sub, "puzzles", "make and fetch puzzles")
+    p = puzzles.add_parser("starter", help="build the starter suite: proved mates in 1 and 2 from self-play")
+    p.add_argument("--count", type=int, default=120)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--name", default="starter")
+    p.add_argument("--out-dir", default="puzzles")
+    p.set_defaults(handler=cmd_starter)
 
     p = sub.add_parser("report", help="print a run's solve rates by rating bucket")
     p.add_argument("run", help="run folder")

@@ -255,7 +255,7 @@ def _iter_csv(path: Path) -> Iterator[Puzzle | PuzzleFormatError]:
             if not row or all(not c.strip() for c in row):
                 continue
             if columns is None:
-                if row[0].strip() == "PuzzleId":
+                if "PuzzleId" in (c.strip() for c in row):
                     columns = {c.strip(): i for i, c in enumerate(row)}
                     missing = [c for c in ("PuzzleId", "FEN", "Moves") if c not in columns]
                     if missing:
