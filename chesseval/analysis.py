@@ -25,6 +25,7 @@ from chesseval.rating import fit_many, outcomes_from_records
 from chesseval.suites import band_label
 
 __all__ = [
+    "field",
     "Group",
     "Breakdown",
     "PartialCredit",
@@ -278,7 +279,7 @@ def mcnemar_exact(b: int, c: int) -> float:
     if n == 0:
         return 1.0
     tail = sum(math.comb(n, i) for i in range(min(b, c) + 1))
-    return min(1.0, 2 * tail / 2**n)
+    return min(1.0, 2 * tail / (1 << n))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -364,15 +365,19 @@ def paired_comparison(
     d_low, d_high = (float(x) for x in np.quantile(diffs, [alpha, 1 - alpha]))
 
     rating_diff = r_low = r_high = None
+    # The rating difference uses the shared puzzles that have a rating.
+    rated = np.array([field(a[i], "rating") is not None for i in shared], dtype=bool)
     _, ratings, rds, _ = outcomes_from_records([a[i] for i in shared])
-    if len(ratings) == n and 0 < sa.sum() < n and 0 < sb.sum() < n:
+    sa_r, sb_r = sa[rated], sb[rated]
+    m = int(rated.sum())
+    if m and 0 < sa_r.sum() < m and 0 < sb_r.sum() < m:
         r, rd = np.array(ratings), np.array(rds)
-        est, _, _ = fit_many(np.vstack([sa, sb]), r, rd, interval=False)
+        est, _, _ = fit_many(np.vstack([sa_r, sb_r]), r, rd, interval=False)
         rating_diff = float(est[1] - est[0])
     if rating_diff is not None and rating_boot > 0:
-        ridx = idx[:rating_boot] if rating_boot <= n_boot else rng.integers(0, n, size=(rating_boot, n))
-        ea, _, _ = fit_many(sa[ridx], r[ridx], rd[ridx], interval=False)
-        eb, _, _ = fit_many(sb[ridx], r[ridx], rd[ridx], interval=False)
+        ridx = rng.integers(0, m, size=(rating_boot, m))
+        ea, _, _ = fit_many(sa_r[ridx], r[ridx], rd[ridx], interval=False)
+        eb, _, _ = fit_many(sb_r[ridx], r[ridx], rd[ridx], interval=False)
         # A resample where one run solved everything (or nothing) has an infinite estimate: it is
         # kept as +/-inf, which is what percentiles need. Where both did, the difference is
         # undefined; a few such resamples are dropped, more make the interval unknowable.

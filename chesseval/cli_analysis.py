@@ -44,6 +44,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print("chesseval: error: refusing to compare runs on different puzzle suites (their solve rates and paired "
               "tests do not compare like with like); pass --force to compare anyway", file=sys.stderr)  # fmt: skip
         return 1
+    for run, label in zip(runs, labels):
+        status = run.header.get("status")
+        if status != "success":
+            _warn(f"run {label} has status {status!r} ({len(run.records)} of {run.header.get('n_puzzles', '?')} puzzles recorded)")
     seen: set[str] = set()
     for ps in problems.values():
         for p in ps:

@@ -12,6 +12,7 @@ named in ``run.json``. When that file is gone the gallery still lists the failur
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import html
 import os
@@ -62,17 +63,19 @@ img.plot{max-width:100%;height:auto}
 """
 
 
+@dataclasses.dataclass(frozen=True)
 class FailurePosition:
     """Where a failed puzzle went wrong: the board, the move played, the move expected."""
 
-    def __init__(self, board: chess.Board, expected: chess.Move, played: chess.Move | None,
-                 played_legal: bool, last_move: chess.Move | None, turn_index: int) -> None:  # fmt: skip
-        self.board = board
-        self.expected = expected
-        self.played = played
-        self.played_legal = played_legal
-        self.last_move = last_move
-        self.turn_index = turn_index
+    board: chess.Board
+    """The position the failing answer was given in (solver to move)."""
+    expected: chess.Move
+    played: chess.Move | None
+    """The move played; for an illegal answer written as coordinates, those squares; else None."""
+    played_legal: bool
+    last_move: chess.Move | None
+    """The opponent's move that led to ``board`` (highlighted)."""
+    turn_index: int
 
 
 def failure_position(puzzle: Puzzle, record: Mapping[str, Any]) -> FailurePosition:

@@ -181,3 +181,12 @@ def test_comparability_problems() -> None:
     assert [p.severity for p in probs] == ["warn"] and "subsets" in probs[0].message
     probs = comparability_problems(_header(), {"model": "x"}, label_b="old")
     assert {p.severity for p in probs} == {"warn"} and any("suite of old is unknown" in p.message for p in probs)
+
+
+def test_paired_rating_difference_ignores_unrated_shared_puzzles() -> None:
+    a, b = _pair_runs(300, 1400, 1700, seed=12)
+    a.append(rec("unrated", "wrong", None))
+    b.append(rec("unrated", "correct", None))
+    pc = paired_comparison(a, b, n_boot=300, rating_boot=200)
+    assert pc.n == 301 and pc.only_b >= 1
+    assert pc.rating_diff is not None and pc.rating_diff_low is not None and 0 < pc.rating_diff_low < pc.rating_diff
