@@ -142,13 +142,13 @@ def test_paired_comparison_counts_and_tests() -> None:
 
 def test_paired_comparison_detects_a_real_difference_and_not_a_null_one() -> None:
     a, b = _pair_runs(600, 1400, 1600, seed=4)
-    pc = paired_comparison(a, b, n_boot=1000)
+    pc = paired_comparison(a, b, n_boot=1000, rating_boot=400)
     assert pc.p_value < 1e-6 and pc.diff_low > 0
     assert pc.rating_diff is not None and pc.rating_diff_low is not None and pc.rating_diff_high is not None
     assert pc.rating_diff_low < 200 < pc.rating_diff_high
     assert pc.rating_diff_low > 0
     a, b = _pair_runs(600, 1500, 1500, seed=5)
-    same = paired_comparison(a, b, n_boot=1000)
+    same = paired_comparison(a, b, n_boot=1000, rating_boot=0)
     assert same.only_a == same.only_b == 0 and same.p_value == 1.0
     assert same.diff_low <= 0 <= same.diff_high
 

@@ -105,7 +105,7 @@ def test_report_in_headless_chromium(
 
     runs_dir = tmp_path / "runs"
     assert cli.main(["run", "--model", "builtin/search", "-M", "depth=1", "--suite", str(lichess_sample),
-                     "--limit", "120", "--runs-dir", str(runs_dir), "--quiet", "--meta", "label=search-d1"]) == 0
+                     "--limit", "60", "--runs-dir", str(runs_dir), "--quiet", "--meta", "label=search-d1"]) == 0
     (run_dir,) = runs_dir.iterdir()
     report = tmp_path / "report.html"
     assert cli.main(["report", str(run_dir), "--html", str(report), "--gallery", "12"]) == 0
