@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "chesseval.cli_cache",
     "chesseval.cli_engine",
     "chesseval.cli_suites",
+    "chesseval.cli_analysis",
 ]
 
 
