@@ -217,6 +217,11 @@ async def play_puzzle(
         "rating_deviation": puzzle.rating_deviation,
         "rating_source": puzzle.rating_source,
         "themes": list(puzzle.themes),
+        # The puzzle itself, so a record can be audited and re-scored without the suite file.
+        "fen": puzzle.fen,
+        "moves": list(puzzle.moves),
+        "has_setup_move": puzzle.has_setup_move,
+        "format": str(fmt),
         "n_solver_moves": len(solution),
         "solver": "white" if puzzle.solver == chess.WHITE else "black",
         "verdict": verdict.value,
