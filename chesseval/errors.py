@@ -11,6 +11,7 @@ found before any paid call, a provider that cannot be used at all, a missing eng
      │   └─ UnknownModelError(ConfigError, KeyError)     "unknown provider 'foo' in 'foo/bar'"
      ├─ PuzzleFormatError(ChessEvalError, ValueError)    "puzzles.csv:12: illegal move 'e2e5' in Moves"
      ├─ RunError                                         a run folder that cannot be resumed or written
+     ├─ DownloadError                                    HTTP error, dropped connection after retries, size/sha256 mismatch
      ├─ ModelError                                       a model call failed (carries .provider)
      │   ├─ ModelTransportError                          connection dropped, timeout, 408/429/5xx (.retry_after)
      │   ├─ ModelResponseError                           malformed JSON / missing fields
@@ -30,6 +31,7 @@ __all__ = [
     "UnknownModelError",
     "PuzzleFormatError",
     "RunError",
+    "DownloadError",
     "ModelError",
     "ModelTransportError",
     "ModelResponseError",
@@ -67,6 +69,12 @@ class PuzzleFormatError(ChessEvalError, ValueError):
 
 class RunError(ChessEvalError):
     """A run folder that cannot be created, read or resumed."""
+
+
+class DownloadError(ChessEvalError):
+    """A file could not be downloaded whole: HTTP error, connection lost after every retry, or
+    the result's size or sha256 is not the expected one. A partial download is kept as ``.part``
+    so the next attempt resumes it."""
 
 
 class ModelError(ChessEvalError):

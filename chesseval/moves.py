@@ -22,6 +22,7 @@ import dataclasses
 import enum
 import re
 import unicodedata
+from collections.abc import Callable
 
 import chess
 
@@ -112,7 +113,7 @@ _NULL_TOKENS = frozenset({"--", "z0", "0000", "@@@@", "null", "pass"})
 
 # Piece names in prose ("knight to f3", "Queen takes h7") read as the piece move.
 _PIECE_WORDS_RE = re.compile(
-    r"\b(knight|bishop|rook|queen|king)\s+(to|takes|captures|x)\s+(?:on\s+)?([a-h][1-8])\b",
+    r"\b(knight|bishop|rook|queen|king)\s+(?:(to|takes|captures|x)\s+(?:on\s+)?)?([a-h][1-8])\b",
     re.IGNORECASE,
 )
 _PIECE_LETTER = {"knight": "N", "bishop": "B", "rook": "R", "queen": "Q", "king": "K"}
@@ -133,16 +134,18 @@ class _Token:
 def _tokens(segment: str) -> list[_Token]:
     found = []
     for m in _TOKEN_RE.finditer(segment):
-        kind = next(name for name in ("castle", "coord", "ucu", "san") if m.group(name))
-        text = m.group(kind)
+        castle, coord, ucu, san = m.group("castle", "coord", "ucu", "san")
+        kind, text = (
+            ("castle", castle) if castle else ("coord", coord) if coord else ("ucu", ucu) if ucu else ("san", san)
+        )
         if kind == "ucu":
             kind, text = "coord", text.lower()
         found.append(_Token(text, kind, m.start(), m.end(), m.group("suffix") or "", m.group(0)))
-    words = list(_PIECE_WORDS_RE.finditer(segment))
+    words = list(_PIECE_WORDS_RE.finditer(segment)) if len(segment) <= 200 else []
     if words:
         for w in words:
             found = [t for t in found if not (w.start() <= t.start < w.end())]
-            capture = "x" if w.group(2).lower() != "to" else ""
+            capture = "x" if (w.group(2) or "to").lower() != "to" else ""
             text = _PIECE_LETTER[w.group(1).lower()] + capture + w.group(3)
             found.append(_Token(text, "san", w.start(), w.end(), "", w.group(0), lenient=True))
         found.sort(key=lambda t: t.start)
@@ -151,35 +154,89 @@ def _tokens(segment: str) -> list[_Token]:
 
 # --- choosing the committed token --------------------------------------------------------------
 
-_MARKER_RE = re.compile(
-    r"(?:\b(?:final\s+answer|answer|best\s+move|(?<!last\s)(?<!previous\s)(?<!opponent's\s)(?<!opponent\s)move"
-    r"|solution|result)\b[\"'*_\s]*[:=]"
-    r"|\bfinal\s+answer\s+is\b"
-    r"|\[result\]"
-    r"|\\boxed\{"
-    r"|<(?:answer|move|final_answer)>)",
-    re.IGNORECASE,
-)
-_SPAN_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|```[a-z]*\n?(.*?)```|`([^`\n]+)`|<(?:b|strong|code)>(.*?)</", re.DOTALL)
+# Markers are found with str.find on the lowercased text and checked in place: a regex scan of a
+# 20 kB reasoning trace costs milliseconds, the finds cost microseconds.
+_MARKER_WORDS = ("answer", "move", "solution", "result")
+_MARKER_TAIL_RE = re.compile(r"[\"'*_\s]*(?:[:=]|(?<=answer)\s*is\b|(?<=answer\*\*)\s*is\b)|\](?:\s*:)?")
+# "Candidate move:", "Last move:" and the like label moves that are not the answer.
+_NOT_MINE = frozenset({"last", "previous", "opponent's", "opponent", "their", "prior", "candidate", "alternative", "threat",
+                       "threatened", "other", "another", "bad", "losing", "rejected", "wrong"})
+_SPAN_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|```[a-z]*\n?((?s:.*?))```|`([^`\n]+)`|<(?:b|strong|code)>(.*?)</")
 _RESIDUE_RE = re.compile(r"\d+\s*\.+|<[^>]*>|\\[A-Za-z]+|[\s*_`\"'“”‘’>\[\](){}$.,;:!?\-#+|]")
-_CUE_WORDS = frozenset({"play", "plays", "playing", "choose", "chose", "pick", "with", "is", "recommend", "select", "go", "answer"})
+_CUE_WORDS = frozenset(
+    {"play", "plays", "playing", "choose", "chose", "pick", "with", "is", "recommend", "select", "go", "answer"}
+)
 _NEGATIVE_WORDS = frozenset(
     {"played", "after", "if", "not", "than", "avoid", "allows", "allow", "threatens", "threat", "threatening",
-     "of", "vs", "versus", "against", "prevents", "prevent", "stop", "stops", "answered", "moved"}
+     "of", "vs", "versus", "against", "prevents", "prevent", "stop", "stops", "answered", "moved",
+     # the past: the opponent's last move quoted from the prompt
+     "was", "were", "had", "replied", "responded", "captured", "defended", "attacked", "protected", "blocked",
+     "covered", "controlled", "protects", "protecting",
+     # squares named while describing the position, not moves
+     "on", "at", "from", "attacks", "attacking", "defends", "defending", "controls", "covers", "covering",
+     "square", "squares", "toward", "towards", "pinned", "blocks", "guards", "guarding", "eyes", "eyeing"}
 )
 _PREV_WORD_RE = re.compile(r"([A-Za-z']+)[\s*_`\"'(]*$")
 _MAX_FINAL_LINE_WORDS = 60
+_MAX_SIGN_OFF_WORDS = 12
+_MAX_BARE_LINE = 80
+_PROSE_WINDOW = 400
+_MAX_SEGMENT = 300
+_MAX_MARKERS = 16
+_MAX_OCCURRENCES = 2000
 
 
-def _prev_word(segment: str, start: int) -> str:
+def _markers(text: str, opponent: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of the last answer markers, last first; ``opponent`` is "white's" or
+    "black's". Scanned backwards and bounded, so pathological texts stay fast."""
+    low = text.lower()
+    if len(low) != len(text):  # a few non-ASCII letters change length when lowercased
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    found: list[tuple[int, int, str]] = []
+    for word in _MARKER_WORDS:
+        i, seen, kept = low.rfind(word), 0, 0
+        while i >= 0 and seen < _MAX_OCCURRENCES and kept < _MAX_MARKERS:
+            j = i + len(word)
+            if (i == 0 or not low[i - 1].isalnum()) and (j == len(low) or not low[j].isalnum()):
+                tail = _MARKER_TAIL_RE.match(low, j)
+                if tail is not None and tail.group(0).startswith("]") == (word == "result" and i > 0 and low[i - 1] == "["):
+                    prev = low[max(0, i - 12) : i].split() if word == "move" else None
+                    if not prev or (prev[-1] not in _NOT_MINE and prev[-1] != opponent):
+                        found.append((i, tail.end(), "line"))
+                        kept += 1
+            i, seen = low.rfind(word, 0, i), seen + 1
+    if "\\boxed{" in low:
+        i = low.rfind("\\boxed{")
+        while i >= 0 and len(found) < 2 * _MAX_MARKERS:
+            found.append((i, i + 7, "boxed"))
+            i = low.rfind("\\boxed{", 0, i)
+    if "</" in low:
+        for tag in ("<answer>", "<move>", "<final_answer>"):
+            # Only a closed tag: "Answer: <move>" echoed from a prompt template is not an answer.
+            last_close = low.rfind("</" + tag[1:])
+            i = low.rfind(tag, 0, max(last_close, 0))
+            while i >= 0 and len(found) < 3 * _MAX_MARKERS:
+                found.append((i, i + len(tag), "tag"))
+                i = low.rfind(tag, 0, i)
+    found.sort(reverse=True)
+    return found[:_MAX_MARKERS]
+
+
+def _prev_word(segment: str, start: int, opponent: str = "") -> str:
     before = segment[max(0, start - 40) : start]
-    if before.rstrip(" *_`\"'").endswith(":"):
+    label = before.rstrip(" *_`\"'")
+    if label.endswith(":"):
+        words = label[:-1].rstrip(" *_`\"'").lower().split()
+        if len(words) >= 2 and words[-1] == "move" and (words[-2] in _NOT_MINE or words[-2] == opponent):
+            return "played"  # "Black's move: Nc6" quotes the other side
         return ":"
     m = _PREV_WORD_RE.search(before)
     return m.group(1).lower() if m else ""
 
 
 def _is_bare_move(line: str) -> _Token | None:
+    if len(line) > _MAX_BARE_LINE:
+        return None
     toks = _tokens(line)
     if len(toks) != 1:
         return None
@@ -189,50 +246,63 @@ def _is_bare_move(line: str) -> _Token | None:
     return tok
 
 
-def _marker_segment(text: str, m: re.Match[str]) -> str:
-    rest = text[m.end() :]
-    if m.group(0).lower().startswith("\\boxed"):
+def _is_null(segment: str) -> bool:
+    return len(segment) < 20 and segment.strip().strip("*_`\"'.").lower() in _NULL_TOKENS
+
+
+def _marker_segment(text: str, end: int, kind: str) -> str:
+    # The committed move follows its marker closely; a bound keeps many markers in one huge
+    # line from costing quadratic time.
+    rest = text[end : end + _MAX_SEGMENT]
+    if kind == "boxed":
         depth, i = 1, 0
         while i < len(rest) and depth:
             depth += {"{": 1, "}": -1}.get(rest[i], 0)
             i += 1
         return rest[: i - 1 if depth == 0 else i]
-    if m.group(0).startswith("<"):
-        end = rest.find("</")
-        return rest if end < 0 else rest[:end]
+    if kind == "tag":
+        close = rest.find("</")
+        return rest if close < 0 else rest[:close]
     line, _, after = rest.partition("\n")
-    if _RESIDUE_RE.sub("", line) or line.strip().strip("*_`\"'.").lower() in _NULL_TOKENS:
+    if _CONTENT_RE.search(line) or _is_null(line):
         return line
     # "Answer:" alone on its line, the move on the next non-empty one.
-    for nxt in after.split("\n"):
+    for nxt in after.split("\n", 3)[:3]:
         if nxt.strip():
             return nxt
     return ""
 
 
-def _pick(segment: str, *, first: bool) -> _Token | None:
+def _pick(segment: str) -> _Token | None:
     toks = _tokens(segment)
-    if not toks:
-        return None
-    return toks[0] if first else toks[-1]
+    return toks[0] if toks else None
 
 
 _BETWEEN_MOVES_RE = re.compile(r"\s*(?:\d+\s*\.+\s*)?")
 
 
-def _pick_in_prose(line: str) -> _Token | None:
+def _pick_in_prose(line: str, opponent: str) -> _Token | None:
     """A move in a prose line: the last one after a cue ("I play", "is", ":"), else the first one
     that is not quoted as the past, a threat or a rejected idea, nor a reply inside a line."""
+    if len(line) > _PROSE_WINDOW:
+        # A long paragraph: only its closing sentences can hold the conclusion.
+        tail = line[-_PROSE_WINDOW:]
+        cut = tail.find(". ")
+        line = tail[cut + 2 :] if cut >= 0 else tail
     cued = None
     plain = None
     prev_end = -1
+    prev_negative = False
     for tok in _tokens(line):
         continues_line = prev_end >= 0 and _BETWEEN_MOVES_RE.fullmatch(line, prev_end, tok.start) is not None
         prev_end = tok.end
         if continues_line:
             continue
-        word = _prev_word(line, tok.start)
-        if word in _NEGATIVE_WORDS:
+        word = _prev_word(line, tok.start, opponent)
+        # "defends e5 and d4": a list goes on in the same role.
+        negative = word in _NEGATIVE_WORDS or word == opponent or (word in ("and", "or", "nor") and prev_negative)
+        prev_negative = negative
+        if negative:
             continue
         if word in _CUE_WORDS or word == ":":
             cued = tok
@@ -245,60 +315,75 @@ def _looks_cut_off(line: str) -> bool:
     stripped = line.rstrip()
     if not stripped:
         return True
-    if stripped[-1] in ".!?)]}\"'`*>”’$":
+    if stripped[-1] in ".!?)]}\"'`*>”’$。":
         return False
-    tail = _tokens(stripped)
-    if tail and tail[-1].end == len(stripped):
+    tail = stripped[-30:]
+    toks = _tokens(tail)
+    if toks and toks[-1].end == len(tail):
         # Ends on a move: a short line ("I play Nf3") commits; a long one was likely cut.
-        return len(stripped.split()) > _MAX_FINAL_LINE_WORDS
+        return stripped.count(" ") >= _MAX_FINAL_LINE_WORDS
     return True
 
 
-def _commitment(text: str) -> tuple[_Token | None, str, str]:
+def _spans(text: str) -> list[str]:
+    return [next(g for g in s.groups() if g is not None) for s in _SPAN_RE.finditer(text)]
+
+
+_CONTENT_RE = re.compile(r"[^\W_]")
+
+
+def _has_content(line: str) -> bool:
+    """Lines that are only markup (``---``, a code fence) are not the last line of an answer."""
+    return _CONTENT_RE.search(line) is not None or _is_null(line)
+
+
+def _commitment(text: str, turn: chess.Color) -> tuple[_Token | None, str, str]:
     """(token, segment it was found in, how it was found)."""
-    for m in reversed(list(_MARKER_RE.finditer(text))):
-        segment = _marker_segment(text, m)
-        spans = [next(g for g in s.groups() if g is not None) for s in _SPAN_RE.finditer(segment)]
-        for span in spans:
-            tok = _pick(span, first=True)
+    opponent = "black's" if turn == chess.WHITE else "white's"
+    for _, end, kind in _markers(text, opponent):
+        segment = _marker_segment(text, end, kind)
+        for span in _spans(segment):
+            tok = _pick(span)
             if tok is not None:
                 return tok, span, "marker"
-        tok = _pick(segment, first=True)
+        tok = _pick(segment)
         if tok is not None:
             return tok, segment, "marker"
-        if segment.strip().strip("*_`\"'.").lower() in _NULL_TOKENS:
+        if _is_null(segment):
             return None, segment.strip().strip("*_`\"'."), "null"
-    lines = [ln for ln in text.split("\n") if ln.strip()]
+    lines = [ln for ln in text.split("\n") if _has_content(ln)]
     if not lines:
         return None, "", "empty"
     last = lines[-1]
     tok = _is_bare_move(last)
     if tok is not None:
         return tok, last, "last line"
+    if _is_null(last):
+        return None, last.strip().strip("*_`\"'."), "null"
     if len(lines) > 1:
         tok = _is_bare_move(lines[0])
         if tok is not None:
             return tok, lines[0], "first line"
-    spans = [next(g for g in s.groups() if g is not None) for s in _SPAN_RE.finditer(text)]
-    for span in reversed(spans):
+    for span in reversed(_spans(text)):
         if len(span) <= 120:
-            tok = _pick(span, first=True)
+            tok = _pick(span)
             if tok is not None:
                 return tok, span, "formatted"
-    bare = last.strip().strip("*_`\"'.").lower()
-    if bare in _NULL_TOKENS:
-        return None, bare, "null"
     if _looks_cut_off(last):
         return None, last, "cut off"
-    tok = _pick_in_prose(last)
-    if tok is not None:
-        return tok, last, "last line"
+    # A short closing line without a move ("Good luck!") does not hide the conclusion before it.
+    for line in reversed(lines[-3:]):
+        tok = _pick_in_prose(line, opponent)
+        if tok is not None:
+            return tok, line, "last line"
+        if line.count(" ") >= _MAX_SIGN_OFF_WORDS or _tokens(line):
+            break
     return None, last, "no move"
 
 
 # --- reading one token -------------------------------------------------------------------------
 
-_PIECE_NAMES = {chess.PAWN: "pawn", chess.KNIGHT: "knight", chess.BISHOP: "bishop", chess.ROOK: "rook", chess.QUEEN: "queen", chess.KING: "king"}
+_PIECE_NAMES = dict(zip(chess.PIECE_TYPES, chess.PIECE_NAMES[1:], strict=True))
 
 
 def _promo(m: re.Match[str]) -> str | None:
@@ -306,7 +391,10 @@ def _promo(m: re.Match[str]) -> str | None:
     return p.upper() if p else None
 
 
-def _other_side_legal(board: chess.Board, parse) -> bool:  # type: ignore[no-untyped-def]
+_Reading = Callable[[chess.Board], chess.Move]
+
+
+def _other_side_legal(board: chess.Board, parse: _Reading) -> bool:
     flipped = board.copy(stack=False)
     flipped.turn = not board.turn
     flipped.ep_square = None
@@ -316,7 +404,8 @@ def _other_side_legal(board: chess.Board, parse) -> bool:  # type: ignore[no-unt
         return False
 
 
-def _illegal(board: chess.Board, tok: _Token, notation: str, why: str, parse=None) -> ParsedMove:  # type: ignore[no-untyped-def]
+def _illegal(board: chess.Board, tok: _Token, notation: str, why: str, parse: _Reading | None = None) -> ParsedMove:
+    """An illegal move; ``parse`` re-reads it on a board with the other side to move, to say so."""
     if parse is not None and _other_side_legal(board, parse):
         side = "White" if board.turn == chess.BLACK else "Black"
         why = f"{why}; it is a legal move for {side}, not the side to move"
@@ -326,9 +415,12 @@ def _illegal(board: chess.Board, tok: _Token, notation: str, why: str, parse=Non
 def _result(board: chess.Board, tok: _Token, move: chess.Move, notation: str, lenient: bool) -> ParsedMove:
     claimed = False
     if "#" in tok.suffix:
-        after = board.copy(stack=False)
-        after.push(move)
-        claimed = not after.is_checkmate()
+        if board.gives_check(move):
+            after = board.copy(stack=False)
+            after.push(move)
+            claimed = not after.is_checkmate()
+        else:
+            claimed = True
     detail = "marked as mate but it is not mate" if claimed else None
     return ParsedMove(MoveKind.MOVE, move, tok.raw, notation, detail, lenient or tok.lenient, claimed)
 
@@ -363,7 +455,8 @@ def _read_coord(board: chess.Board, tok: _Token) -> ParsedMove:
                 f"the piece on {src} is a {_PIECE_NAMES[on_src.piece_type]}, not a {_PIECE_NAMES[want]}",
             )
     if on_src.color != board.turn:
-        return _illegal(board, tok, notation, f"the {_PIECE_NAMES[on_src.piece_type]} on {src} belongs to the side not to move", lambda b: b.parse_uci(uci))
+        name = _PIECE_NAMES[on_src.piece_type]
+        return _illegal(board, tok, notation, f"the {name} on {src} belongs to the side not to move", lambda b: b.parse_uci(uci))
     try:
         move = board.parse_uci(uci)
     except ValueError:
@@ -423,7 +516,11 @@ def _read_san(board: chess.Board, tok: _Token) -> ParsedMove:
             return _result(board, tok, bishop, "san", True)
         if isinstance(bishop, chess.AmbiguousMoveError):
             return ParsedMove(MoveKind.AMBIGUOUS, None, tok.raw, "san", f"more than one bishop can play {tok.text!r}", True)
-        return _illegal(board, tok, "san", f"neither a b-pawn nor a bishop can play {tok.text!r}", lambda b: b.parse_san("b" + tail) or b.parse_san("B" + tail))
+        def either(b: chess.Board) -> chess.Move:
+            pawn = _try_san(b, "b" + tail)
+            return pawn if isinstance(pawn, chess.Move) else b.parse_san("B" + tail)
+
+        return _illegal(board, tok, "san", f"neither a b-pawn nor a bishop can play {tok.text!r}", either)
     if piece in ("P", "p"):
         san, lenient, piece_type = tail, True, chess.PAWN
     elif piece is not None:
@@ -436,7 +533,8 @@ def _read_san(board: chess.Board, tok: _Token) -> ParsedMove:
             return _illegal(board, tok, "san", "a null move is not a move")
         return _result(board, tok, result, "san", lenient)
     if isinstance(result, chess.AmbiguousMoveError):
-        return ParsedMove(MoveKind.AMBIGUOUS, None, tok.raw, "san", f"more than one {_PIECE_NAMES[piece_type]} can play {san!r}", lenient)
+        why = f"more than one {_PIECE_NAMES[piece_type]} can play {san!r}"
+        return ParsedMove(MoveKind.AMBIGUOUS, None, tok.raw, "san", why, lenient)
     if piece_type == chess.PAWN and not promo and dst[1] in "18" and isinstance(_try_san(board, san + "=Q"), chess.Move):
         why = "a pawn reaching the last rank needs a promotion piece"
     elif _san_pseudo_matches(board, piece_type, dst):
@@ -469,7 +567,7 @@ def _parse(text: str, board: chess.Board) -> ParsedMove:
     if not isinstance(text, str) or not text.strip():
         return ParsedMove(MoveKind.NONE, detail="empty answer")
     norm = _normalise(text)
-    tok, segment, how = _commitment(norm)
+    tok, segment, how = _commitment(norm, board.turn)
     if how == "null":
         return ParsedMove(MoveKind.ILLEGAL, None, segment, None, "a null move (pass) is not a move")
     if tok is None:

@@ -148,3 +148,10 @@ def test_pgn_samples_are_not_puzzles(shared_data: Path) -> None:
 def test_puzzle_repr_evaluates() -> None:
     p = Puzzle(id="a", fen=chess.STARTING_FEN, moves=("e2e4", "e7e5"))
     assert eval(repr(p)) == p  # noqa: S307
+
+
+def test_pgn_errors_name_the_line(tmp_path: Path) -> None:
+    pgn = '[Event "ok"]\n[FEN "6k1/5ppp/8/8/8/8/8/R5K1 w - - 0 1"]\n\n1. Ra8# *\n\n\n[Event "bad"]\n[FEN "6k1/5ppp/8/8/8/8/8/R5K1 w - - 0 1"]\n\n1. Ra9 *\n'
+    n, errors = validate_puzzles(write(tmp_path, pgn, "t.pgn"))
+    assert n == 1 and len(errors) == 1
+    assert str(errors[0]).startswith(f"{tmp_path / 't.pgn'}:7: game 2")

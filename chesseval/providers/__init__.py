@@ -28,6 +28,7 @@ PROVIDERS: dict[str, str] = {
     "openrouter": "chesseval.providers.openai:create_openrouter",
     "anthropic": "chesseval.providers.anthropic:create",
     "google": "chesseval.providers.google:create",
+    "engine": "chesseval.providers.engine:create",
 }
 
 
