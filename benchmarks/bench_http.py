@@ -172,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n2. {args.latency:g} s latency, {args.latency_connections} connections, {args.latency_calls} calls")
     print(f"   ideal {ideal:.2f}s   chesseval {wall:.2f}s   bare {bare:.2f}s")
     print(f"   ratio chesseval / ideal {wall / ideal:5.3f}   (aim <= 1.1)")
+    print(f"   ratio bare / ideal      {bare / ideal:5.3f}   (the machine's own floor in this run)")
+    print(f"   ratio chesseval / bare  {wall / bare:5.3f}")
+    print(f"\nload average now {os.getloadavg()[0]:.2f} (more than the {os.cpu_count()} CPUs: the numbers above are CPU-starved)")
     return 0
 
 
