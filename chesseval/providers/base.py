@@ -189,6 +189,7 @@ class HttpPlayer:
     def describe(self) -> dict[str, Any]:
         """Safe settings for ``run.json``: no key, a redacted base URL."""
         s = self.settings
+        price = self.prices.lookup(self.provider, self.model)
         return {
             "provider": self.provider,
             "model": self.model,
@@ -201,6 +202,7 @@ class HttpPlayer:
             "attempt_timeout": s.attempt_timeout,
             "cache": self.cache is not None,
             "key_from": self.key_hint,
+            "price_per_mtok": None if price is None else dataclasses.asdict(price),
         }
 
     async def play(self, turn: Turn) -> Reply:

@@ -174,7 +174,8 @@ class OpenAIResponsesPlayer(_OpenAIBase):
         return "responses"
 
     def wire_settings(self) -> dict[str, Any]:
-        return {"reasoning_effort_sent": openai_effort(self.settings.reasoning_effort)}
+        # The Responses API takes no seed.
+        return {"reasoning_effort_sent": openai_effort(self.settings.reasoning_effort), "seed_sent": False}
 
     def build_request(self, messages: list[Message]) -> Request:
         s = self.settings
