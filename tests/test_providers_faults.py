@@ -157,9 +157,9 @@ def test_other_4xx_are_fatal_and_not_retried(server: ScriptedLLMServer, fmt: str
 
 
 def test_slow_answer_past_attempt_timeout_is_retried(server: ScriptedLLMServer, fmt: str) -> None:
-    server.enqueue_slow(1.0)
+    server.enqueue_slow(1.5)
     server.enqueue_answer("e4")
-    reply = run(play_once(player_for(fmt, server, attempt_timeout=0.2)))
+    reply = run(play_once(player_for(fmt, server, attempt_timeout=0.5)))
     assert reply.text == "e4"
     assert reply.retries == 1
     assert len(server.requests) == 2
@@ -320,8 +320,8 @@ def test_stats_count_calls_attempts_and_retries(server: ScriptedLLMServer) -> No
 def test_a_trickling_answer_is_cut_at_the_attempt_timeout_and_the_slot_still_works(server: ScriptedLLMServer) -> None:
     # httpx's read timeout never fires on a server that sends a byte every 50 ms; the wall-clock
     # bound does. With one connection slot, the abandoned slot must serve the next calls at once.
-    player = player_for("chat", server, attempt_timeout=0.2, max_connections=1)
-    server.enqueue(Fault("trickle", delay=0.05))  # never silent for 0.2 s: only the wall-clock bound ends it
+    player = player_for("chat", server, attempt_timeout=0.5, max_connections=1)
+    server.enqueue(Fault("trickle", delay=0.05))  # never silent for 0.5 s: only the wall-clock bound ends it
 
     async def scenario() -> list[int]:
         try:
