@@ -164,7 +164,13 @@ _NOT_MINE = frozenset({"last", "previous", "opponent's", "opponent", "their", "p
 _SPAN_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|```[a-z]*\n?((?s:.*?))```|`([^`\n]+)`|<(?:b|strong|code)>(.*?)</")
 _RESIDUE_RE = re.compile(r"\d+\s*\.+|<[^>]*>|\\[A-Za-z]+|[\s*_`\"'“”‘’>\[\](){}$.,;:!?\-#+|]")
 _CUE_WORDS = frozenset(
-    {"play", "plays", "playing", "choose", "chose", "pick", "with", "is", "recommend", "select", "go", "answer"}
+    {"play", "plays", "playing", "choose", "chose", "pick", "with", "is", "recommend", "select", "go", "answer",
+     "so", "thus", "therefore", "hence"}
+)
+# "Candidates: Bb5, Bc4, d4" lists ideas, it does not choose one.
+_LIST_LABELS = frozenset(
+    {"candidates", "candidate", "options", "option", "ideas", "alternatives", "consider", "considering", "threats",
+     "lines", "moves", "tries", "possibilities", "choices", "include", "including"}
 )
 _NEGATIVE_WORDS = frozenset(
     {"played", "after", "if", "not", "than", "avoid", "allows", "allow", "threatens", "threat", "threatening",
@@ -177,7 +183,6 @@ _NEGATIVE_WORDS = frozenset(
      "square", "squares", "toward", "towards", "pinned", "blocks", "guards", "guarding", "eyes", "eyeing"}
 )
 _PREV_WORD_RE = re.compile(r"([A-Za-z']+)[\s*_`\"'(]*$")
-_MAX_FINAL_LINE_WORDS = 60
 _MAX_SIGN_OFF_WORDS = 12
 _MAX_BARE_LINE = 80
 _PROSE_WINDOW = 400
@@ -229,6 +234,8 @@ def _prev_word(segment: str, start: int, opponent: str = "") -> str:
         words = label[:-1].rstrip(" *_`\"'").lower().split()
         if len(words) >= 2 and words[-1] == "move" and (words[-2] in _NOT_MINE or words[-2] == opponent):
             return "played"  # "Black's move: Nc6" quotes the other side
+        if words and words[-1] in _LIST_LABELS:
+            return "candidates"
         return ":"
     m = _PREV_WORD_RE.search(before)
     return m.group(1).lower() if m else ""
@@ -281,47 +288,70 @@ def _pick(segment: str) -> _Token | None:
 _BETWEEN_MOVES_RE = re.compile(r"\s*(?:\d+\s*\.+\s*)?")
 
 
+_LIST_GAP_RE = re.compile(r"\s*(?:[,;/]|and|or)\s*(?:and\s+|or\s+)?")
+
+
+def _roles(line: str, opponent: str) -> list[tuple[_Token, str]]:
+    """Each move token of a prose line with its role: "cued" (after "I play", "is", ":"),
+    "plain", "negative" (the past, a threat, a rejected idea, a square, a list of candidates)
+    or "reply" (a later move of a line such as "Nxe5 Nxe5 d4")."""
+    roles = []
+    prev_end = -1
+    prev_negative = in_list = False
+    for tok in _tokens(line):
+        gap = line[prev_end : tok.start] if prev_end >= 0 else None
+        prev_end = tok.end
+        if gap is not None and _BETWEEN_MOVES_RE.fullmatch(gap):
+            roles.append((tok, "reply"))
+            continue
+        word = _prev_word(line, tok.start, opponent)
+        in_list = word == "candidates" or (in_list and gap is not None and _LIST_GAP_RE.fullmatch(gap) is not None)
+        # "defends e5 and d4": a list goes on in the same role.
+        negative = (
+            in_list
+            or word in _NEGATIVE_WORDS
+            or word == opponent
+            or (word in ("and", "or", "nor") and prev_negative)
+        )
+        prev_negative = negative
+        if negative:
+            roles.append((tok, "negative"))
+        elif word in _CUE_WORDS or word == ":":
+            roles.append((tok, "cued"))
+        else:
+            roles.append((tok, "plain"))
+    return roles
+
+
 def _pick_in_prose(line: str, opponent: str) -> _Token | None:
-    """A move in a prose line: the last one after a cue ("I play", "is", ":"), else the first one
-    that is not quoted as the past, a threat or a rejected idea, nor a reply inside a line."""
+    """The last cued move of a prose line, else its first plain one."""
     if len(line) > _PROSE_WINDOW:
         # A long paragraph: only its closing sentences can hold the conclusion.
         tail = line[-_PROSE_WINDOW:]
         cut = tail.find(". ")
         line = tail[cut + 2 :] if cut >= 0 else tail
-    cued = None
-    plain = None
-    prev_end = -1
-    prev_negative = False
-    for tok in _tokens(line):
-        continues_line = prev_end >= 0 and _BETWEEN_MOVES_RE.fullmatch(line, prev_end, tok.start) is not None
-        prev_end = tok.end
-        if continues_line:
-            continue
-        word = _prev_word(line, tok.start, opponent)
-        # "defends e5 and d4": a list goes on in the same role.
-        negative = word in _NEGATIVE_WORDS or word == opponent or (word in ("and", "or", "nor") and prev_negative)
-        prev_negative = negative
-        if negative:
-            continue
-        if word in _CUE_WORDS or word == ":":
-            cued = tok
-        elif plain is None:
-            plain = tok
-    return cued or plain
+    roles = _roles(line, opponent)
+    cued = [tok for tok, role in roles if role == "cued"]
+    if cued:
+        return cued[-1]
+    return next((tok for tok, role in roles if role == "plain"), None)
 
 
-def _looks_cut_off(line: str) -> bool:
+def _looks_cut_off(line: str, opponent: str) -> bool:
     stripped = line.rstrip()
     if not stripped:
         return True
     if stripped[-1] in ".!?)]}\"'`*>”’$。":
         return False
-    tail = stripped[-30:]
-    toks = _tokens(tail)
-    if toks and toks[-1].end == len(tail):
-        # Ends on a move: a short line ("I play Nf3") commits; a long one was likely cut.
-        return stripped.count(" ") >= _MAX_FINAL_LINE_WORDS
+    tail = stripped[-_PROSE_WINDOW:]
+    roles = _roles(tail, opponent)
+    if roles and roles[-1][0].end == len(tail):
+        # Ends on a move without a full stop: "I play Nf3" commits; "...let me check Bb5 first:
+        # after a6" was cut off, and so is a long line ending on a move in passing.
+        # A line of moves ("1. Bb5 a6 2. Ba4") is judged by its first move.
+        head, role = next((tok, role) for tok, role in reversed(roles) if role != "reply" or tok is roles[0][0])
+        words_before = tail[: head.start].count(" ")
+        return not (role == "cued" or (role == "plain" and words_before < _MAX_SIGN_OFF_WORDS))
     return True
 
 
@@ -369,7 +399,7 @@ def _commitment(text: str, turn: chess.Color) -> tuple[_Token | None, str, str]:
             tok = _pick(span)
             if tok is not None:
                 return tok, span, "formatted"
-    if _looks_cut_off(last):
+    if _looks_cut_off(last, opponent):
         return None, last, "cut off"
     # A short closing line without a move ("Good luck!") does not hide the conclusion before it.
     for line in reversed(lines[-3:]):

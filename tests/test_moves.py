@@ -69,6 +69,8 @@ CASES: list[tuple[str, str, MoveKind, str | None]] = [
     (OPEN, "Black just played Nc6, so Bc4 is natural.", M, "f1c4"),
     (OPEN, "After Nxe5 Nxe5, d4 wins nothing, so I choose Bb5.", M, "f1b5"),
     (OPEN, "Qg8# ... no, Bg7# ... with fresh eyes: Bc4", M, "f1c4"),
+    (OPEN, "White should castle? No, castling isn't possible yet (f1 bishop). So Bc4 first, then O-O.", M, "f1c4"),
+    (OPEN, "I play Bb5", M, "f1b5"),
     (OPEN, "Answer: <move>\n\nI think Bb5 is best.", M, "f1b5"),  # the template echoed
     (OPEN, "Candidate move: Nxe5 (loses a piece)\nCandidate move: d3 (slow)\n\nI'll go with Bb5.", M, "f1b5"),
     (OPEN, "Black's move: Nc6 defended e5.\nMy choice: **Bb5**", M, "f1b5"),
@@ -83,6 +85,8 @@ CASES: list[tuple[str, str, MoveKind, str | None]] = [
     (OPEN, "Black's move: Nc6", N, None),
     (OPEN, "Black's last move was Nc6.", N, None),
     (OPEN, "Black's Nc6 defended e5.", N, None),
+    (OPEN, "Candidates: Bb5, Bc4, d4 and Nc3.", N, None),
+    (OPEN, "The knight on f3 and the pawn on e4 work together. Candidates: Bb5, Bc4. Let me check Bb5 first: after a6", N, None),
 
     (OPEN, "", N, None),
     (OPEN, "   \n\n  ", N, None),
