@@ -165,7 +165,7 @@ _SPAN_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|```[a-z]*\n?((?s:.*?))```|`([^`\
 _RESIDUE_RE = re.compile(r"\d+\s*\.+|<[^>]*>|\\[A-Za-z]+|[\s*_`\"'“”‘’>\[\](){}$.,;:!?\-#+|]")
 _CUE_WORDS = frozenset(
     {"play", "plays", "playing", "choose", "chose", "pick", "with", "is", "recommend", "select", "go", "answer",
-     "so", "thus", "therefore", "hence"}
+     "so", "thus", "therefore", "hence", "respond", "reply"}
 )
 # "Candidates: Bb5, Bc4, d4" lists ideas, it does not choose one.
 _LIST_LABELS = frozenset(
@@ -251,6 +251,16 @@ def _is_bare_move(line: str) -> _Token | None:
     if _RESIDUE_RE.sub("", line[: tok.start] + " " + line[tok.end :]):
         return None
     return tok
+
+
+def _leading_move(line: str) -> _Token | None:
+    """The move a line opens with and then explains: "Bb5 - pins the knight", "e2e4: opens lines"."""
+    head = line[:60]
+    toks = _tokens(head)
+    if not toks or _RESIDUE_RE.sub("", head[: toks[0].start]):
+        return None
+    after = head[toks[0].end :].lstrip()
+    return toks[0] if after[:1] in ("-", ":", ",", "(") else None
 
 
 def _is_null(segment: str) -> bool:
@@ -399,6 +409,10 @@ def _commitment(text: str, turn: chess.Color) -> tuple[_Token | None, str, str]:
             tok = _pick(span)
             if tok is not None:
                 return tok, span, "formatted"
+    if len(lines) > 1:
+        tok = _leading_move(lines[0])
+        if tok is not None:
+            return tok, lines[0], "first line"
     if _looks_cut_off(last, opponent):
         return None, last, "cut off"
     # A short closing line without a move ("Good luck!") does not hide the conclusion before it.

@@ -64,6 +64,8 @@ CASES: list[tuple[str, str, MoveKind, str | None]] = [
     # --- the committed move first, explanation after
     (OPEN, "f1b5\n\nThis pins nothing yet, but after a6 Ba4 b5 Bb3 the bishop stays active; Nxe5 would be worse.", M, "f1b5"),
     (OPEN, "d2d4\nBecause after exd4 Nxd4 White gets a fine centre, while d3 is passive.", M, "d2d4"),
+    (OPEN, "Bb5 - the Ruy Lopez, pinning nothing yet.\n\nAfter a6 Ba4 Nf6 O-O the bishop stays; d4 comes later.", M, "f1b5"),
+    (OPEN, "3. d4: the Scotch.\nIt opens the centre while Bc4 waits.", M, "d2d4"),
     # --- prose in the last line
     (OPEN, "After careful thought I play Bb5.", M, "f1b5"),
     (OPEN, "Black just played Nc6, so Bc4 is natural.", M, "f1c4"),
