@@ -8,8 +8,10 @@ opponent's last move, squares it describes). :func:`parse_move` first picks the 
 2. else a last line that is nothing but a move (``Nf3``, ``**12... Qh4#**``);
 3. else a first line that is nothing but a move (answers that commit first, explain after);
 4. else the last bold or code-formatted span holding a move;
-5. else a move in the last line, when that line is a finished sentence (cut-off reasoning
-   commits to nothing) — a move after "play"/"is"/":" first, never one after "played"/"not".
+5. else a first line that opens with a move and explains it ("Bb5 - pins the knight");
+6. else a move in the last line, when that line is a finished sentence (cut-off reasoning
+   commits to nothing) — a move after "play"/"is"/"so"/":" first, never one after "played",
+   "not", "after", "on", nor one in a list of candidates.
 
 It then reads that one token leniently as SAN, UCI or long algebraic and says whether it is a
 legal move, a specific illegal move, ambiguous, or nothing. It never raises and never mutates

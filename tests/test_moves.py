@@ -54,6 +54,8 @@ CASES: list[tuple[str, str, MoveKind, str | None]] = [
     (OPEN, '```json\n{"reasoning": "d3 is solid but Bb5 pins more", "move": "Bb5"}\n```', M, "f1b5"),
     (OPEN, "The opponent's last move: Nc6\nMy move: d4", M, "d2d4"),
     (OPEN, "Answer: 3. Bb5", M, "f1b5"),
+    (OPEN, "Answer: 3... Bb5", M, "f1b5"),  # a move number for the wrong side does not matter
+    (PROMO, "I'd rather promote to a knight here.\nAnswer: e8=Q", M, "e7e8q"),
     # --- formatting without a marker: the last bold / code span
     (OPEN, "I looked at **d3**, which is slow. The critical try is **Bb5**. It keeps the tension", M, "f1b5"),
     (OPEN, "Options: `d3`, `Nc3`. Going with `Bc4` since it eyes f7", M, "f1c4"),
