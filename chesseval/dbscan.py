@@ -22,7 +22,7 @@ from chesseval.puzzles import _int_field, _row_to_puzzle
 if TYPE_CHECKING:
     from chesseval.suite_build import BuildSpec
 
-__all__ = ["Selector", "run_workers", "read_blocks", "peak_rss_kb", "NO_KEY", "MAX_EXAMPLES"]
+__all__ = ["Selector", "Window", "run_workers", "read_blocks", "peak_rss_kb", "NO_KEY", "MAX_EXAMPLES"]
 
 try:  # CPython's own SHA-256 costs half of OpenSSL's per call on 7-byte inputs; same digests.
     from _sha2 import sha256 as _sha256  # type: ignore[import-not-found]  # 3.12+
@@ -185,11 +185,14 @@ class Selector:
 
     # -- the fast path ---------------------------------------------------------------------------
 
-    def scan(self, block: bytes, index: int) -> None:
+    def scan(self, block: bytes | Window, index: int) -> None:
         import numpy as np  # only the builder needs numpy; keep `import chesseval` light
 
         spec = self.spec
-        buf = np.frombuffer(block, dtype=np.uint8)
+        if isinstance(block, Window):
+            buf = np.frombuffer(block.ring, dtype=np.uint8, count=block.size, offset=block.base)
+        else:
+            buf = np.frombuffer(block, dtype=np.uint8)
         nl = np.flatnonzero(buf == 10)
         n = len(nl)
         self.block_lines[index] = n
@@ -207,7 +210,7 @@ class Selector:
         first_comma[0] = 0
         first_comma[1:] = upto[:-1]
         regular = (upto - first_comma) == self.ncols - 1
-        if b'"' in block:
+        if block.find(b'"') >= 0:
             regular[np.searchsorted(nl, np.flatnonzero(buf == 34))] = False
         reg = np.flatnonzero(regular)
         grid = commas[first_comma[reg][:, None] + np.arange(self.ncols - 1)]
@@ -296,7 +299,7 @@ class Selector:
                     continue
                 self._offer(band, key, pos, text)
 
-    def _keys(self, np: Any, buf: Any, block: bytes, lo: Any, hi: Any) -> list[bytes]:
+    def _keys(self, np: Any, buf: Any, block: bytes | Window, lo: Any, hi: Any) -> list[bytes]:
         """``sha256(seed:PuzzleId)`` of each candidate."""
         sha, prefix = _sha256, self.prefix
         width = hi - lo
@@ -320,6 +323,22 @@ class Selector:
             "bad": self.bad,
             "block_lines": self.block_lines,
         }
+
+
+class Window:
+    """A block that stays in the shared ring: slicing gives bytes, as slicing a bytes block does."""
+
+    __slots__ = ("ring", "base", "size")
+
+    def __init__(self, ring: Any, base: int, size: int) -> None:
+        self.ring, self.base, self.size = ring, base, size
+
+    def __getitem__(self, part: slice) -> bytes:
+        return self.ring[self.base + part.start:self.base + part.stop]  # type: ignore[no-any-return]
+
+    def find(self, sub: bytes) -> int:
+        at = self.ring.find(sub, self.base, self.base + self.size)
+        return at - self.base if at >= 0 else -1
 
 
 def _parse_ints(np: Any, buf: Any, lo: Any, hi: Any) -> tuple[Any, Any, Any]:
@@ -358,11 +377,11 @@ def _worker(
             if item is None:
                 break
             index, slot, payload = item
-            if slot is not None:
-                start = slot * slot_bytes
-                payload = ring[start:start + payload]  # a private copy, so the slot can be reused
+            if slot is None:
+                selector.scan(payload, index)
+            else:
+                selector.scan(Window(ring, slot * slot_bytes, payload), index)  # no copy
                 free.put(slot)
-            selector.scan(payload, index)
         out = selector.result()
         out["peak_rss_kb"] = peak_rss_kb()
         results.put(("ok", out))
