@@ -13,7 +13,7 @@ found before any paid call, a provider that cannot be used at all, a missing eng
      ├─ RunError                                         a run folder that cannot be resumed or written
      ├─ DownloadError                                    HTTP error, dropped connection after retries, size/sha256 mismatch
      ├─ ModelError                                       a model call failed (carries .provider)
-     │   ├─ ModelTransportError                          connection dropped, timeout, 5xx after retries
+     │   ├─ ModelTransportError                          connection dropped, timeout, 408/429/5xx (.retry_after)
      │   ├─ ModelResponseError                           malformed JSON / missing fields
      │   └─ ModelFatalError                              stops the whole run: auth, quota, billing, 4xx
      └─ EngineError                                      Stockfish missing, crashed or hung
@@ -87,7 +87,22 @@ class ModelError(ChessEvalError):
 
 
 class ModelTransportError(ModelError):
-    """The call did not complete: connection error, timeout, 408/429/5xx after every retry."""
+    """The call did not complete: connection error, timeout, 408/429/5xx.
+
+    Inside the retry loop these are the retryable failures; one that escapes the loop means every
+    retry was spent. ``retry_after`` is the wait (seconds) the server asked for, if it said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider, status_code=status_code)
+        self.retry_after = retry_after
 
 
 class ModelResponseError(ModelError):
