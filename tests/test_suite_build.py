@@ -262,3 +262,18 @@ def test_cli_build_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert cli.main(["suite", "build", str(tmp_path / "nope.csv.zst"), "--name", "x", "--no-progress"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("chesseval: error: puzzle database") and "\n" not in err
+
+
+def test_zstd_reader_reads_every_frame_and_rejects_a_cut_one() -> None:
+    """pzstd (which makes the Lichess file) writes many frames, some of them skippable."""
+    import io
+    import struct
+
+    from chesseval.zstream import ZstdFramesReader
+
+    c = zstandard.ZstdCompressor(level=3)
+    skippable = struct.pack("<II", 0x184D2A50, 4) + b"pzst"
+    data = skippable + c.compress(b"a,b\n" * 50_000) + skippable + c.compress(b"c,d\n" * 50_000)
+    assert ZstdFramesReader(io.BytesIO(data), "db.zst").read() == b"a,b\n" * 50_000 + b"c,d\n" * 50_000
+    with pytest.raises(PuzzleFormatError, match=r"^db.zst: truncated .zst file"):
+        ZstdFramesReader(io.BytesIO(data[:-5]), "db.zst").read()
