@@ -12,6 +12,7 @@ import csv
 import hashlib
 import heapq
 import queue
+import re
 import traceback
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
@@ -78,6 +79,7 @@ class Selector:
         # into line numbers from the per-block line counts.
         self.rejected: list[tuple[int, bytes, int, str]] = []  # band, key, position, row text
         self.block_lines: dict[int, int] = {}
+        self._patterns: dict[str, re.Pattern[bytes]] = {}
         self.rows = 0
         self.bad: list[tuple[int, str]] = []
         self.n_bad = 0
@@ -210,8 +212,9 @@ class Selector:
         first_comma[0] = 0
         first_comma[1:] = upto[:-1]
         regular = (upto - first_comma) == self.ncols - 1
-        if block.find(b'"') >= 0:
-            regular[np.searchsorted(nl, np.flatnonzero(buf == 34))] = False
+        for odd in (34, 9, 11, 12):  # a quote, or whitespace other than ' ' that split() would see
+            if block.find(bytes([odd])) >= 0:
+                regular[np.searchsorted(nl, np.flatnonzero(buf == odd))] = False
         reg = np.flatnonzero(regular)
         grid = commas[first_comma[reg][:, None] + np.arange(self.ncols - 1)]
         rs, re_ = starts[reg], ends[reg]
@@ -263,12 +266,19 @@ class Selector:
             for i in sorted(irregular):
                 self._slow_line(block[s_list[i]:e_list[i]], base + i)
 
+        if spec.themes or spec.exclude_themes:
+            lo, hi = span("Themes")
+            for tag in spec.themes:
+                ok &= self._has_tag(np, block, buf, nl, reg, lo, hi, tag)
+            for tag in spec.exclude_themes:
+                ok &= ~self._has_tag(np, block, buf, nl, reg, lo, hi, tag)
+        if spec.openings:
+            lo, hi = span("OpeningTags")
+            any_opening = np.zeros(len(reg), dtype=bool)
+            for tag in spec.openings:
+                any_opening |= self._has_tag(np, block, buf, nl, reg, lo, hi, tag)
+            ok &= any_opening
         cand = np.flatnonzero(ok)
-        if spec.themes or spec.exclude_themes or spec.openings:
-            t_lo, t_hi = (a[cand].tolist() for a in span("Themes")) if "Themes" in self.columns else ([0] * len(cand),) * 2
-            o_lo, o_hi = (a[cand].tolist() for a in span("OpeningTags")) if "OpeningTags" in self.columns else ([0] * len(cand),) * 2
-            keep = [self._tags_ok(block[t_lo[k]:t_hi[k]], block[o_lo[k]:o_hi[k]]) for k in range(len(cand))]
-            cand = cand[np.array(keep, dtype=bool)]
         if not len(cand):
             return
         bands = rating[cand] // spec.band_width
@@ -299,6 +309,38 @@ class Selector:
                     continue
                 self._offer(band, key, pos, text)
 
+    def _has_tag(self, np: Any, block: bytes | Window, buf: Any, nl: Any, reg: Any, lo: Any, hi: Any, tag: str) -> Any:
+        """Which rows carry ``tag`` as a whole space-separated word in the field ``[lo, hi)``.
+
+        A regex finds the tag's occurrences in the whole block (a few per row at most), and
+        numpy keeps those that fall inside the field: no Python work per row.
+        """
+        pattern = self._patterns.get(tag)
+        if pattern is None:  # a plain literal: re then searches with a fast skip loop
+            pattern = self._patterns[tag] = re.compile(re.escape(tag.encode()))
+        if isinstance(block, Window):
+            base = block.base
+            found = [m.start() - base for m in pattern.finditer(block.ring, base, base + block.size)]
+        else:
+            found = [m.start() for m in pattern.finditer(block)]
+        has = np.zeros(len(reg), dtype=bool)
+        if not found:
+            return has
+        at = np.array(found, dtype=np.int64)
+        end = at + len(tag.encode())
+        # Whole words only: the occurrence must start and end at a field or word boundary.
+        ok = (at == 0) | np.isin(buf[np.maximum(at - 1, 0)], _WORD_BEFORE)
+        ok &= (end >= len(buf)) | np.isin(buf[np.minimum(end, len(buf) - 1)], _WORD_AFTER)
+        at, end = at[ok], end[ok]
+        row_of_line = np.full(len(nl), -1, dtype=np.int64)
+        row_of_line[reg] = np.arange(len(reg))
+        rows = row_of_line[np.searchsorted(nl, at)]
+        inside = rows >= 0
+        rows, at, end = rows[inside], at[inside], end[inside]
+        inside = (lo[rows] <= at) & (end <= hi[rows])
+        has[rows[inside]] = True
+        return has
+
     def _keys(self, np: Any, buf: Any, block: bytes | Window, lo: Any, hi: Any) -> list[bytes]:
         """``sha256(seed:PuzzleId)`` of each candidate."""
         sha, prefix = _sha256, self.prefix
@@ -323,6 +365,10 @@ class Selector:
             "bad": self.bad,
             "block_lines": self.block_lines,
         }
+
+
+_WORD_BEFORE = (32, 44, 10)  # ' ' ',' '\n'
+_WORD_AFTER = (32, 44, 13, 10)  # ' ' ',' '\r' '\n'
 
 
 class Window:

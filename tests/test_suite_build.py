@@ -277,3 +277,10 @@ def test_zstd_reader_reads_every_frame_and_rejects_a_cut_one() -> None:
     assert ZstdFramesReader(io.BytesIO(data), "db.zst").read() == b"a,b\n" * 50_000 + b"c,d\n" * 50_000
     with pytest.raises(PuzzleFormatError, match=r"^db.zst: truncated .zst file"):
         ZstdFramesReader(io.BytesIO(data[:-5]), "db.zst").read()
+
+
+@pytest.mark.parametrize("tags", [dict(themes=("mate",)), dict(exclude_themes=("mate", "long")), dict(openings=("Sicilian_Defense",))])
+def test_tags_match_whole_words_only(small_db: Path, tags: dict[str, tuple[str, ...]]) -> None:
+    """'mate' must not match 'mateIn2', nor 'Sicilian_Defense' 'Sicilian_Defense_Najdorf_Variation'."""
+    spec = _spec(small_db, per_band=1000, min_plays=None, max_rating_deviation=None, min_popularity=None, **tags)
+    assert [p.id for p in select_puzzles(spec, jobs=1).puzzles] == oracle(small_db, spec)[0]
