@@ -468,7 +468,7 @@ def run_workers(
     import multiprocessing
 
     fork = "fork" in multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if fork else None)
+    ctx = multiprocessing.get_context("fork" if fork else "spawn")
     n_slots = jobs + 2
     slot_bytes = 2 * block_bytes + (1 << 16)
     ring = mmap.mmap(-1, n_slots * slot_bytes) if fork else None

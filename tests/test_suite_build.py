@@ -284,3 +284,13 @@ def test_tags_match_whole_words_only(small_db: Path, tags: dict[str, tuple[str, 
     """'mate' must not match 'mateIn2', nor 'Sicilian_Defense' 'Sicilian_Defense_Najdorf_Variation'."""
     spec = _spec(small_db, per_band=1000, min_plays=None, max_rating_deviation=None, min_popularity=None, **tags)
     assert [p.id for p in select_puzzles(spec, jobs=1).puzzles] == oracle(small_db, spec)[0]
+
+
+def test_without_fork_blocks_are_sent_through_the_queue(small_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where fork is missing (macOS, Windows) workers are spawned and blocks pickled: same result."""
+    import multiprocessing
+
+    spec = _spec(small_db, per_band=10, seed="nofork")
+    expected = select_puzzles(spec, jobs=1).puzzles
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert select_puzzles(spec, jobs=2, block_bytes=40_000).puzzles == expected
