@@ -21,7 +21,8 @@ the rows, not on row order, block size or the number of worker processes. The su
 the puzzles in key order, so any prefix of it is itself a random sample.
 
 The main process decompresses (detecting a truncated ``.zst``) and hashes the source file as it
-reads it; worker processes scan blocks placed in shared memory (see :mod:`chesseval.dbscan`).
+reads it; worker processes scan blocks placed in shared memory (:mod:`chesseval.dbpool`,
+:mod:`chesseval.dbscan`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from chesseval.dbscan import MAX_EXAMPLES, NO_KEY, Selector, peak_rss_kb, read_blocks, run_workers
+from chesseval.dbpool import peak_rss_kb, read_blocks, run_workers
+from chesseval.dbscan import MAX_EXAMPLES, NO_KEY, Selector
 from chesseval.errors import ConfigError, PuzzleFormatError
 from chesseval.puzzles import LICHESS_COLUMNS, Puzzle, _row_to_puzzle
 from chesseval.suites import Suite, band_label, write_suite
