@@ -54,6 +54,8 @@ CASES: list[tuple[str, str, MoveKind, str | None]] = [
     (OPEN, '```json\n{"reasoning": "d3 is solid but Bb5 pins more", "move": "Bb5"}\n```', M, "f1b5"),
     (OPEN, "The opponent's last move: Nc6\nMy move: d4", M, "d2d4"),
     (OPEN, "Answer: 3. Bb5", M, "f1b5"),
+    (OPEN, "Answer: 3... Bb5", M, "f1b5"),  # a move number for the wrong side does not matter
+    (PROMO, "I'd rather promote to a knight here.\nAnswer: e8=Q", M, "e7e8q"),
     # --- formatting without a marker: the last bold / code span
     (OPEN, "I looked at **d3**, which is slow. The critical try is **Bb5**. It keeps the tension", M, "f1b5"),
     (OPEN, "Options: `d3`, `Nc3`. Going with `Bc4` since it eyes f7", M, "f1c4"),
@@ -64,11 +66,15 @@ CASES: list[tuple[str, str, MoveKind, str | None]] = [
     # --- the committed move first, explanation after
     (OPEN, "f1b5\n\nThis pins nothing yet, but after a6 Ba4 b5 Bb3 the bishop stays active; Nxe5 would be worse.", M, "f1b5"),
     (OPEN, "d2d4\nBecause after exd4 Nxd4 White gets a fine centre, while d3 is passive.", M, "d2d4"),
+    (OPEN, "Bb5 - the Ruy Lopez, pinning nothing yet.\n\nAfter a6 Ba4 Nf6 O-O the bishop stays; d4 comes later.", M, "f1b5"),
+    (OPEN, "3. d4: the Scotch.\nIt opens the centre while Bc4 waits.", M, "d2d4"),
     # --- prose in the last line
     (OPEN, "After careful thought I play Bb5.", M, "f1b5"),
     (OPEN, "Black just played Nc6, so Bc4 is natural.", M, "f1c4"),
     (OPEN, "After Nxe5 Nxe5, d4 wins nothing, so I choose Bb5.", M, "f1b5"),
     (OPEN, "Qg8# ... no, Bg7# ... with fresh eyes: Bc4", M, "f1c4"),
+    (OPEN, "White should castle? No, castling isn't possible yet (f1 bishop). So Bc4 first, then O-O.", M, "f1c4"),
+    (OPEN, "I play Bb5", M, "f1b5"),
     (OPEN, "Answer: <move>\n\nI think Bb5 is best.", M, "f1b5"),  # the template echoed
     (OPEN, "Candidate move: Nxe5 (loses a piece)\nCandidate move: d3 (slow)\n\nI'll go with Bb5.", M, "f1b5"),
     (OPEN, "Black's move: Nc6 defended e5.\nMy choice: **Bb5**", M, "f1b5"),
@@ -83,6 +89,8 @@ CASES: list[tuple[str, str, MoveKind, str | None]] = [
     (OPEN, "Black's move: Nc6", N, None),
     (OPEN, "Black's last move was Nc6.", N, None),
     (OPEN, "Black's Nc6 defended e5.", N, None),
+    (OPEN, "Candidates: Bb5, Bc4, d4 and Nc3.", N, None),
+    (OPEN, "The knight on f3 and the pawn on e4 work together. Candidates: Bb5, Bc4. Let me check Bb5 first: after a6", N, None),
 
     (OPEN, "", N, None),
     (OPEN, "   \n\n  ", N, None),
