@@ -140,41 +140,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-connections", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.5)
     parser.add_argument("--quick", action="store_true", help="small smoke run")
+    parser.add_argument("--only", choices=["zero", "latency"], help="run one part only")
     args = parser.parse_args(argv)
     if args.quick:
         args.calls, args.rounds, args.latency_calls, args.latency = 300, 1, 256, 0.2
     os.environ.setdefault("CHESSEVAL_RETRY_WAIT_SCALE", "1")
 
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; python {sys.version.split()[0]}, httpx {httpx.__version__}")
-    server = Server(latency=0.0)
-    try:
-        best = {"chesseval": math.inf, "bare (shared client)": math.inf, "bare (client per connection)": math.inf}
-        benches = {"chesseval": bench_chesseval, "bare (shared client)": bench_bare_shared, "bare (client per connection)": bench_bare_per_connection}
-        for _ in range(args.rounds):
-            for name, bench in benches.items():
-                best[name] = min(best[name], asyncio.run(bench(server.url, args.calls, args.concurrency)))
-    finally:
-        server.close()
-    print(f"\n1. zero latency, {args.concurrency} connections, {args.calls} calls (best of {args.rounds})")
-    for name, seconds in best.items():
-        print(f"   {name:30s} {args.calls / seconds:8.0f} calls/s")
-    ours = args.calls / best["chesseval"]
-    for name in ("bare (shared client)", "bare (client per connection)"):
-        print(f"   ratio chesseval / {name:30s} {ours / (args.calls / best[name]):5.2f}   (aim >= 0.7)")
+    if args.only != "latency":
+        server = Server(latency=0.0)
+        try:
+            best = {"chesseval": math.inf, "bare (shared client)": math.inf, "bare (client per connection)": math.inf}
+            benches = {"chesseval": bench_chesseval, "bare (shared client)": bench_bare_shared, "bare (client per connection)": bench_bare_per_connection}
+            for _ in range(args.rounds):
+                for name, bench in benches.items():
+                    best[name] = min(best[name], asyncio.run(bench(server.url, args.calls, args.concurrency)))
+        finally:
+            server.close()
+        print(f"\n1. zero latency, {args.concurrency} connections, {args.calls} calls (best of {args.rounds})")
+        for name, seconds in best.items():
+            print(f"   {name:30s} {args.calls / seconds:8.0f} calls/s")
+        ours = args.calls / best["chesseval"]
+        for name in ("bare (shared client)", "bare (client per connection)"):
+            print(f"   ratio chesseval / {name:30s} {ours / (args.calls / best[name]):5.2f}   (aim >= 0.7)")
 
-    server = Server(latency=args.latency)
-    try:
-        wall = asyncio.run(bench_chesseval(server.url, args.latency_calls, args.latency_connections))
-        bare = asyncio.run(bench_bare_per_connection(server.url, args.latency_calls, args.latency_connections))
-    finally:
-        server.close()
-    ideal = math.ceil(args.latency_calls / args.latency_connections) * args.latency
-    print(f"\n2. {args.latency:g} s latency, {args.latency_connections} connections, {args.latency_calls} calls")
-    print(f"   ideal {ideal:.2f}s   chesseval {wall:.2f}s   bare {bare:.2f}s")
-    print(f"   ratio chesseval / ideal {wall / ideal:5.3f}   (aim <= 1.1)")
-    print(f"   ratio bare / ideal      {bare / ideal:5.3f}   (the machine's own floor in this run)")
-    print(f"   ratio chesseval / bare  {wall / bare:5.3f}")
-    print(f"\nload average now {os.getloadavg()[0]:.2f} (more than the {os.cpu_count()} CPUs: the numbers above are CPU-starved)")
+    if args.only != "zero":
+        server = Server(latency=args.latency)
+        try:
+            wall = asyncio.run(bench_chesseval(server.url, args.latency_calls, args.latency_connections))
+            bare = asyncio.run(bench_bare_per_connection(server.url, args.latency_calls, args.latency_connections))
+        finally:
+            server.close()
+        ideal = math.ceil(args.latency_calls / args.latency_connections) * args.latency
+        print(f"\n2. {args.latency:g} s latency, {args.latency_connections} connections, {args.latency_calls} calls")
+        print(f"   ideal {ideal:.2f}s   chesseval {wall:.2f}s   bare {bare:.2f}s")
+        print(f"   ratio chesseval / ideal {wall / ideal:5.3f}   (aim <= 1.1)")
+        print(f"   ratio bare / ideal      {bare / ideal:5.3f}   (the machine's own floor in this run)")
+        print(f"   ratio chesseval / bare  {wall / bare:5.3f}")
+        load = os.getloadavg()[0]
+        starved = f" (more than the {os.cpu_count()} CPUs: these numbers are CPU-starved)" if load > (os.cpu_count() or 1) else ""
+        print(f"\nload average now {load:.2f}{starved}")
     return 0
 
 
