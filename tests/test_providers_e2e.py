@@ -343,3 +343,34 @@ def test_hosted_formats_end_to_end(env: Path, lichess_sample: Path, monkeypatch:
     header = json.loads((run / "run.json").read_text())
     assert header["player"]["provider"] == model.split("/")[0]
     assert header["player"]["generation"]["reasoning_effort"] == "low"
+
+
+# -- failures that are data: error, empty and refused verdicts ---------------------------------
+
+
+def test_exhausted_retries_malformed_answers_empty_budget_and_refusals_become_verdicts(env: Path, lichess_sample: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    puzzles = make_puzzles(lichess_sample, 30)
+    suite = write_suite(puzzles, env / "verdicts.csv")
+    answer, first = build_answerer(puzzles)
+    plan_for = {puzzles[0].id: Fault("status", status=503), puzzles[1].id: Fault("malformed"), puzzles[2].id: Fault("empty"), puzzles[3].id: Fault("refusal")}
+
+    def plan(index: int, messages: list[dict[str, str]]) -> Fault | None:
+        return plan_for.get(puzzle_of_request(messages, first) or "")
+
+    with ScriptedLLMServer(answer, fault_plan=plan) as server:
+        assert main(run_args(server.url, suite, env / "runs", "--max-retries", "2", "--max-tokens", "64")) == 0
+        asked = collections.Counter(puzzle_of_request(r.messages, first) for r in server.requests)
+    err = capsys.readouterr().err
+    records = {str(r["puzzle_id"]): r for r in read_records(only_run(env / "runs") / "records.jsonl")}
+    assert len(records) == 30
+    unavailable, malformed, empty, refused = (records[p.id] for p in puzzles[:4])
+    assert unavailable["verdict"] == "error" and asked[puzzles[0].id] == 3  # 1 + 2 retries
+    assert "HTTP 503" in unavailable["error"] and "gave up after 3 attempt(s)" in unavailable["error"]
+    assert unavailable["turns"][0]["retries"] == 2
+    assert malformed["verdict"] == "error" and "not JSON" in malformed["error"] and asked[puzzles[1].id] == 1
+    assert empty["verdict"] == "empty" and empty["turns"][0]["stop_reason"] == "max_tokens"
+    assert empty["turns"][0]["usage"]["reasoning_tokens"] == 64
+    assert refused["verdict"] == "refused" and refused["turns"][0]["refusal"]
+    assert all(r["verdict"] in {"correct", "wrong"} for pid, r in records.items() if pid not in plan_for)
+    assert "1 puzzle(s) got an empty or cut-off answer" in err
+    assert "2 puzzle(s) failed after every retry" in err
