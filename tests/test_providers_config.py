@@ -149,7 +149,7 @@ def test_bad_base_url_scheme() -> None:
         ({"cache": "maybe"}, r"cache='maybe' is not true/false"),
         ({"timeout": "-1"}, r"timeout='-1' must be greater than 0"),
         ({"temprature": "0"}, r"unknown model option\(s\) \['temprature'\]"),
-        ({"api": "completions"}, r"api='completions' is not 'chat' or 'responses'"),
+        ({"api": "completions"}, r"api='completions' is not 'chat', 'responses' or 'auto'"),
     ],
 )
 def test_bad_options_are_config_errors(options: dict[str, str], match: str) -> None:
@@ -268,3 +268,13 @@ def test_google_thinking_level_for_later_models() -> None:
 def test_bearer_key_for_openai_compatible() -> None:
     _, headers = headers_of("openai/gpt-4o")
     assert headers["authorization"] == f"Bearer {FAKE_KEY}"
+
+
+@pytest.mark.parametrize(
+    ("model", "api"),
+    [("openai/gpt-4o", "chat.completions"), ("openai/o3-pro", "responses"), ("openai/gpt-5-pro-2025-10-06", "responses"), ("openai/gpt-5.1-codex", "responses"), ("openai-api/x/o3-pro", "chat.completions")],
+)
+def test_responses_api_chosen_for_models_only_it_serves(model: str, api: str) -> None:
+    options = {"api_key": "k", "base_url": "http://127.0.0.1:9/v1"}
+    assert create_player(model, options).describe()["api"] == api
+    assert create_player(model, {**options, "api": "chat"}).describe()["api"] == "chat.completions"

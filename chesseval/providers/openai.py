@@ -9,7 +9,8 @@ Wire formats (per the OpenAI API reference):
   ``finish_reason`` ``stop|length|content_filter``; ``usage.prompt_tokens``,
   ``completion_tokens``, ``completion_tokens_details.reasoning_tokens``,
   ``prompt_tokens_details.cached_tokens`` (and OpenRouter's ``usage.cost``).
-- Responses, ``POST {base}/responses`` (``-M api=responses``): ``input``, ``max_output_tokens``,
+- Responses, ``POST {base}/responses`` (``-M api=responses``; chosen by default for OpenAI
+  models that only it serves, such as ``o3-pro`` and ``gpt-5-pro``): ``input``, ``max_output_tokens``,
   ``reasoning.effort``, ``store: false``. Answer in ``output[*]`` items of type ``message`` with
   ``output_text``/``refusal`` parts; ``status: incomplete`` with ``incomplete_details.reason``
   ``max_output_tokens|content_filter``; ``usage.input_tokens``, ``output_tokens``,
@@ -245,6 +246,19 @@ class OpenAIResponsesPlayer(_OpenAIBase):
         return Parsed(text="".join(texts), stop_reason=stop, usage=usage, refusal="\n".join(refusals) or None, extra=extra)
 
 
+# OpenAI models served only by the Responses API (chat/completions answers them with a 404).
+_RESPONSES_ONLY = re.compile(r"^(o1-pro|o3-pro|o3-deep-research|o4-mini-deep-research|gpt-5(\.\d+)?-pro|codex-mini|gpt-5(\.\d+)?-codex)")
+
+
+def _choose_api(provider: str, model: str, settings: Settings) -> str:
+    api = str(settings.extra.get("api", "auto")).strip().lower()
+    if api not in ("auto", "chat", "responses"):
+        raise ConfigError(f"{provider}/{model}: option api={settings.extra['api']!r} is not 'chat', 'responses' or 'auto'")
+    if api == "auto":
+        return "responses" if provider == "openai" and _RESPONSES_ONLY.match(model) else "chat"
+    return api
+
+
 def _build(
     *,
     provider: str,
@@ -255,9 +269,7 @@ def _build(
     key_hint: str,
     use_max_completion_tokens: bool,
 ) -> OpenAIChatPlayer | OpenAIResponsesPlayer:
-    api = str(settings.extra.get("api", "chat")).strip().lower()
-    if api not in ("chat", "responses"):
-        raise ConfigError(f"{provider}/{model}: option api={settings.extra['api']!r} is not 'chat' or 'responses'")
+    api = _choose_api(provider, model, settings)
     headers = {"authorization": f"Bearer {key}"} if key else {}
     cls = OpenAIResponsesPlayer if api == "responses" else OpenAIChatPlayer
     return cls(
