@@ -181,7 +181,8 @@ class HttpSession:
             self._idle.put_nowait(client)
             return
         # Replace it, so that requests already waiting for a slot are not left waiting forever.
-        self._clients.remove(client)
+        if client in self._clients:
+            self._clients.remove(client)
         if not self._closed:
             fresh = httpx.AsyncClient(**self._client_kwargs)
             self._clients.append(fresh)
