@@ -380,17 +380,15 @@ async def evaluate_async(
     if fatal:
         raise fatal[0]
     if config.engine:
-        _engine_check(run, config.engine)
+        await _engine_check(run, config.engine)
         results = run.read_results() or results
     return RunResult(path=run.path, status=status, results=results, asked=bar.asked, resumed=resumed)
 
 
-def _engine_check(run: RunDir, limit: str) -> None:
-    try:
-        from chesseval.engine_rescore import rescore_run  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise ConfigError("engine checking is not available in this build") from exc
-    rescore_run(run.path, limit)
+async def _engine_check(run: RunDir, limit: str) -> None:
+    from chesseval.engine_check import rescore_run_async
+
+    await rescore_run_async(run.path, limit)
 
 
 def _rewrite_records(run: RunDir, records: list[dict[str, Any]]) -> None:
