@@ -364,8 +364,30 @@ async def rescore_run_async(
         stats.restarts = pool.stats.restarts
         if own_pool:
             await pool.aclose()
+    _add_to_results(run, lim)
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _add_to_results(run: Path, limit: AnalysisLimit) -> None:
+    # results.json holds derived aggregates only: the engine summary goes beside the strict
+    # numbers under "engine" (keyed by limit), so `run --engine` reports both from one file.
+    from chesseval.engine_report import engine_summary
+    from chesseval.records import RunDir
+
+    rundir = RunDir(run)
+    results = rundir.read_results()
+    if results is None:
+        return
+    try:
+        width = int(json.loads((run / "run.json").read_text(encoding="utf-8")).get("band_width") or 200)
+    except (OSError, ValueError):
+        width = 200
+    rows = engine_summary(run, width, limit=limit.key)
+    engine = results.get("engine") if isinstance(results.get("engine"), dict) else {}
+    engine[limit.label] = {"limit_key": limit.key, "buckets": [r.to_dict() for r in rows]}
+    results["engine"] = engine
+    rundir.write_results(results)
 
 
 def rescore_run(run_dir: str | os.PathLike[str], limit: str | AnalysisLimit = "standard", **kwargs: Any) -> RescoreStats:

@@ -263,3 +263,7 @@ def test_run_with_engine_checks_after_the_run_and_rescore_calls_no_model(stockfi
     assert stats.checked == len(lines) and stats.searches == 0  # and the engine nothing: all cached
     rows = engine_summary(result.path, 500)
     assert rows[-1].puzzles == 6 and rows[-1].strict_solved == 3 and rows[-1].moves_checked == len(lines)
+    results = json.loads((result.path / "results.json").read_text())
+    assert results["overall"]["solved"] == 3  # the strict headline is untouched
+    engine_all = results["engine"]["quick"]["buckets"][-1]
+    assert engine_all["bucket"] == "all" and engine_all["strict_solved"] == 3 and engine_all["moves_checked"] == len(lines)
