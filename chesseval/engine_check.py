@@ -384,7 +384,8 @@ def _add_to_results(run: Path, limit: AnalysisLimit) -> None:
     except (OSError, ValueError):
         width = 200
     rows = engine_summary(run, width, limit=limit.key)
-    engine = results.get("engine") if isinstance(results.get("engine"), dict) else {}
+    previous = results.get("engine")
+    engine: dict[str, Any] = previous if isinstance(previous, dict) else {}
     engine[limit.label] = {"limit_key": limit.key, "buckets": [r.to_dict() for r in rows]}
     results["engine"] = engine
     rundir.write_results(results)
