@@ -103,6 +103,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("chesseval: every puzzle was already recorded in this run; nothing asked", file=sys.stderr)
     _warn_empty(result.results)
     print(render_results(result.results, "table", title=f"{args.model} on {args.suite} ({args.format})"))
+    if args.engine:
+        _print_engine_summary(result.path, args.band_width)
     print(result.path)
     return 0
 
@@ -127,7 +129,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     results = summarize(run.records(), band_width=width)
     title = f"{header.get('model')} on {(header.get('suite') or {}).get('name')} ({header.get('format')}, status {header.get('status')})"
     print(render_results(results, args.format, title=title), end="")
+    if args.format in ("table", "markdown"):
+        _print_engine_summary(run.path, width)
     return 0
+
+
+def _print_engine_summary(run_path: Path, width: int) -> None:
+    """The engine's view beside the strict Lichess numbers, when the run was checked by Stockfish."""
+    from chesseval.engine_check import ENGINE_FILE
+
+    if not (run_path / ENGINE_FILE).exists():
+        return
+    from chesseval.engine_report import engine_summary, format_engine_summary
+
+    rows = engine_summary(run_path, width)
+    if rows:
+        print("\nengine check (extra metric; the strict Lichess solve rate above is the headline):")
+        print(format_engine_summary(rows))
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -105,11 +105,22 @@ def summarize(records: Iterable[dict[str, Any]], *, band_width: int = 200) -> di
     partial = Counter(int(r.get("solver_moves_found") or 0) for r in recs)
     return {
         "overall": overall,
+        "rating": _rating(recs),
         "buckets": buckets,
         "band_width": band_width,
         "accounting": accounting,
         "solver_moves_found": {str(k): partial[k] for k in sorted(partial)},
     }
+
+
+def _rating(recs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The run's maximum-likelihood puzzle rating with its 95% interval (None without rated puzzles)."""
+    if not any(r.get("rating") is not None for r in recs):
+        return None
+    from chesseval.rating import rating_from_records  # numpy: only when there is something to fit
+
+    est = rating_from_records(recs)
+    return {**est.to_dict(), "text": est.format()}
 
 
 def _pct(x: float | None) -> str:

@@ -217,6 +217,11 @@ async def play_puzzle(
         "rating_deviation": puzzle.rating_deviation,
         "rating_source": puzzle.rating_source,
         "themes": list(puzzle.themes),
+        # The puzzle itself, so a record can be audited and re-scored without the suite file.
+        "fen": puzzle.fen,
+        "moves": list(puzzle.moves),
+        "has_setup_move": puzzle.has_setup_move,
+        "format": str(fmt),
         "n_solver_moves": len(solution),
         "solver": "white" if puzzle.solver == chess.WHITE else "black",
         "verdict": verdict.value,
@@ -294,6 +299,8 @@ async def evaluate_async(
         raise ConfigError(f"max_connections must be at least 1, got {config.max_connections!r}")
     suite = resolve_suite(config.suite)
     puzzles = load_puzzles(suite.path, limit=config.limit)
+    if config.engine:
+        _check_engine_available(config.engine)
     if player is None:
         player = create_player(config.model, {**config.model_options, "max_connections": config.max_connections})
     answer_config = config.answer_config(suite.sha256)
@@ -380,15 +387,19 @@ async def evaluate_async(
     if fatal:
         raise fatal[0]
     if config.engine:
-        await _engine_check(run, config.engine)
-        results = run.read_results() or results
+        from chesseval.engine_check import rescore_run_async
+
+        await rescore_run_async(run.path, config.engine, puzzles={p.id: p for p in puzzles})
     return RunResult(path=run.path, status=status, results=results, asked=bar.asked, resumed=resumed)
 
 
-async def _engine_check(run: RunDir, limit: str) -> None:
-    from chesseval.engine_check import rescore_run_async
+def _check_engine_available(limit: str) -> None:
+    """A bad limit name or a missing Stockfish is reported before any model call is made."""
+    from chesseval.engine import find_stockfish, load_engine_config, parse_limit
 
-    await rescore_run_async(run.path, limit)
+    engine_config = load_engine_config()
+    parse_limit(limit, engine_config)
+    find_stockfish(engine_config)
 
 
 def _rewrite_records(run: RunDir, records: list[dict[str, Any]]) -> None:

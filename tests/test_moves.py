@@ -54,6 +54,8 @@ CASES: list[tuple[str, str, MoveKind, str | None]] = [
     (OPEN, '```json\n{"reasoning": "d3 is solid but Bb5 pins more", "move": "Bb5"}\n```', M, "f1b5"),
     (OPEN, "The opponent's last move: Nc6\nMy move: d4", M, "d2d4"),
     (OPEN, "Answer: 3. Bb5", M, "f1b5"),
+    (OPEN, "Answer: 3... Bb5", M, "f1b5"),  # a move number for the wrong side does not matter
+    (PROMO, "I'd rather promote to a knight here.\nAnswer: e8=Q", M, "e7e8q"),
     # --- formatting without a marker: the last bold / code span
     (OPEN, "I looked at **d3**, which is slow. The critical try is **Bb5**. It keeps the tension", M, "f1b5"),
     (OPEN, "Options: `d3`, `Nc3`. Going with `Bc4` since it eyes f7", M, "f1c4"),
@@ -64,12 +66,32 @@ CASES: list[tuple[str, str, MoveKind, str | None]] = [
     # --- the committed move first, explanation after
     (OPEN, "f1b5\n\nThis pins nothing yet, but after a6 Ba4 b5 Bb3 the bishop stays active; Nxe5 would be worse.", M, "f1b5"),
     (OPEN, "d2d4\nBecause after exd4 Nxd4 White gets a fine centre, while d3 is passive.", M, "d2d4"),
+    (OPEN, "Bb5 - the Ruy Lopez, pinning nothing yet.\n\nAfter a6 Ba4 Nf6 O-O the bishop stays; d4 comes later.", M, "f1b5"),
+    (OPEN, "3. d4: the Scotch.\nIt opens the centre while Bc4 waits.", M, "d2d4"),
     # --- prose in the last line
     (OPEN, "After careful thought I play Bb5.", M, "f1b5"),
     (OPEN, "Black just played Nc6, so Bc4 is natural.", M, "f1c4"),
     (OPEN, "After Nxe5 Nxe5, d4 wins nothing, so I choose Bb5.", M, "f1b5"),
     (OPEN, "Qg8# ... no, Bg7# ... with fresh eyes: Bc4", M, "f1c4"),
+    (OPEN, "White should castle? No, castling isn't possible yet (f1 bishop). So Bc4 first, then O-O.", M, "f1c4"),
+    (OPEN, "I play Bb5", M, "f1b5"),
+    (OPEN, "Answer: <move>\n\nI think Bb5 is best.", M, "f1b5"),  # the template echoed
+    (OPEN, "Candidate move: Nxe5 (loses a piece)\nCandidate move: d3 (slow)\n\nI'll go with Bb5.", M, "f1b5"),
+    (OPEN, "Black's move: Nc6 defended e5.\nMy choice: **Bb5**", M, "f1b5"),
+    (OPEN, "I'll play Bc4.\n\nGood luck!", M, "f1c4"),
+    (OPEN, "```\nBb5\n```", M, "f1b5"),
+    (OPEN, "Bb5\n\n---", M, "f1b5"),
+    (OPEN, "答案：Bb5", M, "f1b5"),
+    (OPEN, "1. Bb5 a6 2. Ba4 Nf6 3. O-O", M, "f1b5"),  # a whole line: its first move
+    (OPEN, "Bb5 (or Bc4) keeps an edge.", M, "f1b5"),
     # --- no commitment
+    (OPEN, "The knight on c6 defends e5 and d4.", N, None),
+    (OPEN, "Black's move: Nc6", N, None),
+    (OPEN, "Black's last move was Nc6.", N, None),
+    (OPEN, "Black's Nc6 defended e5.", N, None),
+    (OPEN, "Candidates: Bb5, Bc4, d4 and Nc3.", N, None),
+    (OPEN, "The knight on f3 and the pawn on e4 work together. Candidates: Bb5, Bc4. Let me check Bb5 first: after a6", N, None),
+
     (OPEN, "", N, None),
     (OPEN, "   \n\n  ", N, None),
     (OPEN, "I don't know.", N, None),
@@ -100,6 +122,7 @@ CASES: list[tuple[str, str, MoveKind, str | None]] = [
     (OPEN, "Answer: pd4", M, "d2d4"),
     (OPEN, "Answer: Knight takes e5", M, "f3e5"),
     (OPEN, "Answer: bishop to b5", M, "f1b5"),
+    (OPEN, "Answer: Knight g5", M, "f3g5"),
     (START, "1. e4", M, "e2e4"),
     (START, "1.e4", M, "e2e4"),
     (START, "1.\u2009Nf3", M, "g1f3"),
@@ -264,7 +287,7 @@ def _bishop_reading_legal(board: chess.Board, san: str) -> bool:
     return True
 
 
-PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY
@@ -337,40 +360,43 @@ class _Pick:
 
 def test_every_oracle_notation_parses_back(lichess_sample: Path) -> None:
     from chesseval.players import Turn
-    from chesseval.providers.builtin import OraclePlayer, _decoy, _notations, _wrap, turn_rng
+    from chesseval.providers.builtin import OraclePlayer, _notations, _wrap
     from chesseval.puzzles import load_puzzles
 
     puzzles = load_puzzles(lichess_sample, limit=2000)
     assert len(puzzles) == 2000
-    oracle = OraclePlayer(seed=0)
-    checked, ambiguous_by_rule = 0, []
+    turns: list[tuple[str, chess.Board, chess.Move, Turn]] = []
     for puzzle in puzzles:
         board = puzzle.board()
         for ply, uci in enumerate(puzzle.line):
             move = board.parse_uci(uci)
             if ply % 2 == 0:
-                index = ply // 2
-                # The player as the runner calls it...
-                reply = asyncio.run(oracle.play(Turn(messages=(), board=board.copy(), puzzle=puzzle, index=index)))
-                texts = [reply.text]
-                # ...and every notation it can write, each in a rotating answer shape.
-                last_san = None
-                if board.move_stack:
-                    prev = board.copy()
-                    prev.pop()
-                    last_san = prev.san(board.peek())
-                decoy = _decoy(board, turn_rng(0, puzzle.id, index), move)
-                for j, form in enumerate(_notations(board, move)):
-                    pick = _Pick(j, j + index) if decoy else _Pick(j + index)
-                    texts.append(_wrap(pick, board, form, decoy, last_san))
-                for text in texts:
-                    parsed = parse_move(text, board)
-                    checked += 1
-                    if parsed.move != move:
-                        assert parsed.kind == MoveKind.AMBIGUOUS and _bishop_reading_legal(board, board.san(move)), (
-                            puzzle.id, text, parsed)
-                        ambiguous_by_rule.append(puzzle.id)
+                turn = Turn(messages=(), board=board.copy(stack=1), puzzle=puzzle, index=ply // 2)
+                turns.append((puzzle.id, turn.board, move, turn))
             board.push(move)
-    assert checked > 15_000
-    # Only the b-pawn/bishop rule may stop a parse (reported to the lead): puzzle 01DT3.
-    assert set(ambiguous_by_rule) <= {"01DT3"}
+
+    oracle = OraclePlayer(seed=0)
+
+    async def replies() -> list[str]:
+        # The player as the runner calls it, on every 4th turn (the loop below covers the rest).
+        return [(await oracle.play(turn)).text if k % 4 == 0 else "" for k, (*_, turn) in enumerate(turns)]
+
+    checked, misread = 0, []
+    for (puzzle_id, board, move, turn), reply in zip(turns, asyncio.run(replies()), strict=True):
+        # Every notation the oracle can write, each put in a different answer shape in turn
+        # (decoy first, the opponent's last move quoted).
+        texts = [reply] if reply else []
+        prev = board.copy(stack=1)
+        prev.pop()
+        last_san = prev.san(board.peek())
+        decoy = next((board.san(m) for m in board.legal_moves if m != move), None)
+        for j, form in enumerate(_notations(board, move)):
+            pick = _Pick(j, j + turn.index) if decoy else _Pick(j + turn.index)
+            texts.append(_wrap(pick, board, form, decoy, last_san))
+        for text in texts:
+            parsed = parse_move(text, board)
+            checked += 1
+            if parsed.kind != MoveKind.MOVE or parsed.move != move:
+                misread.append((puzzle_id, text, parsed))
+    assert checked > 40_000
+    assert misread == []
