@@ -217,6 +217,12 @@ def _run_puzzles(run_dir: Path) -> dict[str, Puzzle]:
     return {p.id: p for p in load_puzzles(path)}
 
 
+def _record_puzzle(rec: dict[str, Any]) -> Puzzle | None:
+    if not rec.get("fen") or not rec.get("moves"):
+        return None
+    return Puzzle(id=str(rec["puzzle_id"]), fen=rec["fen"], moves=tuple(rec["moves"]), has_setup_move=bool(rec.get("has_setup_move", True)), rating=rec.get("rating"))
+
+
 def position_at_turn(puzzle: Puzzle, index: int, record: dict[str, Any] | None = None) -> chess.Board:
     """The board the solver saw at solver move ``index``.
 
@@ -309,7 +315,8 @@ async def rescore_run_async(
 ) -> RescoreStats:
     """Check every played move of a finished run with Stockfish; append results to engine.jsonl.
 
-    No model is called. ``puzzles`` defaults to the puzzle file named in ``run.json``. Moves
+    No model is called. ``puzzles`` defaults to the puzzles stored in the records (else the
+    puzzle file named in ``run.json``). Moves
     already checked at this limit (without error) are skipped, so this resumes after a kill.
     """
     started = time.perf_counter()
@@ -318,7 +325,10 @@ async def rescore_run_async(
     lim = parse_limit(limit, config)
     records = read_records(run)
     if puzzles is None:
-        by_id = _run_puzzles(run)
+        # Records carry their puzzle (FEN and moves); the suite file is needed only for older ones.
+        by_id = {pid: p for pid, rec in records.items() if (p := _record_puzzle(rec)) is not None}
+        if len(by_id) < len(records):
+            by_id = {**_run_puzzles(run), **by_id}
     elif isinstance(puzzles, Mapping):
         by_id = dict(puzzles)
     else:

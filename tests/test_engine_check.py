@@ -267,3 +267,10 @@ def test_run_with_engine_checks_after_the_run_and_rescore_calls_no_model(stockfi
     assert results["overall"]["solved"] == 3  # the strict headline is untouched
     engine_all = results["engine"]["quick"]["buckets"][-1]
     assert engine_all["bucket"] == "all" and engine_all["strict_solved"] == 3 and engine_all["moves_checked"] == len(lines)
+
+
+def test_rescore_needs_no_suite_file_when_records_carry_the_puzzle(stockfish_path: str, tmp_path: Path, sample_puzzles: list[Puzzle]) -> None:
+    run = _make_run(tmp_path, sample_puzzles[:4])
+    (tmp_path / "suite.csv").unlink()
+    stats = rescore_run(run, TINY, config=_cfg(stockfish_path, tmp_path), processes=1)
+    assert stats.errors == 0 and stats.checked == stats.moves > 0
