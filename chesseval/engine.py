@@ -198,7 +198,11 @@ class EngineConfig:
 
     @property
     def n_processes(self) -> int:
-        return self.processes if self.processes > 0 else (os.cpu_count() or 1)
+        if self.processes > 0:
+            return self.processes
+        # The cores this process may run on (a container's CPU set), not the host's count.
+        affinity = getattr(os, "sched_getaffinity", None)
+        return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
 
     @property
     def options(self) -> dict[str, int]:

@@ -192,6 +192,9 @@ def _cut_torn_tail(path: Path) -> None:
 
 
 def _run_puzzles(run_dir: Path) -> dict[str, Puzzle]:
+    """The puzzles of a run, from the suite file named in its ``run.json`` (hash checked)."""
+    from chesseval.suites import file_sha256
+
     meta_path = run_dir / "run.json"
     if not meta_path.exists():
         raise RunError(f"{str(meta_path)!r} does not exist; pass the puzzle file explicitly")
@@ -200,19 +203,37 @@ def _run_puzzles(run_dir: Path) -> dict[str, Puzzle]:
     except ValueError as exc:
         raise RunError(f"{str(meta_path)!r} is not valid JSON: {exc}") from exc
     suite = meta.get("suite")
-    path = suite.get("path") if isinstance(suite, dict) else meta.get("puzzles") or meta.get("suite_path")
-    if not path:
+    raw = suite.get("path") if isinstance(suite, dict) else None
+    if not raw:
         raise RunError(f"{str(meta_path)!r} names no puzzle file (suite.path); pass the puzzle file explicitly")
-    if not Path(path).exists():
-        raise RunError(f"the run's puzzle file {path!r} (from {str(meta_path)!r}) does not exist; pass it explicitly")
+    # A relative path was relative to where the run started: try there, then beside runs/.
+    candidates = [Path(raw)] if Path(raw).is_absolute() else [Path(raw), run_dir.resolve().parent.parent / raw]
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        raise RunError(f"the run's puzzle file {raw!r} (from {str(meta_path)!r}) does not exist; pass it explicitly")
+    want = suite.get("sha256")
+    if want and file_sha256(path) != want:
+        raise RunError(f"puzzle file {str(path)!r} changed since the run (sha256 differs from {str(meta_path)!r}); pass the original explicitly")
     return {p.id: p for p in load_puzzles(path)}
 
 
-def position_at_turn(puzzle: Puzzle, index: int) -> chess.Board:
-    """The board the solver saw at solver move ``index`` (the solution line played up to it)."""
+def _record_puzzle(rec: dict[str, Any]) -> Puzzle | None:
+    if not rec.get("fen") or not rec.get("moves"):
+        return None
+    return Puzzle(id=str(rec["puzzle_id"]), fen=rec["fen"], moves=tuple(rec["moves"]), has_setup_move=bool(rec.get("has_setup_move", True)), rating=rec.get("rating"))
+
+
+def position_at_turn(puzzle: Puzzle, index: int, record: dict[str, Any] | None = None) -> chess.Board:
+    """The board the solver saw at solver move ``index``.
+
+    With the run's ``record``, earlier solver moves are the ones actually played (an accepted
+    alternative can differ from the solution); the replies always come from the solution line.
+    """
     board = puzzle.board()
-    for uci in puzzle.line[: 2 * index]:
-        board.push(chess.Move.from_uci(uci))
+    played = {int(t.get("index", -1)): t.get("played_uci") for t in (record or {}).get("turns") or []}
+    for i in range(index):
+        board.push(board.parse_uci(played.get(i) or puzzle.line[2 * i]))
+        board.push(chess.Move.from_uci(puzzle.line[2 * i + 1]))
     return board
 
 
@@ -266,7 +287,7 @@ async def _check_turn(pool: EnginePool, puzzle: Puzzle | None, rec: dict[str, An
             raise ValueError(f"puzzle {line['puzzle_id']!r} is not in the run's puzzle file")
         if index >= puzzle.n_solver_moves:
             raise ValueError(f"turn {index!r} is past the end of puzzle {puzzle.id!r}")
-        board = position_at_turn(puzzle, index)
+        board = position_at_turn(puzzle, index, rec)
         try:
             move = board.parse_uci(turn["played_uci"])
         except ValueError:
@@ -294,7 +315,8 @@ async def rescore_run_async(
 ) -> RescoreStats:
     """Check every played move of a finished run with Stockfish; append results to engine.jsonl.
 
-    No model is called. ``puzzles`` defaults to the puzzle file named in ``run.json``. Moves
+    No model is called. ``puzzles`` defaults to the puzzles stored in the records (else the
+    puzzle file named in ``run.json``). Moves
     already checked at this limit (without error) are skipped, so this resumes after a kill.
     """
     started = time.perf_counter()
@@ -303,7 +325,10 @@ async def rescore_run_async(
     lim = parse_limit(limit, config)
     records = read_records(run)
     if puzzles is None:
-        by_id = _run_puzzles(run)
+        # Records carry their puzzle (FEN and moves); the suite file is needed only for older ones.
+        by_id = {pid: p for pid, rec in records.items() if (p := _record_puzzle(rec)) is not None}
+        if len(by_id) < len(records):
+            by_id = {**_run_puzzles(run), **by_id}
     elif isinstance(puzzles, Mapping):
         by_id = dict(puzzles)
     else:
@@ -349,8 +374,31 @@ async def rescore_run_async(
         stats.restarts = pool.stats.restarts
         if own_pool:
             await pool.aclose()
+    _add_to_results(run, lim)
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _add_to_results(run: Path, limit: AnalysisLimit) -> None:
+    # results.json holds derived aggregates only: the engine summary goes beside the strict
+    # numbers under "engine" (keyed by limit), so `run --engine` reports both from one file.
+    from chesseval.engine_report import engine_summary
+    from chesseval.records import RunDir
+
+    rundir = RunDir(run)
+    results = rundir.read_results()
+    if results is None:
+        return
+    try:
+        width = int(json.loads((run / "run.json").read_text(encoding="utf-8")).get("band_width") or 200)
+    except (OSError, ValueError):
+        width = 200
+    rows = engine_summary(run, width, limit=limit.key)
+    previous = results.get("engine")
+    engine: dict[str, Any] = previous if isinstance(previous, dict) else {}
+    engine[limit.label] = {"limit_key": limit.key, "buckets": [r.to_dict() for r in rows]}
+    results["engine"] = engine
+    rundir.write_results(results)
 
 
 def rescore_run(run_dir: str | os.PathLike[str], limit: str | AnalysisLimit = "standard", **kwargs: Any) -> RescoreStats:

@@ -316,6 +316,11 @@ class EnginePool:
         for _attempt in range(self.config.max_retries + 1):
             slot = await queue.get()
             try:
+                if slot.transport is not None and slot.transport.get_returncode() is not None:
+                    # Died while idle: restart now, since a command sent to a dead engine can go
+                    # unanswered instead of failing (then only the deadline would notice).
+                    self.stats.crashes += 1
+                    slot.kill()
                 if slot.protocol is None:
                     try:
                         await self._start(slot)

@@ -95,9 +95,13 @@ def bucket_labeller(buckets: int | Sequence[int] | Callable[[int | None], str]) 
     return by_edges
 
 
+# Turn outcomes of a solver move that kept to the line ("continue": correct, more moves to come).
+_ON_LINE = {"correct", "continue"}
+
+
 def _first_deviation(rec: dict[str, Any]) -> dict[str, Any] | None:
     for turn in rec.get("turns") or []:
-        if turn.get("outcome") != "correct":
+        if turn.get("outcome") not in _ON_LINE:
             return turn
     return None
 

@@ -1,0 +1,58 @@
+"""The ``engine/stockfish`` reference player, against the real Stockfish."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from chesseval.errors import ConfigError
+from chesseval.players import Player, Turn
+from chesseval.providers import create_player
+from chesseval.puzzles import Puzzle
+
+MATE_IN_1 = Puzzle(id="m1", fen="6k1/5ppp/8/8/8/8/5PPP/R5K1 w - - 0 1", moves=("a1a8",), has_setup_move=False)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({}, "exactly one of"),
+        ({"nodes": "10", "depth": "2"}, "exactly one of"),
+        ({"nodes": "ten"}, "nodes='ten'"),
+        ({"movetime": "0"}, "movetime='0'"),
+        ({"UCI_LimitStrength": "true", "nodes": "10"}, "refuses"),
+        ({"Skill Level": "3", "nodes": "10"}, "refuses"),
+        ({"uci_elo": "1500", "nodes": "10"}, "refuses"),
+        ({"ponder": "1", "nodes": "10"}, "'ponder'"),
+    ],
+)
+def test_bad_options_fail_before_any_engine_starts(options: dict[str, str], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        create_player("engine/stockfish", options)
+
+
+def test_unknown_engine_name() -> None:
+    with pytest.raises(ConfigError, match="'komodo'"):
+        create_player("engine/komodo", {"nodes": "1"})
+
+
+@pytest.mark.stockfish
+@pytest.mark.parametrize("options", [{"nodes": "1000"}, {"depth": "3"}, {"movetime": "0.05"}])
+def test_player_answers_in_san(stockfish_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: dict[str, str]) -> None:
+    monkeypatch.setenv("CHESSEVAL_STOCKFISH", stockfish_path)
+    monkeypatch.setenv("CHESSEVAL_CACHE_DIR", str(tmp_path))
+    player = create_player("engine/stockfish", {**options, "processes": "1", "temperature": "0"})
+    assert isinstance(player, Player) and player.name == "engine/stockfish"
+
+    async def go() -> str:
+        try:
+            reply = await player.play(Turn(messages=(), board=MATE_IN_1.board(), puzzle=MATE_IN_1, index=0))
+            return reply.text
+        finally:
+            await player.aclose()
+
+    assert asyncio.run(go()) == "Answer: Ra8#"
+    described = player.describe()
+    assert described["engine_id"].startswith("Stockfish") and described["limit"]["time"] > 0
