@@ -20,6 +20,7 @@ __all__ = ["main", "COMMAND_MODULES", "command_group"]
 
 COMMAND_MODULES: list[str] = [
     "chesseval.cli_core",
+    "chesseval.cli_mining",
 ]
 
 
