@@ -401,8 +401,6 @@ def mine_game(
                 continue
             if s_after < chess.engine.Cp(400) and material(board, winner) - material(board, not winner) > -1:
                 continue  # a small plus must be a tactic that wins material back
-            if material(board, winner) > material(board, not winner):
-                continue  # already ahead in material
             line = builder.build_advantage(board)
         if line is None:
             continue

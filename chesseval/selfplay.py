@@ -1,21 +1,25 @@
 """Engine self-play games to mine puzzles from, with no download.
 
-Play is deliberately imperfect so that tactics arise at many levels: each game gets its own
-random opening (a few sampled moves), each side gets its own node budget range and "sloppiness",
-and every move is sampled from the engine's top moves (MultiPV) with a softmax over win chances,
-plus an occasional outright blunder (a uniformly chosen move from the top list). Every move's
-search also gives the eval of the position it was played from, which is written as a Lichess-style
-``[%eval …]`` comment so that the miner does not have to scan the game again.
+Play is deliberately imperfect so that tactics arise at many levels, the way they do in club games:
+most moves come from a *shallow* Stockfish search (depth 1 to a per-side maximum of 1–5), which
+walks into tactics deeper than it can see; some moves come from the full evaluation search (the
+side plays well for a while); a few are uniformly random blunders. Each game starts with a random
+opening (a few plies sampled from the top moves), and each side gets its own style.
+
+Every position is also searched at a fixed node budget (``eval_nodes``); that evaluation is written
+as a Lichess-style ``[%eval …]`` comment, so the miner finds the swings without scanning the game
+again. Games are adjudicated once one side is clearly winning for a few plies: a won position
+yields few puzzles, and a new game gives a new opening.
 
 Reproducible from the seed: game ``i`` uses ``random.Random(f"{seed}:{i}")``, one engine thread,
-node limits and a fresh hash per game, so games do not depend on each other or on the worker count.
+node or depth limits and a fresh hash for every search, so games do not depend on each other or on
+the worker count.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
-import math
 import random
 from collections.abc import Callable
 
@@ -23,58 +27,44 @@ import chess
 import chess.engine
 import chess.pgn
 
-from chesseval.mining import open_engine, win_chances
+from chesseval.mining import open_engine
 
 __all__ = ["SelfPlayConfig", "play_game", "play_games"]
 
 
 @dataclasses.dataclass(frozen=True)
 class SelfPlayConfig:
-    min_nodes: int = 8_000
-    max_nodes: int = 60_000
-    multipv: int = 3
-    max_blunder_rate: float = 0.05
-    """Per side, a blunder rate is drawn from [0, this]: a blunder is a uniformly random legal move."""
-    oversight_rate: tuple[float, float] = (0.1, 0.4)
-    """Per side, the share of moves chosen by a shallow search (range to draw from)."""
-    oversight_depth: tuple[int, int] = (1, 4)
+    eval_nodes: int = 8_000
+    """Node limit of the evaluation search made in every position (recorded as %eval)."""
+    max_depth: tuple[int, int] = (1, 5)
+    """Per side, the deepest shallow search is drawn from this range."""
+    strong_rate: tuple[float, float] = (0.1, 0.5)
+    """Per side, the share of moves taken from the full evaluation search."""
+    blunder_rate: tuple[float, float] = (0.0, 0.05)
+    """Per side, the share of uniformly random legal moves."""
     max_plies: int = 160
     opening_plies: tuple[int, int] = (2, 8)
-    resign_cp: int = 1500
-    """Adjudicate once the eval stays beyond this many plies in a row: won games yield no puzzles."""
-    resign_plies: int = 10
+    resign_cp: int = 800
+    """Adjudicate once the eval stays beyond this for ``resign_plies`` plies in a row."""
+    resign_plies: int = 8
     threads: int = 1
     hash_mb: int = 16
     time_cap: float = 30.0
     engine_path: str | None = None
 
 
-def _choose(rng: random.Random, board: chess.Board, cands: list[tuple[chess.Move, chess.engine.Score]], tau: float, blunder: float) -> chess.Move:
-    if rng.random() < blunder:
-        return rng.choice(sorted(board.legal_moves, key=chess.Move.uci))
-    best = win_chances(cands[0][1])
-    weights = [math.exp(-(best - win_chances(s)) * 50.0 / tau) for _, s in cands]
-    return rng.choices([m for m, _ in cands], weights=weights)[0]
-
-
 def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: int, index: int) -> chess.pgn.Game:
     rng = random.Random(f"{seed}:{index}")
-    key = ("selfplay", seed, index)
     board = chess.Board()
     game = chess.pgn.Game()
     game.headers["Event"] = "chesseval self-play"
     game.headers["Site"] = f"chesseval:selfplay/seed{seed}/game{index + 1}"
     game.headers["Round"] = str(index + 1)
-    # Each side's style for the whole game: a node range (log-uniform), a softmax temperature in
-    # win-percentage points, and a blunder rate.
     style = {}
     for color in (chess.WHITE, chess.BLACK):
-        lo = math.exp(rng.uniform(math.log(config.min_nodes), math.log(config.max_nodes)))
-        style[color] = (lo, rng.uniform(1.0, 10.0), rng.uniform(0.0, config.max_blunder_rate),
-                        rng.uniform(*config.oversight_rate))
-        name = "White" if color else "Black"
-        game.headers[name] = (f"stockfish nodes~{int(lo)} tau={style[color][1]:.1f} blunder={style[color][2]:.2f} "
-                              f"oversight={style[color][3]:.2f}")
+        style[color] = (rng.randint(*config.max_depth), rng.uniform(*config.strong_rate), rng.uniform(*config.blunder_rate))
+        game.headers["White" if color else "Black"] = (
+            f"stockfish depth<={style[color][0]} strong={style[color][1]:.2f} blunder={style[color][2]:.2f}")
     n_open = rng.randint(*config.opening_plies)
     node: chess.pgn.GameNode = game
     lopsided = 0
@@ -83,26 +73,27 @@ def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: i
         if board.is_game_over(claim_draw=True):
             result = board.result(claim_draw=True)
             break
-        lo, tau, blunder, oversight = style[board.turn]
-        nodes = int(lo * math.exp(rng.uniform(-0.7, 0.7)))
+        max_depth, strong, blunder = style[board.turn]
         opening = ply < n_open
-        infos = engine.analyse(board, chess.engine.Limit(nodes=max(nodes, 500), time=config.time_cap),
-                               multipv=5 if opening else config.multipv, game=key)
-        cands = [(i["pv"][0], i["score"].relative) for i in infos if i.get("pv")]
+        # Every search gets its own key, hence a fresh hash: the shallow player must not read the
+        # deeper evaluation search out of the transposition table.
+        infos = engine.analyse(board, chess.engine.Limit(nodes=config.eval_nodes, time=config.time_cap),
+                               multipv=4 if opening else 1, game=("eval", seed, index, ply))
         evaluation = infos[0]["score"]
         if node is not game:
             node.set_eval(evaluation)  # eval of the position after this node's move
+        roll = rng.random()
         if opening:
-            move = rng.choice(cands)[0]
-        elif rng.random() < oversight:
-            # A shallow look, as a hurried player would: it walks into tactics deeper than its depth.
-            depth = rng.randint(*config.oversight_depth)
-            # A fresh hash (new game key): otherwise the deep search just done would answer for it.
-            shallow = engine.analyse(board, chess.engine.Limit(depth=depth, nodes=5_000, time=config.time_cap),
-                                     game=("shallow", seed, index, ply))
-            move = shallow["pv"][0] if shallow.get("pv") else cands[0][0]
+            move = rng.choice([i["pv"][0] for i in infos if i.get("pv")])
+        elif roll < blunder:
+            move = rng.choice(sorted(board.legal_moves, key=chess.Move.uci))
+        elif roll < blunder + strong:
+            move = infos[0]["pv"][0]
         else:
-            move = _choose(rng, board, cands, tau, blunder)
+            depth = rng.randint(1, max_depth)
+            shallow = engine.analyse(board, chess.engine.Limit(depth=depth, nodes=20_000, time=config.time_cap),
+                                     game=("move", seed, index, ply))
+            move = shallow["pv"][0] if shallow.get("pv") else infos[0]["pv"][0]
         rel = evaluation.relative
         if rel.mate() is not None or abs(rel.score() or 0) >= config.resign_cp:
             lopsided += 1
