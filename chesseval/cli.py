@@ -20,6 +20,10 @@ __all__ = ["main", "COMMAND_MODULES", "command_group"]
 
 COMMAND_MODULES: list[str] = [
     "chesseval.cli_core",
+    "chesseval.cli_cache",
+    "chesseval.cli_engine",
+    "chesseval.cli_suites",
+    "chesseval.cli_analysis",
     "chesseval.cli_mining",
 ]
 

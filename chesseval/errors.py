@@ -11,8 +11,9 @@ found before any paid call, a provider that cannot be used at all, a missing eng
      │   └─ UnknownModelError(ConfigError, KeyError)     "unknown provider 'foo' in 'foo/bar'"
      ├─ PuzzleFormatError(ChessEvalError, ValueError)    "puzzles.csv:12: illegal move 'e2e5' in Moves"
      ├─ RunError                                         a run folder that cannot be resumed or written
+     ├─ DownloadError                                    HTTP error, dropped connection after retries, size/sha256 mismatch
      ├─ ModelError                                       a model call failed (carries .provider)
-     │   ├─ ModelTransportError                          connection dropped, timeout, 5xx after retries
+     │   ├─ ModelTransportError                          connection dropped, timeout, 408/429/5xx (.retry_after)
      │   ├─ ModelResponseError                           malformed JSON / missing fields
      │   └─ ModelFatalError                              stops the whole run: auth, quota, billing, 4xx
      └─ EngineError                                      Stockfish missing, crashed or hung
@@ -30,6 +31,7 @@ __all__ = [
     "UnknownModelError",
     "PuzzleFormatError",
     "RunError",
+    "DownloadError",
     "ModelError",
     "ModelTransportError",
     "ModelResponseError",
@@ -69,6 +71,12 @@ class RunError(ChessEvalError):
     """A run folder that cannot be created, read or resumed."""
 
 
+class DownloadError(ChessEvalError):
+    """A file could not be downloaded whole: HTTP error, connection lost after every retry, or
+    the result's size or sha256 is not the expected one. A partial download is kept as ``.part``
+    so the next attempt resumes it."""
+
+
 class ModelError(ChessEvalError):
     """A model call failed. ``provider`` names who failed; the message never holds a secret."""
 
@@ -79,7 +87,22 @@ class ModelError(ChessEvalError):
 
 
 class ModelTransportError(ModelError):
-    """The call did not complete: connection error, timeout, 408/429/5xx after every retry."""
+    """The call did not complete: connection error, timeout, 408/429/5xx.
+
+    Inside the retry loop these are the retryable failures; one that escapes the loop means every
+    retry was spent. ``retry_after`` is the wait (seconds) the server asked for, if it said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider, status_code=status_code)
+        self.retry_after = retry_after
 
 
 class ModelResponseError(ModelError):

@@ -27,7 +27,6 @@ import io
 import math
 import os
 import re
-import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import chess
 import chess.engine
 import chess.pgn
 
+from chesseval.engine import find_stockfish
 from chesseval.errors import EngineError, EngineNotFoundError
 from chesseval.puzzles import Puzzle, RatingSource
 
@@ -71,22 +71,8 @@ def win_chances(score: chess.engine.Score) -> float:
 
 
 # -- engine seam ---------------------------------------------------------------------------------
-# Until the shared chesseval.engine lands, this is the one place that starts Stockfish.
-
-
-def find_stockfish() -> str:
-    """$CHESSEVAL_STOCKFISH, then ``stockfish`` on PATH, then Debian's /usr/games/stockfish."""
-    env = os.environ.get("CHESSEVAL_STOCKFISH")
-    if env:
-        if Path(env).is_file():
-            return env
-        raise EngineNotFoundError(f"CHESSEVAL_STOCKFISH={env!r} is not a file")
-    found = shutil.which("stockfish")
-    if found:
-        return found
-    if Path("/usr/games/stockfish").is_file():
-        return "/usr/games/stockfish"
-    raise EngineNotFoundError("Stockfish not found: set CHESSEVAL_STOCKFISH or install it (apt-get install stockfish)")
+# Discovery is the shared chesseval.engine.find_stockfish. The miner drives one SimpleEngine per
+# worker process (not the async pool): each game is a long sequential conversation with one engine.
 
 
 def open_engine(path: str | None = None, *, threads: int = 1, hash_mb: int = 16) -> chess.engine.SimpleEngine:

@@ -255,7 +255,7 @@ def _iter_csv(path: Path) -> Iterator[Puzzle | PuzzleFormatError]:
             if not row or all(not c.strip() for c in row):
                 continue
             if columns is None:
-                if row[0].strip() == "PuzzleId":
+                if "PuzzleId" in (c.strip() for c in row):
                     columns = {c.strip(): i for i, c in enumerate(row)}
                     missing = [c for c in ("PuzzleId", "FEN", "Moves") if c not in columns]
                     if missing:
@@ -397,43 +397,47 @@ def _iter_pgn(path: Path) -> Iterator[Puzzle | PuzzleFormatError]:
     """
     name = str(path)
     with open_text(path) as fh:
-        index = 0
-        while True:
-            line_no = None  # python-chess does not report line numbers; errors name the game
-            try:
-                game = chess.pgn.read_game(fh)
-            except (ValueError, UnicodeDecodeError) as exc:
-                yield PuzzleFormatError(name, line_no, f"unreadable PGN ({exc})")
-                return
-            if game is None:
-                return
-            index += 1
-            headers = game.headers
-            if game.errors:
-                yield PuzzleFormatError(name, line_no, f"game {index}: {game.errors[0]}")
-                continue
-            fen = headers.get("FEN")
-            if not fen:
-                yield PuzzleFormatError(name, line_no, f"game {index} has no FEN header (a puzzle starts from a position)")
-                continue
-            moves = tuple(m.uci() for m in game.mainline_moves())
-            setup = headers.get("PuzzleSetup", "0") == "1"
-            reason = _check_line(fen, moves, (name, line_no), need=2 if setup else 1)
-            if reason:
-                yield PuzzleFormatError(name, line_no, f"game {index}: {reason}")
-                continue
-            try:
-                rating = _int_field(headers.get("PuzzleRating", headers.get("Rating", "")), "PuzzleRating")
-            except ValueError as exc:
-                yield PuzzleFormatError(name, line_no, f"game {index}: {exc}")
-                continue
-            yield Puzzle(
-                id=headers.get("PuzzleId") or f"{path.stem}.{index}",
-                fen=fen,
-                moves=moves,
-                has_setup_move=setup,
-                rating=rating,
-                themes=tuple(headers.get("Themes", "").split()),
-                game_url=headers.get("Site") if headers.get("Site", "?") not in ("?", "") else None,
-                rating_source=RatingSource.LICHESS if rating is not None else RatingSource.NONE,
-            )
+        text = fh.read()  # puzzle PGNs are small; reading whole lets errors name the line
+    sio = io.StringIO(text)
+    index = 0
+    while True:
+        pos = sio.tell()
+        skipped = len(text[pos:]) - len(text[pos:].lstrip())
+        line_no = text.count("\n", 0, pos + skipped) + 1
+        try:
+            game = chess.pgn.read_game(sio)
+        except (ValueError, UnicodeDecodeError) as exc:
+            yield PuzzleFormatError(name, line_no, f"unreadable PGN ({exc})")
+            return
+        if game is None:
+            return
+        index += 1
+        headers = game.headers
+        if game.errors:
+            yield PuzzleFormatError(name, line_no, f"game {index}: {game.errors[0]}")
+            continue
+        fen = headers.get("FEN")
+        if not fen:
+            yield PuzzleFormatError(name, line_no, f"game {index} has no FEN header (a puzzle starts from a position)")
+            continue
+        moves = tuple(m.uci() for m in game.mainline_moves())
+        setup = headers.get("PuzzleSetup", "0") == "1"
+        reason = _check_line(fen, moves, (name, line_no), need=2 if setup else 1)
+        if reason:
+            yield PuzzleFormatError(name, line_no, f"game {index}: {reason}")
+            continue
+        try:
+            rating = _int_field(headers.get("PuzzleRating", headers.get("Rating", "")), "PuzzleRating")
+        except ValueError as exc:
+            yield PuzzleFormatError(name, line_no, f"game {index}: {exc}")
+            continue
+        yield Puzzle(
+            id=headers.get("PuzzleId") or f"{path.stem}.{index}",
+            fen=fen,
+            moves=moves,
+            has_setup_move=setup,
+            rating=rating,
+            themes=tuple(headers.get("Themes", "").split()),
+            game_url=headers.get("Site") if headers.get("Site", "?") not in ("?", "") else None,
+            rating_source=RatingSource.LICHESS if rating is not None else RatingSource.NONE,
+        )

@@ -154,11 +154,11 @@ def resolve_suite(spec: str | os.PathLike[str]) -> Suite:
         else:
             suite = Suite(name=name, path=p, sha256=file_sha256(p))
     else:
-        for d in suite_dirs():
-            manifest = d / f"{spec}.json"
-            if manifest.exists():
-                suite = _from_manifest(manifest)
-                break
+        # "default" is the bundled rated suite; until one is built, the starter suite stands in.
+        names = [str(spec), "starter"] if str(spec) == "default" else [str(spec)]
+        found = [d / f"{n}.json" for n in names for d in suite_dirs() if (d / f"{n}.json").exists()]
+        if found:
+            suite = _from_manifest(found[0])
         else:
             known = ", ".join(s.name for s in list_suites()) or "none"
             raise ConfigError(f"unknown suite {str(spec)!r}: not a file, and no manifest of that name (known suites: {known})")

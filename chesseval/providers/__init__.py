@@ -20,6 +20,15 @@ __all__ = ["PROVIDERS", "create_player", "split_model_name", "parse_model_option
 
 PROVIDERS: dict[str, str] = {
     "builtin": "chesseval.providers.builtin:create",
+    "openai": "chesseval.providers.openai:create",
+    "openai-api": "chesseval.providers.openai:create_compatible",
+    "ollama": "chesseval.providers.openai:create_ollama",
+    "vllm": "chesseval.providers.openai:create_vllm",
+    "llamacpp": "chesseval.providers.openai:create_llamacpp",
+    "openrouter": "chesseval.providers.openai:create_openrouter",
+    "anthropic": "chesseval.providers.anthropic:create",
+    "google": "chesseval.providers.google:create",
+    "engine": "chesseval.providers.engine:create",
 }
 
 

@@ -59,7 +59,20 @@ def _notations(board: chess.Board, move: chess.Move) -> list[str]:
         forms.append(uci[:-1] + piece)
     if board.is_en_passant(move):
         forms.append(bare + " e.p.")
+    if _b_pawn_clash(board, move):
+        # "bxc3" also reads as a bishop capture when one is legal; chesseval calls that ambiguous
+        # (issue #2: resolve a lowercase b only when one reading is legal), so write the file too.
+        forms = [f for f in forms if not f.lstrip("0123456789. ").startswith("b")] or [lan, uci]
     return forms
+
+
+def _b_pawn_clash(board: chess.Board, move: chess.Move) -> bool:
+    if board.piece_type_at(move.from_square) != chess.PAWN or chess.square_file(move.from_square) != 1:
+        return False
+    return any(
+        m.to_square == move.to_square and board.piece_type_at(m.from_square) == chess.BISHOP
+        for m in board.legal_moves
+    )
 
 
 def _decoy(board: chess.Board, rng: random.Random, avoid: chess.Move) -> str | None:

@@ -1,0 +1,506 @@
+"""Scanning a Lichess-format database in blocks: the per-process selection state and the workers.
+
+:class:`Selector` holds, per rating band, a bounded heap of the rows with the smallest keys seen
+so far; :func:`run_workers` feeds blocks to several processes through shared memory. How rows
+are filtered cheaply (numpy first, Python for the survivors) is explained in
+:mod:`chesseval.suite_build`, which owns the public API.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import heapq
+import queue
+import traceback
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any
+
+from chesseval.errors import ChessEvalError, ConfigError, PuzzleFormatError
+from chesseval.puzzles import _int_field, _row_to_puzzle
+
+if TYPE_CHECKING:
+    from chesseval.suite_build import BuildSpec
+
+__all__ = ["Selector", "run_workers", "read_blocks", "peak_rss_kb", "NO_KEY", "MAX_EXAMPLES"]
+
+try:  # CPython's own SHA-256 costs half of OpenSSL's per call on 7-byte inputs; same digests.
+    from _sha2 import sha256 as _sha256  # type: ignore[import-not-found]  # 3.12+
+except ImportError:
+    try:
+        from _sha256 import sha256 as _sha256  # type: ignore[import-not-found,no-redef]  # 3.11
+    except ImportError:  # pragma: no cover - other interpreters
+        _sha256 = hashlib.sha256
+
+NO_KEY = b"\xff" * 33  # sorts after every sha256 digest: "band not full yet"
+MAX_EXAMPLES = 20
+_FILTER_COLUMNS = {"min_plays": "NbPlays", "max_rating_deviation": "RatingDeviation", "min_popularity": "Popularity"}
+
+
+
+def read_blocks(raw: IO[bytes], block_bytes: int, rest: bytes, name: str) -> Iterator[bytes]:
+    """Blocks of whole lines; the last line gets a newline if the file lacks one."""
+    while True:
+        data = raw.read(block_bytes)
+        if not data:
+            break
+        data = rest + data if rest else data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            if len(data) > block_bytes:
+                raise PuzzleFormatError(name, None, f"a line longer than {block_bytes} bytes: not a puzzle CSV")
+            rest = data
+            continue
+        rest = data[cut:]
+        yield data[:cut]
+    if rest:
+        yield rest + b"\n"
+
+
+class Selector:
+    """Scans blocks and keeps, per band, the per_band smallest valid keys seen so far."""
+
+    def __init__(self, spec: BuildSpec, columns: dict[str, int], name: str, *, eager: bool = False) -> None:
+        self.spec = spec
+        self.eager = eager
+        # Lazy mode keeps a margin of unvalidated rows per band and validates only the winners at
+        # the end; eager mode (the fallback when a band runs out of margin) validates every entrant.
+        self.capacity = spec.per_band if eager else spec.per_band + spec.per_band // 2 + 10
+        self.columns = columns
+        self.ncols = max(columns.values()) + 1
+        self.name = name
+        self.prefix = f"{spec.seed}:".encode()
+        self.heaps: dict[int, list[tuple[int, int, bytes, str]]] = {}
+        self.thr: dict[int, bytes] = {}
+        self.available: dict[int, int] = {}
+        # Rows are named by position, ``block << 32 | line within block``: the main process
+        # does not count lines (that would cost it a pass over the data); _merge turns positions
+        # into line numbers from the per-block line counts.
+        self.rejected: list[tuple[int, bytes, int, str]] = []  # band, key, position, row text
+        self.block_lines: dict[int, int] = {}
+        self.rows = 0
+        self.bad: list[tuple[int, str]] = []
+        self.n_bad = 0
+        for opt, col in _FILTER_COLUMNS.items():
+            if getattr(spec, opt) is not None and col not in columns:
+                raise ConfigError(f"{name}: filter {opt} needs column {col!r}, which the file does not have")
+        if spec.openings and "OpeningTags" not in columns:
+            raise ConfigError(f"{name}: --opening needs column 'OpeningTags', which the file does not have (an older dump?)")
+        if (spec.themes or spec.exclude_themes) and "Themes" not in columns:
+            raise ConfigError(f"{name}: theme filters need column 'Themes', which the file does not have")
+
+    # -- the exact rules, used by the slow path and mirrored by the vectorised one ----------------
+
+    def _bad(self, pos: int, message: str) -> None:
+        self.n_bad += 1
+        if len(self.bad) < MAX_EXAMPLES:
+            self.bad.append((pos, message))
+
+    def _tags_ok(self, themes: bytes | None, openings: bytes | None) -> bool:
+        spec = self.spec
+        if spec.themes or spec.exclude_themes:
+            have = set((themes or b"").decode("utf-8", "replace").split())
+            if any(t not in have for t in spec.themes) or any(t in have for t in spec.exclude_themes):
+                return False
+        if spec.openings:
+            have = set((openings or b"").decode("utf-8", "replace").split())
+            if not any(t in have for t in spec.openings):
+                return False
+        return True
+
+    def _slow_line(self, text: bytes, pos: int) -> None:
+        stripped = text.strip()
+        if not stripped:
+            return
+        self.rows += 1
+        try:
+            decoded = stripped.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self._bad(pos, f"not UTF-8 ({exc})")
+            return
+        row = next(csv.reader([decoded])) if '"' in decoded else decoded.split(",")
+        cols = self.columns
+
+        def get(col: str) -> str:
+            i = cols.get(col)
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        if len(row) < 3:
+            self._bad(pos, f"row has {len(row)} field(s), need at least PuzzleId,FEN,Moves: {decoded!r}")
+            return
+        spec = self.spec
+        try:
+            rating = _int_field(get("Rating"), "Rating")
+            values = {opt: _int_field(get(col), col) for opt, col in _FILTER_COLUMNS.items() if getattr(spec, opt) is not None}
+        except ValueError as exc:
+            self._bad(pos, f"puzzle {get('PuzzleId')!r}: {exc}")
+            return
+        if rating is None:
+            return
+        if not self._passes(rating, values, len(get("Moves").split())):
+            return
+        if not self._tags_ok(get("Themes").encode(), get("OpeningTags").encode()):
+            return
+        band = rating // spec.band_width
+        self.available[band] = self.available.get(band, 0) + 1
+        key = _sha256(self.prefix + get("PuzzleId").encode()).digest()
+        if key < self.thr.get(band, NO_KEY):
+            self._offer(band, key, pos, decoded)
+
+    def _passes(self, rating: int, values: dict[str, int | None], n_moves: int) -> bool:
+        spec = self.spec
+        if spec.min_rating is not None and rating < spec.min_rating:
+            return False
+        if spec.max_rating is not None and rating > spec.max_rating:
+            return False
+        plays, rd, pop = values.get("min_plays"), values.get("max_rating_deviation"), values.get("min_popularity")
+        if spec.min_plays is not None and (plays is None or plays < spec.min_plays):
+            return False
+        if spec.max_rating_deviation is not None and (rd is None or rd > spec.max_rating_deviation):
+            return False
+        if spec.min_popularity is not None and (pop is None or pop < spec.min_popularity):
+            return False
+        solver_moves = n_moves // 2
+        if spec.min_moves is not None and solver_moves < spec.min_moves:
+            return False
+        if spec.max_moves is not None and solver_moves > spec.max_moves:
+            return False
+        return True
+
+    def _offer(self, band: int, key: bytes, pos: int, text: str) -> None:
+        """A row whose key beats the band's current worst kept key."""
+        if self.eager:
+            row = next(csv.reader([text])) if '"' in text else text.split(",")
+            if isinstance(_row_to_puzzle(row, self.columns, self.name, 0), PuzzleFormatError):
+                self.rejected.append((band, key, pos, text))  # _merge words the message
+                return
+        heap = self.heaps.setdefault(band, [])
+        entry = (-int.from_bytes(key, "big"), -pos, key, text)
+        if len(heap) < self.capacity:
+            heapq.heappush(heap, entry)
+        else:
+            heapq.heapreplace(heap, entry)
+        if len(heap) == self.capacity:
+            self.thr[band] = heap[0][2]
+
+    # -- the fast path ---------------------------------------------------------------------------
+
+    def scan(self, block: bytes, index: int) -> None:
+        import numpy as np  # only the builder needs numpy; keep `import chesseval` light
+
+        spec = self.spec
+        buf = np.frombuffer(block, dtype=np.uint8)
+        nl = np.flatnonzero(buf == 10)
+        n = len(nl)
+        self.block_lines[index] = n
+        if n == 0:
+            return
+        base = index << 32
+        starts = np.empty(n, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = nl[:-1] + 1
+        ends = nl.astype(np.int64)
+        ends -= (buf[np.maximum(ends - 1, 0)] == 13) & (ends > starts)  # CRLF files
+        commas = np.flatnonzero(buf == 44)
+        upto = np.searchsorted(commas, nl)  # commas before each line's end
+        first_comma = np.empty(n, dtype=np.int64)
+        first_comma[0] = 0
+        first_comma[1:] = upto[:-1]
+        regular = (upto - first_comma) == self.ncols - 1
+        if b'"' in block:
+            regular[np.searchsorted(nl, np.flatnonzero(buf == 34))] = False
+        reg = np.flatnonzero(regular)
+        grid = commas[first_comma[reg][:, None] + np.arange(self.ncols - 1)]
+        rs, re_ = starts[reg], ends[reg]
+
+        def span(col: str) -> tuple[Any, Any]:
+            j = self.columns[col]
+            lo = rs if j == 0 else grid[:, j - 1] + 1
+            hi = grid[:, j] if j < self.ncols - 1 else re_
+            return lo, hi
+
+        ok = np.ones(len(reg), dtype=bool)
+        slow = np.zeros(len(reg), dtype=bool)
+        rating, r_missing, r_bad = _parse_ints(np, buf, *span("Rating"))
+        slow |= r_bad
+        ok &= ~r_missing
+        if spec.min_rating is not None:
+            ok &= rating >= spec.min_rating
+        if spec.max_rating is not None:
+            ok &= rating <= spec.max_rating
+        for opt, col in _FILTER_COLUMNS.items():
+            limit = getattr(spec, opt)
+            if limit is None:
+                continue
+            values, missing, bad = _parse_ints(np, buf, *span(col))
+            slow |= bad
+            ok &= ~missing
+            ok &= (values <= limit) if opt == "max_rating_deviation" else (values >= limit)
+        if spec.min_moves is not None or spec.max_moves is not None:
+            m_lo, m_hi = span("Moves")
+            spaces = np.flatnonzero(buf == 32)
+            # Lichess writes exactly one space between moves; anything else goes the slow way.
+            n_spaces = np.searchsorted(spaces, m_hi) - np.searchsorted(spaces, m_lo)
+            odd = (m_hi > m_lo) & ((buf[m_lo] == 32) | (buf[np.maximum(m_hi - 1, 0)] == 32))
+            slow |= odd
+            solver = np.where(m_hi > m_lo, n_spaces + 1, 0) // 2
+            if spec.min_moves is not None:
+                ok &= solver >= spec.min_moves
+            if spec.max_moves is not None:
+                ok &= solver <= spec.max_moves
+        ok &= ~slow
+        self.rows += len(reg) - int(slow.sum())
+
+        # Lines that are not plain Lichess rows: the exact, slow rules.
+        irregular = np.flatnonzero(~regular).tolist()
+        for i in np.flatnonzero(slow).tolist():
+            irregular.append(int(reg[i]))
+        if irregular:
+            s_list, e_list = starts.tolist(), ends.tolist()
+            for i in sorted(irregular):
+                self._slow_line(block[s_list[i]:e_list[i]], base + i)
+
+        cand = np.flatnonzero(ok)
+        if spec.themes or spec.exclude_themes or spec.openings:
+            t_lo, t_hi = (a[cand].tolist() for a in span("Themes")) if "Themes" in self.columns else ([0] * len(cand),) * 2
+            o_lo, o_hi = (a[cand].tolist() for a in span("OpeningTags")) if "OpeningTags" in self.columns else ([0] * len(cand),) * 2
+            keep = [self._tags_ok(block[t_lo[k]:t_hi[k]], block[o_lo[k]:o_hi[k]]) for k in range(len(cand))]
+            cand = cand[np.array(keep, dtype=bool)]
+        if not len(cand):
+            return
+        bands = rating[cand] // spec.band_width
+        low = int(bands.min())
+        for band, count in enumerate(np.bincount(bands - low).tolist(), start=low):
+            if count:
+                self.available[band] = self.available.get(band, 0) + count
+        keys = self._keys(np, buf, block, *(a[cand] for a in span("PuzzleId")))
+        # Compare the first 8 bytes of each key with the band's threshold as arrays; only the few
+        # that may beat it reach Python, which compares whole keys (the threshold only falls).
+        table = np.full(int(bands.max()) - low + 1, np.iinfo(np.uint64).max, dtype=np.uint64)
+        for band, key in self.thr.items():
+            if low <= band < low + len(table):
+                table[band - low] = int.from_bytes(key[:8], "big")
+        head = np.frombuffer(b"".join(keys), dtype=">u8")[::4]
+        hits = np.flatnonzero(head <= table[bands - low]).tolist()
+        if not hits:
+            return
+        band_list, lines, lo_list, hi_list = bands.tolist(), reg[cand].tolist(), rs[cand].tolist(), re_[cand].tolist()
+        for k in hits:
+            band, key = band_list[k], keys[k]
+            if key < self.thr.get(band, NO_KEY):
+                pos = base + lines[k]
+                try:
+                    text = block[lo_list[k]:hi_list[k]].decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    self._bad(pos, f"not UTF-8 ({exc})")
+                    continue
+                self._offer(band, key, pos, text)
+
+    def _keys(self, np: Any, buf: Any, block: bytes, lo: Any, hi: Any) -> list[bytes]:
+        """``sha256(seed:PuzzleId)`` of each candidate."""
+        sha, prefix = _sha256, self.prefix
+        width = hi - lo
+        w = int(width[0])
+        if w > 0 and bool((width == w).all()):
+            ids = buf[lo[:, None] + np.arange(w)]
+            if int(ids.min()) > 32:  # no blanks to strip, no NULs (which a bytes view would drop)
+                msgs = np.empty((len(lo), len(prefix) + w), dtype=np.uint8)
+                msgs[:, : len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
+                msgs[:, len(prefix):] = ids
+                return [sha(m).digest() for m in msgs.view(f"S{msgs.shape[1]}").ravel().tolist()]
+        return [sha(prefix + block[a:b].strip()).digest() for a, b in zip(lo.tolist(), hi.tolist())]
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "heaps": {b: [(e[2], -e[1], e[3]) for e in h] for b, h in self.heaps.items()},
+            "available": self.available,
+            "rejected": self.rejected,
+            "rows": self.rows,
+            "n_bad": self.n_bad,
+            "bad": self.bad,
+            "block_lines": self.block_lines,
+        }
+
+
+def _parse_ints(np: Any, buf: Any, lo: Any, hi: Any) -> tuple[Any, Any, Any]:
+    """Parse decimal integer fields ``buf[lo:hi]`` as arrays: (values, missing, needs_slow_path).
+
+    Anything but ``-?[0-9]{1,9}`` (spaces, ``6608.0``, text) is flagged for the slow path, which
+    applies the loader's exact rules and reports bad values with their line.
+    """
+    width = hi - lo
+    missing = width == 0
+    last = len(buf) - 1
+    neg = (width > 0) & (buf[np.minimum(lo, last)] == 45)
+    lo = lo + neg
+    width = hi - lo
+    bad = (~missing) & ((width <= 0) | (width > 9))
+    value = np.zeros(len(lo), dtype=np.int64)
+    max_width = int(min(width.max(initial=0), 9))
+    clip = len(lo) > 0 and int(lo.max()) + max_width > last
+    for i in range(max_width):
+        active = width > i
+        index = np.minimum(lo + i, last) if clip else lo + i
+        digit = buf[index] - np.uint8(48)  # wraps below '0', so one test finds every non-digit
+        bad |= active & (digit > 9)
+        value = np.where(active, value * 10 + digit, value)
+    value = np.where(neg, -value, value)
+    return value, missing, bad
+
+
+def _worker(
+    spec: BuildSpec, columns: dict[str, int], name: str, eager: bool, ring: Any, slot_bytes: int, tasks: Any, free: Any, results: Any
+) -> None:
+    try:
+        selector = Selector(spec, columns, name, eager=eager)
+        while True:
+            item = tasks.get()
+            if item is None:
+                break
+            index, slot, payload = item
+            if slot is not None:
+                start = slot * slot_bytes
+                payload = ring[start:start + payload]  # a private copy, so the slot can be reused
+                free.put(slot)
+            selector.scan(payload, index)
+        out = selector.result()
+        out["peak_rss_kb"] = peak_rss_kb()
+        results.put(("ok", out))
+    except BaseException as exc:  # reported to the parent, which raises
+        results.put(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+
+
+def peak_rss_kb() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def run_workers(
+    spec: BuildSpec,
+    columns: dict[str, int],
+    name: str,
+    eager: bool,
+    stream: IO[bytes],
+    carry: bytes,
+    jobs: int,
+    block_bytes: int,
+) -> list[dict[str, Any]]:
+    """Scan blocks in ``jobs`` worker processes; returns each worker's result.
+
+    Blocks go through a ring of slots in anonymous shared memory (inherited on fork) and only
+    slot numbers go through the queues: pushing a gigabyte through a pipe costs more than the
+    scan itself on a busy machine. Where fork is unavailable the blocks are pickled instead.
+    """
+    import mmap
+    import multiprocessing
+
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if fork else None)
+    n_slots = jobs + 2
+    slot_bytes = 2 * block_bytes + (1 << 16)
+    ring = mmap.mmap(-1, n_slots * slot_bytes) if fork else None
+    tasks = ctx.Queue(maxsize=n_slots)  # bounds memory: a few blocks in flight
+    free = ctx.Queue()
+    for slot in range(n_slots):
+        free.put(slot)
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(target=_worker, args=(spec, columns, name, eager, ring, slot_bytes, tasks, free, results), daemon=True)
+        for _ in range(jobs)
+    ]
+    for p in procs:
+        p.start()
+    outs: list[dict[str, Any]] = []
+
+    def check_alive() -> None:
+        while not results.empty():  # a worker that failed says why
+            take(0.1)
+        dead = [p for p in procs if p.exitcode not in (None, 0)]
+        if dead:
+            raise ChessEvalError(f"{name}: a suite-build worker died (exit code {dead[0].exitcode})")
+
+    def take(timeout: float) -> None:
+        msg = results.get(timeout=timeout)
+        if msg[0] == "error":
+            raise ChessEvalError(f"{name}: suite-build worker failed: {msg[1]}\n{msg[2]}")
+        outs.append(msg[1])
+
+    def wait(op: Callable[[], Any]) -> Any:
+        while True:
+            try:
+                return op()
+            except (queue.Full, queue.Empty):
+                check_alive()
+
+    try:
+        if ring is None:
+            for index, block in enumerate(read_blocks(stream, block_bytes, carry, name)):
+                wait(lambda: tasks.put((index, None, block), timeout=1.0))
+        else:
+            _fill_ring(stream, carry, ring, slot_bytes, block_bytes, name, lambda: wait(lambda: free.get(timeout=1.0)),
+                       lambda item: wait(lambda: tasks.put(item, timeout=1.0)))
+        for _ in procs:
+            wait(lambda: tasks.put(None, timeout=1.0))
+        while len(outs) < jobs:
+            wait(lambda: take(1.0))
+        for p in procs:
+            p.join()
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+                p.join()
+        if ring is not None:
+            try:
+                ring.close()
+            except BufferError:  # a traceback still holds a view of it; freed with the traceback
+                pass
+    return outs
+
+
+def _fill_ring(
+    stream: IO[bytes],
+    carry: bytes,
+    ring: Any,
+    slot_bytes: int,
+    block_bytes: int,
+    name: str,
+    get_slot: Callable[[], int],
+    send: Callable[[tuple[int, int, int]], None],
+) -> None:
+    """Decompress straight into free ring slots, each cut after its last whole line."""
+    index = 0
+    eof = False
+    while carry or not eof:
+        slot = get_slot()
+        base = slot * slot_bytes
+        with memoryview(ring) as whole, whole[base:base + slot_bytes] as view:
+            n = len(carry)
+            view[:n] = carry
+            while n < block_bytes and not eof:
+                got = stream.readinto(view[n:block_bytes])
+                if got:
+                    n += got
+                else:
+                    eof = True
+            if eof:
+                if n and view[n - 1] != 10:
+                    view[n] = 10  # the last line lacked its newline
+                    n += 1
+                cut = n
+            else:
+                cut = ring.rfind(b"\n", base, base + n) - base + 1
+                if cut <= 0:
+                    raise PuzzleFormatError(name, None, f"a line longer than {block_bytes} bytes: not a puzzle CSV")
+            carry = bytes(view[cut:n])
+        if cut:
+            send((index, slot, cut))
+            index += 1

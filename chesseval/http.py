@@ -1,0 +1,143 @@
+"""The one place chesseval touches the network.
+
+Every provider sends its requests through :class:`HttpSession`. It owns the ``httpx.AsyncClient``
+(connection pool sized to ``max_connections``, explicit timeouts, no redirects) and translates
+every httpx exception into the :mod:`chesseval.errors` tree with ``raise ... from exc``, so no
+foreign exception crosses this boundary. What an HTTP *status* means (retry, quota, bad key) is
+the provider's business; the seam only reports it.
+
+Secrets: the key travels in the session's default headers; credentials in a base URL
+(``https://user:pass@host``) are moved into HTTP basic auth so that neither httpx's request log
+nor an error message can show them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import json
+import ssl
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+
+from chesseval.credentials import redact_text, redact_url, split_url_credentials
+from chesseval.errors import ModelError, ModelFatalError, ModelResponseError, ModelTransportError
+
+__all__ = ["HttpResponse", "HttpSession", "translate_httpx_error"]
+
+
+@dataclasses.dataclass(frozen=True)
+class HttpResponse:
+    """A complete answer from the server, whatever its status."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    """Header names lowercased."""
+    content: bytes
+    elapsed_s: float
+
+    def json(self, provider: str) -> Any:
+        """The body as JSON; a body that is not JSON is a :class:`ModelResponseError`."""
+        try:
+            return json.loads(self.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            excerpt = self.content[:80].decode("utf-8", "replace")
+            raise ModelResponseError(
+                f"{provider}: the server answered HTTP {self.status_code} with a body that is not JSON: {excerpt!r}",
+                provider=provider,
+                status_code=self.status_code,
+            ) from exc
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext | bool:
+    """One TLS context per process: building one loads the CA bundle (~0.1 s), per client otherwise."""
+    factory = getattr(httpx, "create_ssl_context", None)
+    return factory() if factory is not None else True
+
+
+def translate_httpx_error(exc: Exception, *, provider: str, timeout: float | None, secrets: Iterable[str | None] = ()) -> ModelError:
+    """The chesseval error for an httpx (or timeout) exception; most specific cases first."""
+    detail = redact_text(str(exc) or type(exc).__name__, secrets)
+    if isinstance(exc, (TimeoutError, httpx.TimeoutException)):
+        limit = f" of {timeout:g}s" if timeout is not None else ""
+        return ModelTransportError(f"{provider}: no answer within the attempt timeout{limit}", provider=provider)
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError)):
+        # The request could not even be formed: every call would fail the same way.
+        return ModelFatalError(f"{provider}: cannot send the request ({detail}); check the base URL and options", provider=provider)
+    if isinstance(exc, httpx.TooManyRedirects):
+        return ModelFatalError(f"{provider}: too many redirects; check the base URL", provider=provider)
+    if isinstance(exc, (httpx.StreamError, httpx.CookieConflict, httpx.HTTPStatusError)):
+        # Misuse of httpx inside chesseval, not a server problem: do not retry it.
+        return ModelFatalError(f"{provider}: internal HTTP client error ({type(exc).__name__}: {detail})", provider=provider)
+    if isinstance(exc, httpx.DecodingError):
+        return ModelResponseError(f"{provider}: could not decode the response body ({detail})", provider=provider)
+    if isinstance(exc, httpx.ConnectError):
+        return ModelTransportError(f"{provider}: cannot connect ({detail})", provider=provider)
+    if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError)):
+        return ModelTransportError(f"{provider}: connection dropped ({type(exc).__name__}: {detail})", provider=provider)
+    return ModelTransportError(f"{provider}: request failed ({type(exc).__name__}: {detail})", provider=provider)
+
+
+class HttpSession:
+    """An async HTTP client for one provider endpoint."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        headers: Mapping[str, str] | None = None,
+        max_connections: int = 16,
+        attempt_timeout: float | None = 300.0,
+        secrets: Iterable[str | None] = (),
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.provider = provider
+        clean_url, userinfo = split_url_credentials(base_url)
+        self.base_url = redact_url(base_url)
+        """The base URL as it may be recorded."""
+        self.attempt_timeout = attempt_timeout
+        self._secrets = [s for s in secrets if s] + ([userinfo[1]] if userinfo and userinfo[1] else [])
+        self._client = httpx.AsyncClient(
+            base_url=clean_url,
+            headers=dict(headers or {}),
+            auth=httpx.BasicAuth(*userinfo) if userinfo else None,
+            # pool=None: waiting for a free connection is bounded by our own semaphore, not a timeout.
+            timeout=httpx.Timeout(attempt_timeout, pool=None),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            follow_redirects=False,
+            verify=_ssl_context(),
+            transport=transport,
+        )
+
+    def redact(self, text: str) -> str:
+        """``text`` with this session's secrets removed (for messages built from server output)."""
+        return redact_text(text, self._secrets)
+
+    async def post_json(self, path: str, payload: Any, *, params: Mapping[str, str] | None = None) -> HttpResponse:
+        """POST ``payload`` as JSON; returns the response of any status, or raises a :class:`ModelError`."""
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        start = time.perf_counter()
+        try:
+            # The wall-clock bound covers a server that trickles bytes slower than httpx's
+            # per-read timeout would notice.
+            async with asyncio.timeout(self.attempt_timeout):
+                response = await self._client.post(
+                    path, content=body, params=params, headers={"content-type": "application/json"}
+                )
+        except (TimeoutError, httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict) as exc:
+            raise translate_httpx_error(exc, provider=self.provider, timeout=self.attempt_timeout, secrets=self._secrets) from exc
+        return HttpResponse(
+            status_code=response.status_code,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            content=response.content,
+            elapsed_s=time.perf_counter() - start,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,443 @@
+"""A scripted LLM server on a real loopback socket, for testing the HTTP providers.
+
+It speaks four wire formats, chosen by the request path:
+
+- OpenAI Chat Completions: ``POST .../chat/completions``
+- OpenAI Responses: ``POST .../responses``
+- Anthropic Messages: ``POST .../messages``
+- Gemini: ``POST .../models/<model>:generateContent``
+
+Each request takes the next :class:`Fault` from the script queue (``enqueue_*``), else asks the
+``fault_plan`` callable (for randomised fault injection), else answers normally. A normal answer's
+text comes from ``answer(messages)``, a function of the request's messages normalised to
+``[{"role", "content"}]`` (so a test can answer puzzles correctly). Every request is recorded
+(path, headers, JSON, messages) for assertions.
+
+Run it as a script for the benchmarks: ``python tests/llm_server.py --latency 0.5`` prints its URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import json
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = ["Fault", "Recorded", "ScriptedLLMServer", "wire_format"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Fault:
+    """What to do with one request.
+
+    kind: ``answer`` (normal, optionally with ``text``), ``status`` (``status``, ``headers``,
+    ``body``), ``drop`` (close the connection without answering), ``slow`` (wait ``delay`` then
+    answer), ``malformed`` (200 with a body that is not JSON), ``missing`` (200 JSON without the
+    answer field), ``quota``, ``auth``, ``empty`` (no content, the token budget spent on
+    reasoning), ``refusal``, ``filtered``.
+    """
+
+    kind: str = "answer"
+    status: int = 200
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    body: Any = None
+    delay: float = 0.0
+    text: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    json: Any
+    format: str
+    messages: list[dict[str, str]]
+    fault: str
+
+
+def wire_format(path: str) -> str:
+    if path.endswith("/chat/completions"):
+        return "openai"
+    if path.endswith("/responses"):
+        return "responses"
+    if path.endswith("/messages"):
+        return "anthropic"
+    if ":generateContent" in path:
+        return "google"
+    return "unknown"
+
+
+def _messages(fmt: str, body: Any) -> list[dict[str, str]]:
+    if not isinstance(body, dict):
+        return []
+    if fmt == "openai":
+        return [{"role": m.get("role", ""), "content": m.get("content", "")} for m in body.get("messages", [])]
+    if fmt == "responses":
+        return [{"role": m.get("role", ""), "content": m.get("content", "")} for m in body.get("input", [])]
+    if fmt == "anthropic":
+        out = [{"role": "system", "content": body["system"]}] if body.get("system") else []
+        return out + [{"role": m.get("role", ""), "content": m.get("content", "")} for m in body.get("messages", [])]
+    if fmt == "google":
+        out = []
+        system = body.get("systemInstruction")
+        if system:
+            out.append({"role": "system", "content": "".join(p.get("text", "") for p in system.get("parts", []))})
+        for c in body.get("contents", []):
+            role = "assistant" if c.get("role") == "model" else "user"
+            out.append({"role": role, "content": "".join(p.get("text", "") for p in c.get("parts", []))})
+        return out
+    return []
+
+
+def _tokens(messages: list[dict[str, str]]) -> int:
+    return sum(len(str(m.get("content", "")).split()) for m in messages) + 3 * len(messages)
+
+
+def _max_tokens(fmt: str, body: dict[str, Any]) -> int:
+    if fmt == "openai":
+        return int(body.get("max_completion_tokens") or body.get("max_tokens") or 1000)
+    if fmt == "responses":
+        return int(body.get("max_output_tokens") or 1000)
+    if fmt == "anthropic":
+        return int(body.get("max_tokens") or 1000)
+    if fmt == "google":
+        return int((body.get("generationConfig") or {}).get("maxOutputTokens") or 1000)
+    return 1000
+
+
+def _answer_body(fmt: str, body: dict[str, Any], text: str | None, *, stop: str, prompt_tokens: int, reasoning: int = 0, refusal: str | None = None) -> dict[str, Any]:
+    """A successful answer in ``fmt``. ``stop`` is one of stop / max_tokens / refusal / filtered."""
+    out_tokens = len((text or "").split()) + reasoning
+    model = body.get("model", "scripted-model")
+    if fmt == "openai":
+        finish = {"stop": "stop", "max_tokens": "length", "refusal": "stop", "filtered": "content_filter"}[stop]
+        return {
+            "id": "chatcmpl-scripted",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "system_fingerprint": "fp_scripted",
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text, "refusal": refusal}, "finish_reason": finish, "logprobs": None}
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": out_tokens,
+                "total_tokens": prompt_tokens + out_tokens,
+                "prompt_tokens_details": {"cached_tokens": 0},
+                "completion_tokens_details": {"reasoning_tokens": reasoning},
+            },
+        }
+    if fmt == "responses":
+        content: list[dict[str, Any]] = []
+        if text:
+            content.append({"type": "output_text", "text": text, "annotations": []})
+        if refusal:
+            content.append({"type": "refusal", "refusal": refusal})
+        output: list[dict[str, Any]] = [{"id": "rs_1", "type": "reasoning", "summary": []}] if reasoning else []
+        if content:
+            output.append({"id": "msg_1", "type": "message", "role": "assistant", "status": "completed", "content": content})
+        incomplete = {"max_tokens": {"reason": "max_output_tokens"}, "filtered": {"reason": "content_filter"}}.get(stop)
+        return {
+            "id": "resp_scripted",
+            "object": "response",
+            "model": model,
+            "status": "incomplete" if incomplete else "completed",
+            "incomplete_details": incomplete,
+            "output": output,
+            "usage": {
+                "input_tokens": prompt_tokens,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": out_tokens,
+                "output_tokens_details": {"reasoning_tokens": reasoning},
+                "total_tokens": prompt_tokens + out_tokens,
+            },
+        }
+    if fmt == "anthropic":
+        blocks: list[dict[str, Any]] = []
+        if reasoning:
+            blocks.append({"type": "thinking", "thinking": "hmm " * reasoning, "signature": "sig"})
+        if text or refusal:
+            blocks.append({"type": "text", "text": text or refusal or ""})
+        stop_reason = {"stop": "end_turn", "max_tokens": "max_tokens", "refusal": "refusal", "filtered": "refusal"}[stop]
+        return {
+            "id": "msg_scripted",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": blocks,
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {"input_tokens": prompt_tokens, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0, "output_tokens": out_tokens},
+        }
+    if fmt == "google":
+        finish = {"stop": "STOP", "max_tokens": "MAX_TOKENS", "refusal": "SAFETY", "filtered": "SAFETY"}[stop]
+        candidate: dict[str, Any] = {"finishReason": finish, "index": 0}
+        if text:
+            candidate["content"] = {"role": "model", "parts": [{"text": text}]}
+        else:
+            candidate["content"] = {"role": "model"}  # what Gemini sends when thinking took the whole budget
+        usage = {"promptTokenCount": prompt_tokens, "candidatesTokenCount": len((text or "").split()), "totalTokenCount": prompt_tokens + out_tokens}
+        if reasoning:
+            usage["thoughtsTokenCount"] = reasoning
+        return {"candidates": [candidate], "usageMetadata": usage, "modelVersion": "gemini-scripted", "responseId": "resp-scripted"}
+    return {"error": "unknown wire format"}
+
+
+def _error_body(fmt: str, status: int, kind: str) -> tuple[int, dict[str, Any]]:
+    """(status, body) for an error of ``kind`` (status/quota/auth) in ``fmt``."""
+    if kind == "quota":
+        if fmt in ("openai", "responses"):
+            return 429, {"error": {"message": "You exceeded your current quota, please check your plan and billing details.", "type": "insufficient_quota", "param": None, "code": "insufficient_quota"}}
+        if fmt == "anthropic":
+            return 400, {"type": "error", "error": {"type": "invalid_request_error", "message": "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits."}}
+        return 429, {
+            "error": {
+                "code": 429,
+                "message": "You exceeded your current quota, please check your plan and billing details.",
+                "status": "RESOURCE_EXHAUSTED",
+                "details": [
+                    {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests", "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]},
+                    {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3600s"},
+                ],
+            }
+        }
+    if kind == "auth":
+        if fmt in ("openai", "responses"):
+            return 401, {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}
+        if fmt == "anthropic":
+            return 401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
+        return 400, {"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]}}
+    message = {429: "Rate limit reached; please try again later.", 500: "The server had an error.", 503: "Service unavailable.", 529: "Overloaded", 400: "Invalid request.", 404: "The model does not exist."}.get(status, f"HTTP {status}")
+    if fmt in ("openai", "responses"):
+        kinds = {429: "rate_limit_exceeded", 500: "server_error", 503: "server_error"}
+        return status, {"error": {"message": message, "type": kinds.get(status, "invalid_request_error"), "param": None, "code": kinds.get(status)}}
+    if fmt == "anthropic":
+        kinds = {429: "rate_limit_error", 500: "api_error", 529: "overloaded_error", 404: "not_found_error"}
+        return status, {"type": "error", "error": {"type": kinds.get(status, "invalid_request_error"), "message": message}}
+    statuses = {429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 404: "NOT_FOUND"}
+    details: list[dict[str, Any]] = []
+    if status == 429:
+        details = [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]}]
+    return status, {"error": {"code": status, "message": message, "status": statuses.get(status, "INVALID_ARGUMENT"), "details": details}}
+
+
+def _missing_body(fmt: str) -> dict[str, Any]:
+    if fmt in ("openai",):
+        return {"id": "x", "object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop"}]}
+    if fmt == "responses":
+        return {"id": "x", "object": "response", "status": "completed"}
+    if fmt == "anthropic":
+        return {"id": "x", "type": "message", "role": "assistant", "stop_reason": "end_turn"}
+    return {"usageMetadata": {"promptTokenCount": 1}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ScriptedLLMServer
+    protocol_version = "HTTP/1.1"  # keep-alive, like real APIs
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        return
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = None
+        fmt = wire_format(self.path)
+        messages = _messages(fmt, body)
+        fault = self.server.next_fault(messages, self.path, body)
+        self.server.record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body, fmt, messages, fault.kind))
+        if self.server.latency:
+            time.sleep(self.server.latency)
+        if fmt == "unknown" or not isinstance(body, dict):
+            self._send(404, {"error": {"message": f"no route for {self.path}"}})
+            return
+        kind = fault.kind
+        if kind == "drop":
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        if kind == "slow":
+            time.sleep(fault.delay)
+            kind = "answer"
+        prompt_tokens = _tokens(messages)
+        if kind == "answer":
+            text = fault.text if fault.text is not None else self.server.answer(messages)
+            self._send(200, _answer_body(fmt, body, text, stop="stop", prompt_tokens=prompt_tokens), fault.headers)
+        elif kind == "status":
+            status, default = _error_body(fmt, fault.status, "status")
+            payload = fault.body if fault.body is not None else default
+            self._send(status, payload, fault.headers)
+        elif kind in ("quota", "auth"):
+            status, payload = _error_body(fmt, 0, kind)
+            self._send(status, payload, fault.headers)
+        elif kind == "malformed":
+            self._send(200, fault.body if fault.body is not None else b'{"choices": [{"message": ')
+        elif kind == "missing":
+            self._send(200, _missing_body(fmt))
+        elif kind == "empty":
+            budget = _max_tokens(fmt, body)
+            empty = None if fmt == "openai" else ""
+            self._send(200, _answer_body(fmt, body, empty, stop="max_tokens", prompt_tokens=prompt_tokens, reasoning=budget))
+        elif kind == "refusal":
+            self._send(200, _answer_body(fmt, body, None, stop="refusal", prompt_tokens=prompt_tokens, refusal="I can't help with that."))
+        elif kind == "filtered":
+            self._send(200, _answer_body(fmt, body, None, stop="filtered", prompt_tokens=prompt_tokens))
+        else:
+            self._send(500, {"error": {"message": f"unknown scripted fault {kind!r}"}})
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
+        try:
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (attempt timeout); fine
+
+
+class ScriptedLLMServer(ThreadingHTTPServer):
+    """See the module docstring. Use as a context manager, or call :meth:`start` / :meth:`stop`."""
+
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(
+        self,
+        answer: Callable[[list[dict[str, str]]], str] | None = None,
+        *,
+        fault_plan: Callable[[int, list[dict[str, str]]], Fault | None] | None = None,
+        latency: float = 0.0,
+        record: bool = True,
+        port: int = 0,
+    ) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.answer = answer or (lambda messages: "Answer: e4")
+        self.fault_plan = fault_plan
+        self.latency = latency
+        self.keep_records = record
+        self.script: collections.deque[Fault] = collections.deque()
+        self.requests: list[Recorded] = []
+        self.count = 0
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    # -- scripting ------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def enqueue(self, *faults: Fault) -> None:
+        with self._lock:
+            self.script.extend(faults)
+
+    def enqueue_answer(self, text: str, headers: dict[str, str] | None = None) -> None:
+        self.enqueue(Fault("answer", text=text, headers=headers or {}))
+
+    def enqueue_status(self, status: int, *, retry_after: str | float | None = None, headers: dict[str, str] | None = None, body: Any = None) -> None:
+        h = dict(headers or {})
+        if retry_after is not None:
+            h["retry-after"] = str(retry_after)
+        self.enqueue(Fault("status", status=status, headers=h, body=body))
+
+    def enqueue_retry_after_date(self, seconds: float) -> None:
+        self.enqueue_status(429, retry_after=formatdate(time.time() + seconds, usegmt=True))
+
+    def enqueue_drop(self) -> None:
+        self.enqueue(Fault("drop"))
+
+    def enqueue_slow(self, delay: float, text: str | None = None) -> None:
+        self.enqueue(Fault("slow", delay=delay, text=text))
+
+    def enqueue_raw(self, body: bytes) -> None:
+        self.enqueue(Fault("malformed", body=body))
+
+    def enqueue_kind(self, kind: str) -> None:
+        self.enqueue(Fault(kind))
+
+    def next_fault(self, messages: list[dict[str, str]], path: str, body: Any) -> Fault:
+        with self._lock:
+            index = self.count
+            self.count += 1
+            if self.script:
+                return self.script.popleft()
+        if self.fault_plan is not None:
+            fault = self.fault_plan(index, messages)
+            if fault is not None:
+                return fault
+        return Fault("answer")
+
+    def record(self, entry: Recorded) -> None:
+        if self.keep_records:
+            with self._lock:
+                self.requests.append(entry)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.script.clear()
+            self.requests.clear()
+            self.count = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> ScriptedLLMServer:
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+    def __enter__(self) -> ScriptedLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that time out or drop mid-answer are part of the tests; stay quiet about them.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
+            return
+        super().handle_error(request, client_address)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="scripted LLM server (for benchmarks)")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each answer")
+    args = parser.parse_args(argv)
+    server = ScriptedLLMServer(latency=args.latency, record=False, port=args.port)
+    print(server.url, flush=True)
+    try:
+        server.serve_forever(poll_interval=0.05)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,234 @@
+"""Engine checking of played moves and re-scoring a finished run, against the real Stockfish.
+
+The run folders here are written by a small helper in the records format (data above the engine
+boundary); the engine side is always the real Stockfish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import chess
+import pytest
+
+from chesseval.engine import AnalysisLimit, EngineConfig
+from chesseval.engine_check import ENGINE_FILE, check_move, position_at_turn, read_engine_lines, rescore_run, rescore_run_async
+from chesseval.engine_pool import EnginePool
+from chesseval.engine_report import engine_summary, format_engine_summary
+from chesseval.puzzles import Puzzle, load_puzzles, write_lichess_csv
+
+pytestmark = pytest.mark.stockfish
+
+ROOT = Path(__file__).resolve().parents[1]
+# White is a queen up; Qd8?? loses it to Rxd8.
+QUEEN_UP = Puzzle(id="qup01", fen="4r1k1/5ppp/8/8/8/8/5PPP/R2Q2K1 w - - 0 1", moves=("d1d5",), has_setup_move=False, rating=1000)
+TINY = AnalysisLimit(nodes=3000, time=5.0, name="tiny")
+
+
+def _cfg(stockfish_path: str, tmp_path: Path, **kw: Any) -> EngineConfig:
+    return EngineConfig(path=stockfish_path, cache_dir=str(tmp_path / "cache"), **kw)
+
+
+def test_check_move_drop_blunder_and_lenient(stockfish_path: str, tmp_path: Path) -> None:
+    async def go() -> None:
+        async with EnginePool(_cfg(stockfish_path, tmp_path), processes=1) as pool:
+            board = QUEEN_UP.board()
+            keep = await check_move(pool, board, chess.Move.from_uci("h2h3"), TINY)
+            assert keep.played_wins and keep.accepted and not keep.blunder
+            lose = await check_move(pool, board, chess.Move.from_uci("d1d8"), TINY)
+            assert not lose.played_wins and not lose.accepted and lose.blunder and lose.wc_drop >= 0.3
+            assert lose.best != "d1d8" and lose.wc_best >= 0.6
+            mate = chess.Board("6k1/5ppp/8/8/8/8/5PPP/R5K1 w - - 0 1")
+            now = await check_move(pool, mate, chess.Move.from_uci("a1a8"), TINY)
+            assert now.mates_now and now.accepted and now.wc_drop == 0.0
+            slow = await check_move(pool, mate, chess.Move.from_uci("h2h3"), TINY)
+            assert not slow.accepted  # a mate in 1 was there: only as fast a mate is accepted
+
+    asyncio.run(go())
+
+
+def _record(puzzle: Puzzle, plays: list[str]) -> dict[str, Any]:
+    """A records.jsonl line for a solver who played ``plays`` (UCI), judged by the strict rule."""
+    board = puzzle.board()
+    turns = []
+    verdict = "correct"
+    for i, expected in enumerate(puzzle.solution):
+        if i >= len(plays):
+            break
+        played = plays[i]
+        move = chess.Move.from_uci(played)
+        after = board.copy()
+        after.push(move)
+        outcome = "correct" if played == expected or after.is_checkmate() else "wrong"
+        turns.append({"index": i, "answer": f"Answer: {played}", "parse_kind": "move", "played_uci": played, "expected_uci": expected, "outcome": outcome})
+        if outcome != "correct" or after.is_checkmate():
+            verdict = outcome
+            break
+        board.push(move)
+        if 2 * i + 1 < len(puzzle.line):
+            board.push_uci(puzzle.line[2 * i + 1])
+    return {"schema": 1, "puzzle_id": puzzle.id, "rating": puzzle.rating, "n_solver_moves": puzzle.n_solver_moves, "verdict": verdict, "turns": turns}
+
+
+def _make_run(tmp_path: Path, puzzles: list[Puzzle], seed: int = 1) -> Path:
+    """Half the puzzles solved, half failed at a random solver move with a random legal move."""
+    run = tmp_path / "run"
+    run.mkdir()
+    csv = tmp_path / "suite.csv"
+    with open(csv, "w", encoding="utf-8", newline="") as fh:
+        write_lichess_csv([p for p in puzzles if p.has_setup_move], fh)
+    (run / "run.json").write_text(json.dumps({"suite": {"path": str(csv)}}))
+    rng = random.Random(seed)
+    with open(run / "records.jsonl", "w", encoding="utf-8") as fh:
+        for k, p in enumerate(puzzles):
+            plays = list(p.solution)
+            if k % 2:
+                at = rng.randrange(p.n_solver_moves)
+                board = position_at_turn(p, at)
+                wrong = [m.uci() for m in board.legal_moves if m.uci() != p.solution[at]]
+                plays = plays[:at] + [rng.choice(sorted(wrong))]
+            fh.write(json.dumps(_record(p, plays)) + "\n")
+    return run
+
+
+@pytest.fixture
+def sample_puzzles(lichess_sample: Path) -> list[Puzzle]:
+    return load_puzzles(lichess_sample, limit=16)
+
+
+def test_rescore_adds_engine_lines_and_summary(stockfish_path: str, tmp_path: Path, sample_puzzles: list[Puzzle]) -> None:
+    run = _make_run(tmp_path, sample_puzzles)
+    records_before = (run / "records.jsonl").read_bytes()
+    cfg = _cfg(stockfish_path, tmp_path)
+    stats = rescore_run(run, TINY, config=cfg, processes=2)
+    assert stats.errors == 0 and stats.checked == stats.moves > len(sample_puzzles)
+    assert (run / "records.jsonl").read_bytes() == records_before  # never rewritten
+    lines = read_engine_lines(run, "tiny")
+    assert len(lines) == stats.moves
+    for ln in lines:
+        assert ln["engine"].startswith("Stockfish") and ln["best_uci"] and 0 <= ln["wc_drop"] <= 2
+        if ln["played_uci"] == ln["best_uci"]:
+            assert ln["wc_drop"] == 0
+    rows = engine_summary(run, [0, 1500, 4000])
+    total = rows[-1]
+    assert total.bucket == "all" and total.puzzles == len(sample_puzzles)
+    assert total.strict_solved == len(sample_puzzles) // 2
+    assert total.strict_solved <= total.lenient_solved <= total.puzzles
+    assert total.moves_checked == stats.moves and total.moves_unchecked == 0
+    assert total.blunders >= 1 and 0 < total.mean_wc_drop < 1  # random moves do blunder
+    assert sum(r.puzzles for r in rows[:-1]) == total.puzzles
+    assert "lenient" in format_engine_summary(rows)
+
+    # A second pass is free: nothing to check, no engine search, file unchanged.
+    before = (run / ENGINE_FILE).read_bytes()
+    again = rescore_run(run, TINY, config=cfg, processes=2)
+    assert (again.checked, again.skipped, again.searches) == (0, stats.moves, 0)
+    assert (run / ENGINE_FILE).read_bytes() == before
+
+    # A fresh engine.jsonl is rebuilt from the analysis cache without searching.
+    (run / ENGINE_FILE).unlink()
+    cached = rescore_run(run, TINY, config=cfg, processes=2)
+    assert cached.checked == stats.moves and cached.searches == 0 and cached.cache_hits > 0
+
+
+def test_engine_killed_during_rescore_loses_nothing(stockfish_path: str, tmp_path: Path, sample_puzzles: list[Puzzle]) -> None:
+    run = _make_run(tmp_path, sample_puzzles)
+    limit = AnalysisLimit(nodes=60_000, time=10.0, name="kill")
+
+    async def go() -> Any:
+        async with EnginePool(_cfg(stockfish_path, tmp_path), processes=2, cache=False) as pool:
+            task = asyncio.ensure_future(rescore_run_async(run, limit, pool=pool))
+            killed = 0
+            while not task.done() and killed < 3:
+                await asyncio.sleep(0.3)
+                for pid in pool.pids()[:1]:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                        killed += 1
+            stats = await task
+            return stats, pool.stats
+
+    stats, pstats = asyncio.run(go())
+    assert pstats.crashes >= 1 and pstats.restarts >= 1
+    assert stats.errors == 0 and stats.checked == stats.moves
+    lines = read_engine_lines(run)
+    assert len(lines) == stats.moves
+    assert len({(ln["puzzle_id"], ln["turn"]) for ln in lines}) == stats.moves
+
+
+def test_hung_engine_during_rescore_is_recovered(stockfish_path: str, tmp_path: Path, sample_puzzles: list[Puzzle]) -> None:
+    run = _make_run(tmp_path, sample_puzzles[:6])
+    limit = AnalysisLimit(nodes=20_000, time=0.5, name="hang")
+
+    async def go() -> Any:
+        async with EnginePool(_cfg(stockfish_path, tmp_path, margin_s=0.5), processes=1, cache=False) as pool:
+            await pool.ensure_started()
+            os.kill(pool.pids()[0], signal.SIGSTOP)
+            stats = await rescore_run_async(run, limit, pool=pool)
+            return stats, pool.stats
+
+    stats, pstats = asyncio.run(go())
+    assert pstats.hangs == 1 and pstats.restarts == 1
+    assert stats.errors == 0 and len(read_engine_lines(run)) == stats.moves
+
+
+_RESCORE_SCRIPT = """
+import sys
+from chesseval.engine import AnalysisLimit, EngineConfig
+from chesseval.engine_check import rescore_run
+cfg = EngineConfig(path=sys.argv[2], cache_dir=sys.argv[3])
+rescore_run(sys.argv[1], AnalysisLimit(nodes=40_000, time=10.0, name="k9"), config=cfg, processes=2)
+"""
+
+
+def test_kill_9_of_the_rescorer_then_resume(stockfish_path: str, tmp_path: Path, sample_puzzles: list[Puzzle]) -> None:
+    run = _make_run(tmp_path, sample_puzzles)
+    records_before = (run / "records.jsonl").read_bytes()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", _RESCORE_SCRIPT, str(run), stockfish_path, str(tmp_path / "nocache")], env=env, start_new_session=True)
+    out = run / ENGINE_FILE
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not out.exists() or out.read_bytes().count(b"\n") < 3):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the rescorer and its engines, mid-work
+    proc.wait()
+    partial = read_engine_lines(run)
+    assert 3 <= len(partial)
+    # simulate the worst case: a torn line at the end
+    with open(out, "ab") as fh:
+        fh.write(b'{"schema": 1, "puzzle_id": "0')
+    stats = rescore_run(run, AnalysisLimit(nodes=40_000, time=10.0, name="k9"), config=_cfg(stockfish_path, tmp_path), processes=2)
+    assert stats.skipped >= len(partial) - 1 and stats.errors == 0
+    lines = read_engine_lines(run)
+    keys = [(ln["puzzle_id"], ln["turn"]) for ln in lines]
+    assert len(keys) == len(set(keys)) == stats.moves  # every move once, nothing lost or doubled
+    assert all(line.endswith(b"\n") and json.loads(line) for line in out.read_bytes().splitlines(keepends=True))
+    assert (run / "records.jsonl").read_bytes() == records_before
+
+
+def test_rescore_cli_and_engine_check_cli(stockfish_path: str, tmp_path: Path, sample_puzzles: list[Puzzle], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from chesseval.cli import main
+
+    run = _make_run(tmp_path, sample_puzzles[:4])
+    monkeypatch.setenv("CHESSEVAL_STOCKFISH", stockfish_path)
+    monkeypatch.setenv("CHESSEVAL_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["rescore", str(run), "--engine", "nodes=2000,time=5", "--processes", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "checked now" in out and "lenient" in out and "all" in out
+    assert main(["engine", "check", "--limit", "nodes=1000,time=5"]) == 0
+    out = capsys.readouterr().out
+    assert "Stockfish" in out and "nodes" in out and stockfish_path in out
+    monkeypatch.setenv("CHESSEVAL_STOCKFISH", str(tmp_path / "missing"))
+    assert main(["engine", "check"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "apt-get install stockfish" in err
