@@ -1,6 +1,6 @@
 """Mining speed with 2 workers against 1, on the same 100 self-play games, in one run.
 
-    python benchmarks/bench_mining.py [--pgn build/suite/games.pgn] [--games 100] [--nodes 100000]
+    python benchmarks/bench_mining.py [--pgn build/suite/games.pgn|build/suite/games.jsonl] [--games 100] [--nodes 100000]
 
 Without --pgn (or if the file is missing) the games are made first with ``chesseval puzzles
 selfplay`` settings (seed 7, which takes a while). Prints both wall times, the ratio, the machine
@@ -40,7 +40,13 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_mining_"))
     src = Path(args.pgn)
-    if src.exists():
+    if src.suffix == ".jsonl" and src.exists():  # the suite builder's cache of games
+        import json
+
+        with open(src, encoding="utf-8") as fh:
+            fh.readline()
+            texts = [json.loads(line)["pgn"] for line in fh][: args.games]
+    elif src.exists():
         texts = [t for _, t in iter_games(src)][: args.games]
     else:
         from chesseval.selfplay import SelfPlayConfig, play_games

@@ -27,7 +27,7 @@ import chess
 import chess.engine
 import chess.pgn
 
-from chesseval.mining import open_engine
+from chesseval.mining import LineBuilder, MiningConfig, open_engine
 
 __all__ = ["SelfPlayConfig", "play_game", "play_games"]
 
@@ -42,6 +42,10 @@ class SelfPlayConfig:
     """Per side, the share of moves taken from the full evaluation search."""
     blunder_rate: tuple[float, float] = (0.0, 0.05)
     """Per side, the share of uniformly random legal moves."""
+    trap_rate: tuple[float, float] = (0.3, 0.8)
+    """Per side, the share of moves in a balanced position that walk into a tactic on purpose."""
+    trap_tries: int = 20
+    """Legal moves tried per trap (in a seeded random order)."""
     max_plies: int = 160
     opening_plies: tuple[int, int] = (2, 8)
     resign_cp: int = 800
@@ -53,6 +57,34 @@ class SelfPlayConfig:
     engine_path: str | None = None
 
 
+def _trap(engine: chess.engine.SimpleEngine, board: chess.Board, rng: random.Random, config: SelfPlayConfig,
+          key: object) -> chess.Move | None:
+    """A move after which the opponent has a puzzle by the miner's own rules, at a small budget.
+
+    This is how a human blunder looks: a natural-looking move that allows a forced tactic. The
+    miner later checks the same thing at its own, larger budget, so a trap found here is only a
+    candidate, and the game goes on normally afterwards.
+    """
+    builder = LineBuilder(engine, MiningConfig(nodes=config.eval_nodes, time_cap=config.time_cap), game_key=key)
+    legal = sorted(board.legal_moves, key=chess.Move.uci)
+    rng.shuffle(legal)
+    for move in legal[: config.trap_tries]:
+        board.push(move)
+        try:
+            if board.is_game_over():
+                continue
+            pair = builder.analyse(board, board.turn, multipv=2)
+            if not pair or pair[0].score < chess.engine.Cp(200) or not builder.is_only_move(board, pair):
+                continue
+            mate = pair[0].score.mate()
+            line = builder.build_mate(board) if mate is not None and mate > 0 else builder.build_advantage(board)
+            if line is not None:
+                return move
+        finally:
+            board.pop()
+    return None
+
+
 def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: int, index: int) -> chess.pgn.Game:
     rng = random.Random(f"{seed}:{index}")
     board = chess.Board()
@@ -62,9 +94,11 @@ def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: i
     game.headers["Round"] = str(index + 1)
     style = {}
     for color in (chess.WHITE, chess.BLACK):
-        style[color] = (rng.randint(*config.max_depth), rng.uniform(*config.strong_rate), rng.uniform(*config.blunder_rate))
+        style[color] = (rng.randint(*config.max_depth), rng.uniform(*config.strong_rate), rng.uniform(*config.blunder_rate),
+                        rng.uniform(*config.trap_rate))
         game.headers["White" if color else "Black"] = (
-            f"stockfish depth<={style[color][0]} strong={style[color][1]:.2f} blunder={style[color][2]:.2f}")
+            f"stockfish depth<={style[color][0]} strong={style[color][1]:.2f} blunder={style[color][2]:.2f} "
+            f"trap={style[color][3]:.2f}")
     n_open = rng.randint(*config.opening_plies)
     node: chess.pgn.GameNode = game
     lopsided = 0
@@ -73,7 +107,7 @@ def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: i
         if board.is_game_over(claim_draw=True):
             result = board.result(claim_draw=True)
             break
-        max_depth, strong, blunder = style[board.turn]
+        max_depth, strong, blunder, trap = style[board.turn]
         opening = ply < n_open
         # Every search gets its own key, hence a fresh hash: the shallow player must not read the
         # deeper evaluation search out of the transposition table.
@@ -83,8 +117,14 @@ def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: i
         if node is not game:
             node.set_eval(evaluation)  # eval of the position after this node's move
         roll = rng.random()
+        rel = evaluation.relative
+        trap_move = None
+        if not opening and rel.mate() is None and abs(rel.score() or 0) < 200 and rng.random() < trap:
+            trap_move = _trap(engine, board, rng, config, ("trap", seed, index, ply))
         if opening:
             move = rng.choice([i["pv"][0] for i in infos if i.get("pv")])
+        elif trap_move is not None:
+            move = trap_move
         elif roll < blunder:
             move = rng.choice(sorted(board.legal_moves, key=chess.Move.uci))
         elif roll < blunder + strong:
@@ -94,7 +134,6 @@ def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: i
             shallow = engine.analyse(board, chess.engine.Limit(depth=depth, nodes=20_000, time=config.time_cap),
                                      game=("move", seed, index, ply))
             move = shallow["pv"][0] if shallow.get("pv") else infos[0]["pv"][0]
-        rel = evaluation.relative
         if rel.mate() is not None or abs(rel.score() or 0) >= config.resign_cp:
             lopsided += 1
         else:
