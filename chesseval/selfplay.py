@@ -3,8 +3,12 @@
 Play is deliberately imperfect so that tactics arise at many levels, the way they do in club games:
 most moves come from a *shallow* Stockfish search (depth 1 to a per-side maximum of 1–5), which
 walks into tactics deeper than it can see; some moves come from the full evaluation search (the
-side plays well for a while); a few are uniformly random blunders. Each game starts with a random
-opening (a few plies sampled from the top moves), and each side gets its own style.
+side plays well for a while); a few are uniformly random blunders; and in balanced positions a side
+sometimes sets a *trap* for itself: it tries legal moves in a seeded random order and plays the
+first one after which the opponent has a puzzle by the miner's own rules at the small evaluation
+budget (engine games rarely blunder into forced tactics on their own, so without this almost no
+game yields a puzzle). Each game starts with a random opening (a few plies sampled from the top
+moves), and each side gets its own style.
 
 Every position is also searched at a fixed node budget (``eval_nodes``); that evaluation is written
 as a Lichess-style ``[%eval …]`` comment, so the miner finds the swings without scanning the game

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import chess
+import chess.pgn
 import chess.engine
 import pytest
 
@@ -156,3 +157,26 @@ def test_mine_miniatures_and_determinism(miniatures, tmp_path, stockfish_path):
     n, errors = validate_puzzles(out)
     assert n == len(one) and not errors
     assert [p.id for p in load_puzzles(out)] == [p.id for p in one]
+
+
+def test_selfplay_reproducible_from_seed(engine):
+    from chesseval.selfplay import SelfPlayConfig, play_game
+
+    config = SelfPlayConfig(eval_nodes=1_000, max_plies=24, trap_tries=4)
+    export = lambda g: g.accept(chess.pgn.StringExporter(headers=True, variations=False, comments=True))  # noqa: E731
+    a = export(play_game(engine, config, seed=3, index=1))
+    b = export(play_game(engine, config, seed=3, index=1))
+    c = export(play_game(engine, config, seed=3, index=2))
+    assert a == b
+    assert a != c  # another game of the same seed gets another opening and style
+    assert "[%eval" in a and "chesseval:selfplay/seed3/game2" in a
+
+
+def test_cli_mine_writes_rated_csv(miniatures, tmp_path, stockfish_path):
+    from chesseval.cli import main
+
+    out = tmp_path / "mined.csv"
+    assert main(["puzzles", "mine", str(miniatures), "--out", str(out), "--nodes", "30000", "--scan-nodes", "5000"]) == 0
+    puzzles = load_puzzles(out)
+    assert puzzles and all(p.rating_source == "estimated" and p.rating is not None for p in puzzles)
+    assert main(["puzzles", "mine", str(tmp_path / "missing.pgn"), "--out", str(out)]) == 1
