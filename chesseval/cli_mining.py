@@ -26,6 +26,17 @@ def _progress(label: str):  # type: ignore[no-untyped-def]
     return report
 
 
+def _stop_on_sigterm() -> None:
+    """Turn SIGTERM into KeyboardInterrupt, so that the worker pools are shut down with the parent
+    (multiprocessing leaves orphaned workers, each with its Stockfish, behind a plain SIGTERM)."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def _shard(text: str) -> tuple[int, int]:
     from chesseval.mining import parse_shard
 
@@ -63,6 +74,7 @@ def _write_csv(puzzles, out: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def cmd_mine(args: argparse.Namespace) -> int:
+    _stop_on_sigterm()
     from chesseval.difficulty import rate_puzzles
     from chesseval.mining import mine_pgn
 
@@ -78,6 +90,7 @@ def cmd_mine(args: argparse.Namespace) -> int:
 
 
 def cmd_selfplay(args: argparse.Namespace) -> int:
+    _stop_on_sigterm()
     from chesseval.selfplay import SelfPlayConfig, play_games
 
     texts = play_games(args.games, args.seed, SelfPlayConfig(threads=args.threads), workers=args.workers,
@@ -100,6 +113,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_build_suite(args: argparse.Namespace) -> int:
+    _stop_on_sigterm()
     from chesseval.suitebuild import SuitePlan, build_suite
 
     plan = SuitePlan(games=args.games, seed=args.seed, nodes=args.nodes, workers=args.workers,
