@@ -1,4 +1,8 @@
-"""The one place chesseval touches the network.
+"""The one place model providers touch the network.
+
+(The other network user is :mod:`chesseval.download`, a synchronous streaming download with HTTP
+Range resumption; it translates httpx errors at its own single boundary, ``map_httpx_errors``.
+Folding it into this module is a known follow-up.)
 
 Every provider sends its requests through :class:`HttpSession`. It owns the ``httpx.AsyncClient``
 (connection pool sized to ``max_connections``, explicit timeouts, no redirects) and translates
