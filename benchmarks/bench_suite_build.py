@@ -48,10 +48,10 @@ def _vmhwm_kb() -> int:
     return 0
 
 
-def child_chesseval(db: str, jobs: int) -> dict[str, object]:
+def child_chesseval(db: str, jobs: int, themes: list[str], exclude: list[str]) -> dict[str, object]:
     from chesseval.suite_build import BuildSpec, build_suite
 
-    spec = BuildSpec(source=db, name="bench", **SPEC)  # type: ignore[arg-type]
+    spec = BuildSpec(source=db, name="bench", themes=tuple(themes), exclude_themes=tuple(exclude), **SPEC)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
         result = build_suite(spec, out, jobs=jobs)
@@ -67,10 +67,12 @@ def child_chesseval(db: str, jobs: int) -> dict[str, object]:
     }
 
 
-def child_duckdb(db: str, threads: int) -> dict[str, object]:
+def child_duckdb(db: str, threads: int, themes: list[str], exclude: list[str]) -> dict[str, object]:
     import duckdb
 
     s = SPEC
+    tags = "".join(f" AND list_contains(string_split(Themes, ' '), '{t}')" for t in themes)
+    tags += "".join(f" AND NOT list_contains(string_split(Themes, ' '), '{t}')" for t in exclude)
     query = f"""
         WITH c AS (
             SELECT PuzzleId, Rating // {s['band_width']} AS band,
@@ -82,7 +84,7 @@ def child_duckdb(db: str, threads: int) -> dict[str, object]:
                             'OpeningTags': 'VARCHAR'}})
             WHERE NbPlays >= {s['min_plays']} AND RatingDeviation <= {s['max_rating_deviation']}
               AND Popularity >= {s['min_popularity']}
-              AND Rating BETWEEN {s['min_rating']} AND {s['max_rating']}
+              AND Rating BETWEEN {s['min_rating']} AND {s['max_rating']}{tags}
         )
         SELECT PuzzleId FROM c
         QUALIFY row_number() OVER (PARTITION BY band ORDER BY key) <= {s['per_band']}
@@ -95,11 +97,11 @@ def child_duckdb(db: str, threads: int) -> dict[str, object]:
     return {"wall_s": wall, "ids": ids, "main_peak_kb": _vmhwm_kb(), "version": duckdb.__version__}
 
 
-def run_child(kind: str, db: Path, jobs: int) -> dict[str, object]:
+def run_child(kind: str, db: Path, jobs: int, tag_args: list[str]) -> dict[str, object]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--db", str(db), "--jobs", str(jobs)],
+        [sys.executable, __file__, "--child", kind, "--db", str(db), "--jobs", str(jobs), *tag_args],
         capture_output=True, text=True, check=False,
     )
     outer = time.perf_counter() - t0
@@ -119,13 +121,15 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="runs of each, alternating (default: %(default)s)")
     ap.add_argument("--jobs", type=int, default=2, help="chesseval worker processes and DuckDB threads")
     ap.add_argument("--cache-dir", type=Path, default=None)
+    ap.add_argument("--theme", action="append", default=[], help="also require this theme (repeatable)")
+    ap.add_argument("--exclude-theme", action="append", default=[], help="also exclude this theme (repeatable)")
     ap.add_argument("--child", choices=["chesseval", "duckdb"], help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args.child:
         fn = child_chesseval if args.child == "chesseval" else child_duckdb
-        print(json.dumps(fn(args.db, args.jobs)))
+        print(json.dumps(fn(args.db, args.jobs, args.theme, args.exclude_theme)))
         return 0
 
     try:
@@ -138,11 +142,12 @@ def main() -> int:
     db = cached_database(args.rows, cache_dir=args.cache_dir)
     print(f"database: {db} ({db.stat().st_size / 1e6:.0f} MB compressed, {args.rows:,} rows)")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before the runs")
-    print(f"spec: {SPEC}, jobs/threads={args.jobs}\n")
+    tag_args = [a for t in args.theme for a in ("--theme", t)] + [a for t in args.exclude_theme for a in ("--exclude-theme", t)]
+    print(f"spec: {SPEC}, themes={args.theme}, exclude_themes={args.exclude_theme}, jobs/threads={args.jobs}\n")
     results: dict[str, list[dict[str, object]]] = {"chesseval": [], "duckdb": []}
     for i in range(args.repeat):
         for kind in ("chesseval", "duckdb"):
-            r = run_child(kind, db, args.jobs)
+            r = run_child(kind, db, args.jobs, tag_args)
             results[kind].append(r)
             peak = r["main_peak_kb"] + sum(r.get("worker_peak_kb", []))  # type: ignore[operator, arg-type]
             print(f"run {i + 1} {kind:>9}: wall {r['wall_s']:6.2f} s  cpu {r['cpu_s']:6.2f} s  "

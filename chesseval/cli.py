@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "chesseval.cli_engine",
     "chesseval.cli_suites",
     "chesseval.cli_analysis",
+    "chesseval.cli_mining",
 ]
 
 

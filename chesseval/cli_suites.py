@@ -77,18 +77,30 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 @contextmanager
 def _progress(enabled: bool, label: str) -> Iterator[Callable[[int, int | None], None] | None]:
-    """A rich progress bar on stderr, only when stderr is a terminal."""
+    """A rich progress bar on stderr, only when stderr is a terminal.
+
+    Refreshed from the caller's thread (no rich refresh thread), because the suite build forks
+    worker processes and forking a multi-threaded process is unsafe.
+    """
     if not enabled or not sys.stderr.isatty():
         yield None
         return
+    import time
+
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                  TimeRemainingColumn(), transient=True) as bar:
+                  TimeRemainingColumn(), transient=True, auto_refresh=False) as bar:
         task = bar.add_task(label, total=None)
+        last = 0.0
 
         def update(done: int, total: int | None) -> None:
+            nonlocal last
             bar.update(task, completed=done, total=total)
+            now = time.monotonic()
+            if now - last > 0.1 or (total is not None and done >= total):
+                last = now
+                bar.refresh()
 
         yield update
 

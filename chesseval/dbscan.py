@@ -1,9 +1,9 @@
-"""Scanning a Lichess-format database in blocks: the per-process selection state and the workers.
+"""Scanning a Lichess-format database block by block: the per-process selection state.
 
 :class:`Selector` holds, per rating band, a bounded heap of the rows with the smallest keys seen
-so far; :func:`run_workers` feeds blocks to several processes through shared memory. How rows
-are filtered cheaply (numpy first, Python for the survivors) is explained in
-:mod:`chesseval.suite_build`, which owns the public API.
+so far (:mod:`chesseval.dbpool` runs several in worker processes). How rows are filtered cheaply
+(numpy first, Python for the survivors) is explained in :mod:`chesseval.suite_build`, which
+owns the public API.
 """
 
 from __future__ import annotations
@@ -11,18 +11,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import heapq
-import queue
-import traceback
-from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, Any
+import re
+from typing import TYPE_CHECKING, Any
 
-from chesseval.errors import ChessEvalError, ConfigError, PuzzleFormatError
+from chesseval.errors import ConfigError, PuzzleFormatError
 from chesseval.puzzles import _int_field, _row_to_puzzle
 
 if TYPE_CHECKING:
     from chesseval.suite_build import BuildSpec
 
-__all__ = ["Selector", "run_workers", "read_blocks", "peak_rss_kb", "NO_KEY", "MAX_EXAMPLES"]
+__all__ = ["Selector", "Window", "NO_KEY", "MAX_EXAMPLES"]
 
 try:  # CPython's own SHA-256 costs half of OpenSSL's per call on 7-byte inputs; same digests.
     from _sha2 import sha256 as _sha256  # type: ignore[import-not-found]  # 3.12+
@@ -36,25 +34,6 @@ NO_KEY = b"\xff" * 33  # sorts after every sha256 digest: "band not full yet"
 MAX_EXAMPLES = 20
 _FILTER_COLUMNS = {"min_plays": "NbPlays", "max_rating_deviation": "RatingDeviation", "min_popularity": "Popularity"}
 
-
-
-def read_blocks(raw: IO[bytes], block_bytes: int, rest: bytes, name: str) -> Iterator[bytes]:
-    """Blocks of whole lines; the last line gets a newline if the file lacks one."""
-    while True:
-        data = raw.read(block_bytes)
-        if not data:
-            break
-        data = rest + data if rest else data
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            if len(data) > block_bytes:
-                raise PuzzleFormatError(name, None, f"a line longer than {block_bytes} bytes: not a puzzle CSV")
-            rest = data
-            continue
-        rest = data[cut:]
-        yield data[:cut]
-    if rest:
-        yield rest + b"\n"
 
 
 class Selector:
@@ -78,6 +57,7 @@ class Selector:
         # into line numbers from the per-block line counts.
         self.rejected: list[tuple[int, bytes, int, str]] = []  # band, key, position, row text
         self.block_lines: dict[int, int] = {}
+        self._patterns: dict[str, re.Pattern[bytes]] = {}
         self.rows = 0
         self.bad: list[tuple[int, str]] = []
         self.n_bad = 0
@@ -185,11 +165,14 @@ class Selector:
 
     # -- the fast path ---------------------------------------------------------------------------
 
-    def scan(self, block: bytes, index: int) -> None:
+    def scan(self, block: bytes | Window, index: int) -> None:
         import numpy as np  # only the builder needs numpy; keep `import chesseval` light
 
         spec = self.spec
-        buf = np.frombuffer(block, dtype=np.uint8)
+        if isinstance(block, Window):
+            buf = np.frombuffer(block.ring, dtype=np.uint8, count=block.size, offset=block.base)
+        else:
+            buf = np.frombuffer(block, dtype=np.uint8)
         nl = np.flatnonzero(buf == 10)
         n = len(nl)
         self.block_lines[index] = n
@@ -207,8 +190,9 @@ class Selector:
         first_comma[0] = 0
         first_comma[1:] = upto[:-1]
         regular = (upto - first_comma) == self.ncols - 1
-        if b'"' in block:
-            regular[np.searchsorted(nl, np.flatnonzero(buf == 34))] = False
+        for odd in (34, 9, 11, 12):  # a quote, or whitespace other than ' ' that split() would see
+            if block.find(bytes([odd])) >= 0:
+                regular[np.searchsorted(nl, np.flatnonzero(buf == odd))] = False
         reg = np.flatnonzero(regular)
         grid = commas[first_comma[reg][:, None] + np.arange(self.ncols - 1)]
         rs, re_ = starts[reg], ends[reg]
@@ -260,12 +244,19 @@ class Selector:
             for i in sorted(irregular):
                 self._slow_line(block[s_list[i]:e_list[i]], base + i)
 
+        if spec.themes or spec.exclude_themes:
+            lo, hi = span("Themes")
+            for tag in spec.themes:
+                ok &= self._has_tag(np, block, buf, nl, reg, lo, hi, tag)
+            for tag in spec.exclude_themes:
+                ok &= ~self._has_tag(np, block, buf, nl, reg, lo, hi, tag)
+        if spec.openings:
+            lo, hi = span("OpeningTags")
+            any_opening = np.zeros(len(reg), dtype=bool)
+            for tag in spec.openings:
+                any_opening |= self._has_tag(np, block, buf, nl, reg, lo, hi, tag)
+            ok &= any_opening
         cand = np.flatnonzero(ok)
-        if spec.themes or spec.exclude_themes or spec.openings:
-            t_lo, t_hi = (a[cand].tolist() for a in span("Themes")) if "Themes" in self.columns else ([0] * len(cand),) * 2
-            o_lo, o_hi = (a[cand].tolist() for a in span("OpeningTags")) if "OpeningTags" in self.columns else ([0] * len(cand),) * 2
-            keep = [self._tags_ok(block[t_lo[k]:t_hi[k]], block[o_lo[k]:o_hi[k]]) for k in range(len(cand))]
-            cand = cand[np.array(keep, dtype=bool)]
         if not len(cand):
             return
         bands = rating[cand] // spec.band_width
@@ -296,7 +287,39 @@ class Selector:
                     continue
                 self._offer(band, key, pos, text)
 
-    def _keys(self, np: Any, buf: Any, block: bytes, lo: Any, hi: Any) -> list[bytes]:
+    def _has_tag(self, np: Any, block: bytes | Window, buf: Any, nl: Any, reg: Any, lo: Any, hi: Any, tag: str) -> Any:
+        """Which rows carry ``tag`` as a whole space-separated word in the field ``[lo, hi)``.
+
+        A regex finds the tag's occurrences in the whole block (a few per row at most), and
+        numpy keeps those that fall inside the field: no Python work per row.
+        """
+        pattern = self._patterns.get(tag)
+        if pattern is None:  # a plain literal: re then searches with a fast skip loop
+            pattern = self._patterns[tag] = re.compile(re.escape(tag.encode()))
+        if isinstance(block, Window):
+            base = block.base
+            found = [m.start() - base for m in pattern.finditer(block.ring, base, base + block.size)]
+        else:
+            found = [m.start() for m in pattern.finditer(block)]
+        has = np.zeros(len(reg), dtype=bool)
+        if not found:
+            return has
+        at = np.array(found, dtype=np.int64)
+        end = at + len(tag.encode())
+        # Whole words only: the occurrence must start and end at a field or word boundary.
+        ok = (at == 0) | np.isin(buf[np.maximum(at - 1, 0)], _WORD_BEFORE)
+        ok &= (end >= len(buf)) | np.isin(buf[np.minimum(end, len(buf) - 1)], _WORD_AFTER)
+        at, end = at[ok], end[ok]
+        row_of_line = np.full(len(nl), -1, dtype=np.int64)
+        row_of_line[reg] = np.arange(len(reg))
+        rows = row_of_line[np.searchsorted(nl, at)]
+        inside = rows >= 0
+        rows, at, end = rows[inside], at[inside], end[inside]
+        inside = (lo[rows] <= at) & (end <= hi[rows])
+        has[rows[inside]] = True
+        return has
+
+    def _keys(self, np: Any, buf: Any, block: bytes | Window, lo: Any, hi: Any) -> list[bytes]:
         """``sha256(seed:PuzzleId)`` of each candidate."""
         sha, prefix = _sha256, self.prefix
         width = hi - lo
@@ -320,6 +343,26 @@ class Selector:
             "bad": self.bad,
             "block_lines": self.block_lines,
         }
+
+
+_WORD_BEFORE = (32, 44, 10)  # ' ' ',' '\n'
+_WORD_AFTER = (32, 44, 13, 10)  # ' ' ',' '\r' '\n'
+
+
+class Window:
+    """A block that stays in the shared ring: slicing gives bytes, as slicing a bytes block does."""
+
+    __slots__ = ("ring", "base", "size")
+
+    def __init__(self, ring: Any, base: int, size: int) -> None:
+        self.ring, self.base, self.size = ring, base, size
+
+    def __getitem__(self, part: slice) -> bytes:
+        return self.ring[self.base + part.start:self.base + part.stop]  # type: ignore[no-any-return]
+
+    def find(self, sub: bytes) -> int:
+        at = self.ring.find(sub, self.base, self.base + self.size)
+        return at - self.base if at >= 0 else -1
 
 
 def _parse_ints(np: Any, buf: Any, lo: Any, hi: Any) -> tuple[Any, Any, Any]:
@@ -346,161 +389,3 @@ def _parse_ints(np: Any, buf: Any, lo: Any, hi: Any) -> tuple[Any, Any, Any]:
         value = np.where(active, value * 10 + digit, value)
     value = np.where(neg, -value, value)
     return value, missing, bad
-
-
-def _worker(
-    spec: BuildSpec, columns: dict[str, int], name: str, eager: bool, ring: Any, slot_bytes: int, tasks: Any, free: Any, results: Any
-) -> None:
-    try:
-        selector = Selector(spec, columns, name, eager=eager)
-        while True:
-            item = tasks.get()
-            if item is None:
-                break
-            index, slot, payload = item
-            if slot is not None:
-                start = slot * slot_bytes
-                payload = ring[start:start + payload]  # a private copy, so the slot can be reused
-                free.put(slot)
-            selector.scan(payload, index)
-        out = selector.result()
-        out["peak_rss_kb"] = peak_rss_kb()
-        results.put(("ok", out))
-    except BaseException as exc:  # reported to the parent, which raises
-        results.put(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
-
-
-def peak_rss_kb() -> int:
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    import resource
-
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-
-
-def run_workers(
-    spec: BuildSpec,
-    columns: dict[str, int],
-    name: str,
-    eager: bool,
-    stream: IO[bytes],
-    carry: bytes,
-    jobs: int,
-    block_bytes: int,
-) -> list[dict[str, Any]]:
-    """Scan blocks in ``jobs`` worker processes; returns each worker's result.
-
-    Blocks go through a ring of slots in anonymous shared memory (inherited on fork) and only
-    slot numbers go through the queues: pushing a gigabyte through a pipe costs more than the
-    scan itself on a busy machine. Where fork is unavailable the blocks are pickled instead.
-    """
-    import mmap
-    import multiprocessing
-
-    fork = "fork" in multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if fork else None)
-    n_slots = jobs + 2
-    slot_bytes = 2 * block_bytes + (1 << 16)
-    ring = mmap.mmap(-1, n_slots * slot_bytes) if fork else None
-    tasks = ctx.Queue(maxsize=n_slots)  # bounds memory: a few blocks in flight
-    free = ctx.Queue()
-    for slot in range(n_slots):
-        free.put(slot)
-    results = ctx.Queue()
-    procs = [
-        ctx.Process(target=_worker, args=(spec, columns, name, eager, ring, slot_bytes, tasks, free, results), daemon=True)
-        for _ in range(jobs)
-    ]
-    for p in procs:
-        p.start()
-    outs: list[dict[str, Any]] = []
-
-    def check_alive() -> None:
-        while not results.empty():  # a worker that failed says why
-            take(0.1)
-        dead = [p for p in procs if p.exitcode not in (None, 0)]
-        if dead:
-            raise ChessEvalError(f"{name}: a suite-build worker died (exit code {dead[0].exitcode})")
-
-    def take(timeout: float) -> None:
-        msg = results.get(timeout=timeout)
-        if msg[0] == "error":
-            raise ChessEvalError(f"{name}: suite-build worker failed: {msg[1]}\n{msg[2]}")
-        outs.append(msg[1])
-
-    def wait(op: Callable[[], Any]) -> Any:
-        while True:
-            try:
-                return op()
-            except (queue.Full, queue.Empty):
-                check_alive()
-
-    try:
-        if ring is None:
-            for index, block in enumerate(read_blocks(stream, block_bytes, carry, name)):
-                wait(lambda: tasks.put((index, None, block), timeout=1.0))
-        else:
-            _fill_ring(stream, carry, ring, slot_bytes, block_bytes, name, lambda: wait(lambda: free.get(timeout=1.0)),
-                       lambda item: wait(lambda: tasks.put(item, timeout=1.0)))
-        for _ in procs:
-            wait(lambda: tasks.put(None, timeout=1.0))
-        while len(outs) < jobs:
-            wait(lambda: take(1.0))
-        for p in procs:
-            p.join()
-    finally:
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-                p.join()
-        if ring is not None:
-            try:
-                ring.close()
-            except BufferError:  # a traceback still holds a view of it; freed with the traceback
-                pass
-    return outs
-
-
-def _fill_ring(
-    stream: IO[bytes],
-    carry: bytes,
-    ring: Any,
-    slot_bytes: int,
-    block_bytes: int,
-    name: str,
-    get_slot: Callable[[], int],
-    send: Callable[[tuple[int, int, int]], None],
-) -> None:
-    """Decompress straight into free ring slots, each cut after its last whole line."""
-    index = 0
-    eof = False
-    while carry or not eof:
-        slot = get_slot()
-        base = slot * slot_bytes
-        with memoryview(ring) as whole, whole[base:base + slot_bytes] as view:
-            n = len(carry)
-            view[:n] = carry
-            while n < block_bytes and not eof:
-                got = stream.readinto(view[n:block_bytes])
-                if got:
-                    n += got
-                else:
-                    eof = True
-            if eof:
-                if n and view[n - 1] != 10:
-                    view[n] = 10  # the last line lacked its newline
-                    n += 1
-                cut = n
-            else:
-                cut = ring.rfind(b"\n", base, base + n) - base + 1
-                if cut <= 0:
-                    raise PuzzleFormatError(name, None, f"a line longer than {block_bytes} bytes: not a puzzle CSV")
-            carry = bytes(view[cut:n])
-        if cut:
-            send((index, slot, cut))
-            index += 1

@@ -140,7 +140,25 @@ def download(
     ``dest`` is returned as it is unless ``force``; with ``sha256`` given it is checked first.
     """
     path = Path(dest) if dest is not None else default_destination(url)
-    expected = sha256.lower() if sha256 else None
+    if path.is_dir():
+        path = path / default_destination(url).name
+    try:
+        return _download(url, path, sha256.lower() if sha256 else None, retries, timeout, force, on_progress, wait, transport)
+    except OSError as exc:  # disk full, permissions: one line naming the file, not a traceback
+        raise DownloadError(f"{exc.filename or path}: {exc.strerror or exc}") from exc
+
+
+def _download(
+    url: str,
+    path: Path,
+    expected: str | None,
+    retries: int,
+    timeout: httpx.Timeout | float,
+    force: bool,
+    on_progress: ProgressCallback | None,
+    wait: Callable[[int], float],
+    transport: httpx.BaseTransport | None,
+) -> DownloadResult:
     if path.exists() and not force:
         digest = _file_sha256(path)
         if expected and digest != expected:

@@ -80,6 +80,9 @@ class DownloadError(ChessEvalError):
 class ModelError(ChessEvalError):
     """A model call failed. ``provider`` names who failed; the message never holds a secret."""
 
+    retries: int | None = None
+    """Failed attempts retried before giving up (set by the provider; None if unknown)."""
+
     def __init__(self, message: str, *, provider: str = "", status_code: int | None = None) -> None:
         super().__init__(message)
         self.provider = provider

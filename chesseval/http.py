@@ -1,4 +1,8 @@
-"""The one place chesseval touches the network.
+"""The one place model providers touch the network.
+
+(The other network user is :mod:`chesseval.download`, a synchronous streaming download with HTTP
+Range resumption; it translates httpx errors at its own single boundary, ``map_httpx_errors``.
+Folding it into this module is a known follow-up.)
 
 Every provider sends its requests through :class:`HttpSession`. It owns the ``httpx.AsyncClient``
 (connection pool sized to ``max_connections``, explicit timeouts, no redirects) and translates
@@ -84,7 +88,14 @@ def translate_httpx_error(exc: Exception, *, provider: str, timeout: float | Non
 
 
 class HttpSession:
-    """An async HTTP client for one provider endpoint."""
+    """An async HTTP client for one provider endpoint, with ``max_connections`` connection slots.
+
+    Each slot is its own ``httpx.AsyncClient`` limited to one connection, handed out through a
+    queue, so at most ``max_connections`` requests are in flight and none ever waits inside httpx's
+    shared pool: httpcore 1.0's pool hands a freed connection to every queued request and makes the
+    losers retry, which collapses throughput at 32+ concurrent requests (encode/httpx#3215).
+    Clients are made on demand.
+    """
 
     def __init__(
         self,
@@ -102,36 +113,65 @@ class HttpSession:
         self.base_url = redact_url(base_url)
         """The base URL as it may be recorded."""
         self.attempt_timeout = attempt_timeout
+        self.max_connections = max_connections
         self._secrets = [s for s in secrets if s] + ([userinfo[1]] if userinfo and userinfo[1] else [])
-        self._client = httpx.AsyncClient(
+        self._client_kwargs: dict[str, Any] = dict(
             base_url=clean_url,
-            headers=dict(headers or {}),
-            auth=httpx.BasicAuth(*userinfo) if userinfo else None,
-            # pool=None: waiting for a free connection is bounded by our own semaphore, not a timeout.
-            timeout=httpx.Timeout(attempt_timeout, pool=None),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            headers={"content-type": "application/json", **dict(headers or {})},
+            # URL credentials become HTTP basic auth, unless the key already claims Authorization.
+            auth=httpx.BasicAuth(*userinfo) if userinfo and not any(k.lower() == "authorization" for k in (headers or {})) else None,
+            timeout=httpx.Timeout(attempt_timeout),
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
             follow_redirects=False,
             verify=_ssl_context(),
             transport=transport,
         )
+        self._clients: list[httpx.AsyncClient] = []
+        self._idle: asyncio.Queue[httpx.AsyncClient] | None = None
+        self._closed = False
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The default request headers (for tests; they hold the key)."""
+        return httpx.Headers(self._client_kwargs["headers"])
 
     def redact(self, text: str) -> str:
         """``text`` with this session's secrets removed (for messages built from server output)."""
         return redact_text(text, self._secrets)
 
+    async def _acquire(self) -> httpx.AsyncClient:
+        if self._idle is None:
+            self._idle = asyncio.Queue()
+        if self._idle.empty() and len(self._clients) < self.max_connections:
+            client = httpx.AsyncClient(**self._client_kwargs)
+            self._clients.append(client)
+            return client
+        return await self._idle.get()
+
     async def post_json(self, path: str, payload: Any, *, params: Mapping[str, str] | None = None) -> HttpResponse:
-        """POST ``payload`` as JSON; returns the response of any status, or raises a :class:`ModelError`."""
+        """POST ``payload`` as JSON; returns the response of any status, or raises a :class:`ModelError`.
+
+        Waits for a free connection slot first; the attempt timeout starts once it has one.
+        """
+        if self._closed:
+            raise ModelFatalError(f"{self.provider}: the HTTP session is closed", provider=self.provider)
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        client = await self._acquire()
         start = time.perf_counter()
+        healthy = True
         try:
-            # The wall-clock bound covers a server that trickles bytes slower than httpx's
-            # per-read timeout would notice.
-            async with asyncio.timeout(self.attempt_timeout):
-                response = await self._client.post(
-                    path, content=body, params=params, headers={"content-type": "application/json"}
-                )
+            # httpx's own timeouts end a silent server cleanly; this wall-clock bound (a little
+            # later) catches one that trickles bytes, which httpx's per-read timeout never would.
+            async with asyncio.timeout(None if self.attempt_timeout is None else self.attempt_timeout * 1.25 + 0.05):
+                try:
+                    response = await client.post(path, content=body, params=params)
+                except asyncio.CancelledError:
+                    healthy = False  # httpcore may leave a cancelled connection reserved: never reuse it
+                    raise
         except (TimeoutError, httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict) as exc:
             raise translate_httpx_error(exc, provider=self.provider, timeout=self.attempt_timeout, secrets=self._secrets) from exc
+        finally:
+            await self._release(client, healthy)
         return HttpResponse(
             status_code=response.status_code,
             headers={k.lower(): v for k, v in response.headers.items()},
@@ -139,5 +179,25 @@ class HttpSession:
             elapsed_s=time.perf_counter() - start,
         )
 
+    async def _release(self, client: httpx.AsyncClient, healthy: bool) -> None:
+        assert self._idle is not None
+        if healthy:
+            self._idle.put_nowait(client)
+            return
+        # Replace it, so that requests already waiting for a slot are not left waiting forever.
+        if client in self._clients:
+            self._clients.remove(client)
+        if not self._closed:
+            fresh = httpx.AsyncClient(**self._client_kwargs)
+            self._clients.append(fresh)
+            self._idle.put_nowait(fresh)
+        try:
+            await client.aclose()
+        except Exception:  # noqa: BLE001 - closing a broken client must not hide the real error
+            pass
+
     async def aclose(self) -> None:
-        await self._client.aclose()
+        self._closed = True
+        clients, self._clients = self._clients, []
+        for client in clients:
+            await client.aclose()

@@ -130,10 +130,9 @@ def open_text(path: str | os.PathLike[str]) -> IO[str]:
     """Open a text file, decompressing ``.zst`` on the fly (streamed, never read whole)."""
     p = Path(path)
     if p.suffix == ".zst":
-        import zstandard  # only the .zst path needs it
+        from chesseval.zstream import ZstdFramesReader  # notices a truncated (half-downloaded) file
 
-        raw = open(p, "rb")
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+        reader = io.BufferedReader(ZstdFramesReader(open(p, "rb"), str(p)))
         return io.TextIOWrapper(reader, encoding="utf-8", newline="")
     return open(p, encoding="utf-8-sig", newline="")
 

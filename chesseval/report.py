@@ -100,6 +100,7 @@ def summarize(records: Iterable[dict[str, Any]], *, band_width: int = 200) -> di
         "cost_per_solved": cost_total / solved if cost_total is not None and solved else None,
         "latency_median_s": latencies[len(latencies) // 2] if latencies else None,
         "retries": sum(int(r.get("retries") or 0) for r in recs),
+        "retry_wait_s": round(sum(float(r.get("retry_wait_s") or 0.0) for r in recs), 3),
         "cached_calls": sum(1 for r in recs for t in r.get("turns", []) if t.get("cached")),
     }
     partial = Counter(int(r.get("solver_moves_found") or 0) for r in recs)
@@ -190,5 +191,5 @@ def render_results(results: dict[str, Any], fmt: str = "table", *, title: str | 
     elif acc.get("input_tokens") is not None:
         extras.append("cost: unknown (no price for this model)")
     if acc.get("retries"):
-        extras.append(f"retries: {acc['retries']}")
+        extras.append(f"retries: {acc['retries']} (waited {acc.get('retry_wait_s') or 0:.1f} s)")
     return "\n".join(out + extras) + "\n"

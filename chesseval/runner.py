@@ -136,6 +136,7 @@ async def play_puzzle(
     cost: float | None = 0.0
     latency = 0.0
     retries = 0
+    waited = 0.0
     error: str | None = None
     solution = puzzle.solution
     for i, expected in enumerate(solution):
@@ -158,6 +159,7 @@ async def play_puzzle(
         usage = usage + reply.usage
         latency += reply.latency_s
         retries += reply.retries
+        waited += float(reply.extra.get("retry_wait_s") or 0.0)
         cost = None if cost is None or reply.cost_usd is None else cost + reply.cost_usd
         parsed = parse_move(reply.text, board)
         turn.update(
@@ -232,6 +234,7 @@ async def play_puzzle(
         "usage": usage.to_dict(),
         "cost_usd": cost,
         "retries": retries,
+        "retry_wait_s": round(waited, 3),
         "error": error,
         "started_at": started,
         "finished_at": utc_now(),
@@ -247,6 +250,7 @@ class _Progress:
         self.solved = 0
         self.errors = 0
         self.retries = 0
+        self.waited = 0.0
         self.asked = 0
         self.enabled = enabled and sys.stderr.isatty()
         self._last = 0.0
@@ -258,13 +262,14 @@ class _Progress:
         self.solved += record["verdict"] == Verdict.CORRECT.value
         self.errors += record["verdict"] == Verdict.ERROR.value
         self.retries += int(record.get("retries") or 0)
+        self.waited += float(record.get("retry_wait_s") or 0.0)
         now = time.monotonic()
         if self.enabled and (now - self._last > 0.2 or self.done == self.total):
             self._last = now
             rate = self.asked / max(now - self._t0, 1e-9)
             sys.stderr.write(
                 f"\r[{self.done}/{self.total}] solved {100 * self.solved / self.asked:5.1f}%  "
-                f"errors {100 * self.errors / self.asked:4.1f}%  retries {self.retries}  {rate:6.1f} puzzles/s "
+                f"errors {100 * self.errors / self.asked:4.1f}%  retries {self.retries} (waited {self.waited:.0f}s)  {rate:6.1f} puzzles/s "
             )
             sys.stderr.flush()
 

@@ -11,12 +11,18 @@ whatever its size. A row is selected in three steps, cheapest first:
 2. **Per candidate.** Themes and opening tags are checked, and the candidate's key
    ``sha256(f"{seed}:{PuzzleId}")`` is computed. Only a key below the band's current k-th
    smallest can enter the band's bounded heap.
-3. **Per heap entrant.** Full validation (FEN, every move legal) with the loader's own row parser.
-   An invalid row is reported and never selected.
+3. **The winners.** At the end, each band's kept rows are validated fully (FEN, every move
+   legal, with the loader's own row parser) in key order until ``per_band`` valid ones are found;
+   a margin of extra rows is kept for that. An invalid row is reported and never selected. Only
+   if a band runs out of margin is the file read again, validating every heap entrant.
 
 The selection is the ``per_band`` smallest keys of each rating band: it depends on the seed and
 the rows, not on row order, block size or the number of worker processes. The suite file lists
 the puzzles in key order, so any prefix of it is itself a random sample.
+
+The main process decompresses (detecting a truncated ``.zst``) and hashes the source file as it
+reads it; worker processes scan blocks placed in shared memory (:mod:`chesseval.dbpool`,
+:mod:`chesseval.dbscan`).
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from chesseval.dbscan import MAX_EXAMPLES, NO_KEY, Selector, peak_rss_kb, read_blocks, run_workers
+from chesseval.dbpool import peak_rss_kb, read_blocks, run_workers
+from chesseval.dbscan import MAX_EXAMPLES, NO_KEY, Selector
 from chesseval.errors import ConfigError, PuzzleFormatError
 from chesseval.puzzles import LICHESS_COLUMNS, Puzzle, _row_to_puzzle
 from chesseval.suites import Suite, band_label, write_suite

@@ -1,4 +1,4 @@
-"""A scripted LLM server on a real loopback socket, for testing the HTTP providers.
+"""A scripted LLM server on a real loopback socket (stdlib asyncio), for testing the HTTP providers.
 
 It speaks four wire formats, chosen by the request path:
 
@@ -19,16 +19,15 @@ Run it as a script for the benchmarks: ``python tests/llm_server.py --latency 0.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import collections
 import dataclasses
 import json
-import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from typing import Any
 
 __all__ = ["Fault", "Recorded", "ScriptedLLMServer", "wire_format"]
@@ -41,7 +40,7 @@ class Fault:
     kind: ``answer`` (normal, optionally with ``text``), ``status`` (``status``, ``headers``,
     ``body``), ``drop`` (close the connection without answering), ``slow`` (wait ``delay`` then
     answer), ``malformed`` (200 with a body that is not JSON), ``missing`` (200 JSON without the
-    answer field), ``quota``, ``auth``, ``empty`` (no content, the token budget spent on
+    answer field), ``trickle`` (answer one byte every ``delay`` seconds), ``quota``, ``auth``, ``empty`` (no content, the token budget spent on
     reasoning), ``refusal``, ``filtered``.
     """
 
@@ -61,6 +60,7 @@ class Recorded:
     format: str
     messages: list[dict[str, str]]
     fault: str
+    """The fault kind applied (``status:<code>`` for scripted statuses)."""
 
 
 def wire_format(path: str) -> str:
@@ -240,87 +240,25 @@ def _missing_body(fmt: str) -> dict[str, Any]:
     return {"usageMetadata": {"promptTokenCount": 1}}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: ScriptedLLMServer
-    protocol_version = "HTTP/1.1"  # keep-alive, like real APIs
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        return
-
-    def do_POST(self) -> None:  # noqa: N802
-        length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            body = None
-        fmt = wire_format(self.path)
-        messages = _messages(fmt, body)
-        fault = self.server.next_fault(messages, self.path, body)
-        self.server.record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body, fmt, messages, fault.kind))
-        if self.server.latency:
-            time.sleep(self.server.latency)
-        if fmt == "unknown" or not isinstance(body, dict):
-            self._send(404, {"error": {"message": f"no route for {self.path}"}})
-            return
-        kind = fault.kind
-        if kind == "drop":
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            return
-        if kind == "slow":
-            time.sleep(fault.delay)
-            kind = "answer"
-        prompt_tokens = _tokens(messages)
-        if kind == "answer":
-            text = fault.text if fault.text is not None else self.server.answer(messages)
-            self._send(200, _answer_body(fmt, body, text, stop="stop", prompt_tokens=prompt_tokens), fault.headers)
-        elif kind == "status":
-            status, default = _error_body(fmt, fault.status, "status")
-            payload = fault.body if fault.body is not None else default
-            self._send(status, payload, fault.headers)
-        elif kind in ("quota", "auth"):
-            status, payload = _error_body(fmt, 0, kind)
-            self._send(status, payload, fault.headers)
-        elif kind == "malformed":
-            self._send(200, fault.body if fault.body is not None else b'{"choices": [{"message": ')
-        elif kind == "missing":
-            self._send(200, _missing_body(fmt))
-        elif kind == "empty":
-            budget = _max_tokens(fmt, body)
-            empty = None if fmt == "openai" else ""
-            self._send(200, _answer_body(fmt, body, empty, stop="max_tokens", prompt_tokens=prompt_tokens, reasoning=budget))
-        elif kind == "refusal":
-            self._send(200, _answer_body(fmt, body, None, stop="refusal", prompt_tokens=prompt_tokens, refusal="I can't help with that."))
-        elif kind == "filtered":
-            self._send(200, _answer_body(fmt, body, None, stop="filtered", prompt_tokens=prompt_tokens))
-        else:
-            self._send(500, {"error": {"message": f"unknown scripted fault {kind!r}"}})
-
-    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
-        try:
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client gave up (attempt timeout); fine
+def _http_response(status: int, payload: Any, headers: dict[str, str] | None = None, *, close: bool = False) -> bytes:
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
+    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else 'Status'}"]
+    lines.append("content-type: application/json")
+    lines.append(f"content-length: {len(data)}")
+    for k, v in (headers or {}).items():
+        lines.append(f"{k}: {v}")
+    if close:
+        lines.append("connection: close")
+    # Headers and body leave in one write: split writes meet Nagle and delayed ACKs (~40 ms).
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data
 
 
-class ScriptedLLMServer(ThreadingHTTPServer):
-    """See the module docstring. Use as a context manager, or call :meth:`start` / :meth:`stop`."""
+class ScriptedLLMServer:
+    """See the module docstring. Use as a context manager, or call :meth:`start` / :meth:`stop`.
 
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-    request_queue_size = 256
+    The server is one asyncio event loop in a background thread: one thread per connection would
+    make 64 concurrent slow answers a GIL convoy, and the benchmarks need it fast.
+    """
 
     def __init__(
         self,
@@ -331,7 +269,6 @@ class ScriptedLLMServer(ThreadingHTTPServer):
         record: bool = True,
         port: int = 0,
     ) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
         self.answer = answer or (lambda messages: "Answer: e4")
         self.fault_plan = fault_plan
         self.latency = latency
@@ -339,14 +276,22 @@ class ScriptedLLMServer(ThreadingHTTPServer):
         self.script: collections.deque[Fault] = collections.deque()
         self.requests: list[Recorded] = []
         self.count = 0
+        self.connections = 0
+        """Connections accepted (keep-alive reuse keeps this far below the request count)."""
         self._lock = threading.Lock()
+        self._port = port
         self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._trickle_next = 0.0
+        self._address: tuple[str, int] = ("127.0.0.1", port)
 
     # -- scripting ------------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = self._address
         return f"http://{host}:{port}"
 
     def enqueue(self, *faults: Fault) -> None:
@@ -377,7 +322,7 @@ class ScriptedLLMServer(ThreadingHTTPServer):
     def enqueue_kind(self, kind: str) -> None:
         self.enqueue(Fault(kind))
 
-    def next_fault(self, messages: list[dict[str, str]], path: str, body: Any) -> Fault:
+    def next_fault(self, messages: list[dict[str, str]]) -> Fault:
         with self._lock:
             index = self.count
             self.count += 1
@@ -400,16 +345,160 @@ class ScriptedLLMServer(ThreadingHTTPServer):
             self.requests.clear()
             self.count = 0
 
+    # -- serving --------------------------------------------------------------------------------
+
+    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._serve_requests(reader, writer)
+        except asyncio.CancelledError:
+            pass  # stopping; finishing normally keeps asyncio's stream callback quiet
+
+    async def _serve_requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._writers.add(writer)
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+                    return
+                lines = head.decode("latin-1").split("\r\n")
+                try:
+                    _method, path, _version = lines[0].split(" ", 2)
+                except ValueError:
+                    return
+                headers = {}
+                for line in lines[1:]:
+                    if ":" in line:
+                        k, v = line.split(":", 1)
+                        headers[k.strip().lower()] = v.strip()
+                length = int(headers.get("content-length") or 0)
+                try:
+                    raw = await reader.readexactly(length) if length else b""
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                response, keep_open, trickle = await self._respond(path, headers, raw)
+                if response is None:  # drop: close without a word
+                    writer.transport.abort()
+                    return
+                if trickle:  # a byte at a time: never silent long enough for a read timeout
+                    for i in range(len(response)):
+                        writer.write(response[i : i + 1])
+                        await writer.drain()
+                        await asyncio.sleep(trickle)
+                writer.write(response)
+                try:
+                    await writer.drain()
+                except ConnectionError:
+                    return  # the client gave up (attempt timeout); fine
+                if not keep_open or headers.get("connection", "").lower() == "close":
+                    return
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    async def _respond(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[bytes | None, bool, float]:
+        response, keep_open = await self._respond_body(path, headers, raw)
+        return response, keep_open, self._trickle_next
+
+    async def _respond_body(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[bytes | None, bool]:
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = None
+        fmt = wire_format(path)
+        messages = _messages(fmt, body)
+        fault = self.next_fault(messages)
+        self._trickle_next = fault.delay if fault.kind == "trickle" else 0.0
+        label = f"status:{fault.status}" if fault.kind == "status" else fault.kind
+        self.record(Recorded(path, headers, body, fmt, messages, label))
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if fmt == "unknown" or not isinstance(body, dict):
+            return _http_response(404, {"error": {"message": f"no route for {path}"}}), True
+        kind = fault.kind
+        close = fault.headers.get("connection", "").lower() == "close"
+        extra = {k: v for k, v in fault.headers.items() if k.lower() != "connection"}
+        if kind == "drop":
+            return None, False
+        if kind == "slow":
+            await asyncio.sleep(fault.delay)
+            kind = "answer"
+        if kind == "trickle":
+            kind = "answer"
+        prompt_tokens = _tokens(messages)
+        if kind == "answer":
+            text = fault.text if fault.text is not None else self.answer(messages)
+            return _http_response(200, _answer_body(fmt, body, text, stop="stop", prompt_tokens=prompt_tokens), extra, close=close), not close
+        if kind == "status":
+            status, default = _error_body(fmt, fault.status, "status")
+            return _http_response(status, fault.body if fault.body is not None else default, extra), True
+        if kind in ("quota", "auth"):
+            status, payload = _error_body(fmt, 0, kind)
+            return _http_response(status, payload, extra), True
+        if kind == "malformed":
+            return _http_response(200, fault.body if fault.body is not None else b'{"choices": [{"message": '), True
+        if kind == "missing":
+            return _http_response(200, _missing_body(fmt)), True
+        if kind == "empty":
+            budget = _max_tokens(fmt, body)
+            empty = None if fmt == "openai" else ""
+            return _http_response(200, _answer_body(fmt, body, empty, stop="max_tokens", prompt_tokens=prompt_tokens, reasoning=budget)), True
+        if kind == "refusal":
+            return _http_response(200, _answer_body(fmt, body, None, stop="refusal", prompt_tokens=prompt_tokens, refusal="I can't help with that.")), True
+        if kind == "filtered":
+            return _http_response(200, _answer_body(fmt, body, None, stop="filtered", prompt_tokens=prompt_tokens)), True
+        return _http_response(500, {"error": {"message": f"unknown scripted fault {kind!r}"}}), True
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> ScriptedLLMServer:
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                self._server = loop.run_until_complete(
+                    asyncio.start_server(self._serve_connection, "127.0.0.1", self._port, backlog=1024)
+                )
+                self._address = self._server.sockets[0].getsockname()[:2]
+            except BaseException as exc:  # report to the starting thread
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, daemon=True, name="scripted-llm-server")
         self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
         return self
 
     def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+        """Stop listening and close every connection (idempotent)."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not thread.is_alive():
+            return
+
+        async def close() -> None:
+            if self._server is not None:
+                self._server.close()
+            for writer in list(self._writers):
+                writer.transport.abort()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            loop.stop()
+
+        asyncio.run_coroutine_threadsafe(close(), loop)
+        thread.join(timeout=10)
 
     def __enter__(self) -> ScriptedLLMServer:
         return self.start()
@@ -417,25 +506,19 @@ class ScriptedLLMServer(ThreadingHTTPServer):
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that time out or drop mid-answer are part of the tests; stay quiet about them.
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
-            return
-        super().handle_error(request, client_address)
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="scripted LLM server (for benchmarks)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each answer")
     args = parser.parse_args(argv)
-    server = ScriptedLLMServer(latency=args.latency, record=False, port=args.port)
+    server = ScriptedLLMServer(latency=args.latency, record=False, port=args.port).start()
     print(server.url, flush=True)
     try:
-        server.serve_forever(poll_interval=0.05)
+        while True:
+            time.sleep(3600)
     except KeyboardInterrupt:
-        pass
+        server.stop()
     return 0
 
 

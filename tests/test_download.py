@@ -270,3 +270,12 @@ def test_cli_download_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("chesseval: error:") and "\n" not in err
+
+
+def test_destination_directory_and_unwritable_destination(server: Server, tmp_path: Path) -> None:
+    result = download(server.url, tmp_path, wait=_no_wait)
+    assert result.path == tmp_path / "lichess_db_puzzle.csv.zst" and result.path.read_bytes() == server.payload
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(DownloadError, match="a-file"):
+        download(server.url, blocker / "sub" / "db.csv.zst", wait=_no_wait)

@@ -60,7 +60,7 @@ def test_environment_wins_over_dotenv(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("GEMINI_API_KEY", "from-env")
     player = create_player("google/gemini-2.5-flash", {})
     assert player.describe()["key_from"] == "GEMINI_API_KEY"
-    assert player.session._client.headers["x-goog-api-key"] == "from-env"  # type: ignore[attr-defined]
+    assert player.session.headers["x-goog-api-key"] == "from-env"
 
 
 def test_malformed_dotenv_line_is_reported_without_its_content(tmp_path: Path) -> None:
@@ -113,17 +113,17 @@ def test_preset_base_url_and_optional_key_variables(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("OLLAMA_BASE_URL", "http://gpu-box:11434/v1")
     player = create_player("ollama/llama3.1", {})  # Ollama has no keys by default, even remote
     assert player.describe()["base_url"] == "http://gpu-box:11434/v1"
-    assert "authorization" not in player.session._client.headers  # type: ignore[attr-defined]
+    assert "authorization" not in player.session.headers
     monkeypatch.setenv("OLLAMA_API_KEY", FAKE_KEY)
     player = create_player("ollama/llama3.1", {})
-    assert player.session._client.headers["authorization"] == f"Bearer {FAKE_KEY}"  # type: ignore[attr-defined]
+    assert player.session.headers["authorization"] == f"Bearer {FAKE_KEY}"
 
 
 def test_openrouter_keeps_org_in_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENROUTER_API_KEY", FAKE_KEY)
     player = create_player("openrouter/anthropic/claude-sonnet-4", {})
     assert player.name == "openrouter/anthropic/claude-sonnet-4"
-    assert player.build_request([{"role": "user", "content": "x"}]).body["model"] == "anthropic/claude-sonnet-4"  # type: ignore[attr-defined]
+    assert player.build_request([{"role": "user", "content": "x"}]).body["model"] == "anthropic/claude-sonnet-4"
 
 
 def test_base_url_credentials_are_redacted_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,7 +149,7 @@ def test_bad_base_url_scheme() -> None:
         ({"cache": "maybe"}, r"cache='maybe' is not true/false"),
         ({"timeout": "-1"}, r"timeout='-1' must be greater than 0"),
         ({"temprature": "0"}, r"unknown model option\(s\) \['temprature'\]"),
-        ({"api": "completions"}, r"api='completions' is not 'chat' or 'responses'"),
+        ({"api": "completions"}, r"api='completions' is not 'chat', 'responses' or 'auto'"),
     ],
 )
 def test_bad_options_are_config_errors(options: dict[str, str], match: str) -> None:
@@ -159,7 +159,7 @@ def test_bad_options_are_config_errors(options: dict[str, str], match: str) -> N
 
 def test_none_options_mean_unset() -> None:
     player = create_player("openai/gpt-4o", {"api_key": "k", "temperature": None, "max_tokens": None, "seed": None})
-    assert player.build_request([{"role": "user", "content": "x"}]).body == {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]}  # type: ignore[attr-defined]
+    assert player.build_request([{"role": "user", "content": "x"}]).body == {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]}
 
 
 def test_describe_has_settings_but_no_secret() -> None:
@@ -268,3 +268,13 @@ def test_google_thinking_level_for_later_models() -> None:
 def test_bearer_key_for_openai_compatible() -> None:
     _, headers = headers_of("openai/gpt-4o")
     assert headers["authorization"] == f"Bearer {FAKE_KEY}"
+
+
+@pytest.mark.parametrize(
+    ("model", "api"),
+    [("openai/gpt-4o", "chat.completions"), ("openai/o3-pro", "responses"), ("openai/gpt-5-pro-2025-10-06", "responses"), ("openai/gpt-5.1-codex", "responses"), ("openai-api/x/o3-pro", "chat.completions")],
+)
+def test_responses_api_chosen_for_models_only_it_serves(model: str, api: str) -> None:
+    options = {"api_key": "k", "base_url": "http://127.0.0.1:9/v1"}
+    assert create_player(model, options).describe()["api"] == api
+    assert create_player(model, {**options, "api": "chat"}).describe()["api"] == "chat.completions"

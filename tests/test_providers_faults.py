@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -155,9 +157,9 @@ def test_other_4xx_are_fatal_and_not_retried(server: ScriptedLLMServer, fmt: str
 
 
 def test_slow_answer_past_attempt_timeout_is_retried(server: ScriptedLLMServer, fmt: str) -> None:
-    server.enqueue_slow(1.0)
+    server.enqueue_slow(1.5)
     server.enqueue_answer("e4")
-    reply = run(play_once(player_for(fmt, server, attempt_timeout=0.2)))
+    reply = run(play_once(player_for(fmt, server, attempt_timeout=0.5)))
     assert reply.text == "e4"
     assert reply.retries == 1
     assert len(server.requests) == 2
@@ -313,3 +315,41 @@ def test_stats_count_calls_attempts_and_retries(server: ScriptedLLMServer) -> No
     assert player.stats.snapshot() == {
         "calls": 1, "cache_hits": 0, "attempts": 2, "retries": 1, "retry_wait_s": player.stats.retry_wait_s, "in_flight": 0, "failures": 0
     }
+
+
+def test_a_trickling_answer_is_cut_at_the_attempt_timeout_and_the_slot_still_works(server: ScriptedLLMServer) -> None:
+    # httpx's read timeout never fires on a server that sends a byte every 50 ms; the wall-clock
+    # bound does. With one connection slot, the abandoned slot must serve the next calls at once.
+    player = player_for("chat", server, attempt_timeout=0.5, max_connections=1)
+    server.enqueue(Fault("trickle", delay=0.05))  # never silent for 0.5 s: only the wall-clock bound ends it
+
+    async def scenario() -> list[int]:
+        try:
+            return [(await player.play(turn(f"question {i}"))).retries for i in range(4)]
+        finally:
+            await player.aclose()
+
+    assert run(scenario()) == [1, 0, 0, 0]
+    assert len(server.requests) == 5
+
+
+def test_a_fatal_error_stops_calls_asleep_in_backoff(server: ScriptedLLMServer) -> None:
+    # Call A is told to wait 30 s; call B then hits the quota: A must not sleep on.
+    server.enqueue_status(429, retry_after=30)
+    server.enqueue_kind("quota")
+    player = player_for("chat", server, policy=RetryPolicy(max_retries=3))
+
+    async def scenario() -> tuple[BaseException | None, BaseException | None, float]:
+        start = time.monotonic()
+        a = asyncio.ensure_future(player.play(turn("a")))
+        await asyncio.sleep(0.2)
+        b = asyncio.ensure_future(player.play(turn("b")))
+        results = await asyncio.gather(a, b, return_exceptions=True)
+        await player.aclose()
+        return results[0], results[1], time.monotonic() - start  # type: ignore[return-value]
+
+    a, b, elapsed = run(scenario())
+    assert isinstance(b, ModelFatalError) and "quota" in str(b)
+    assert isinstance(a, ModelFatalError) and "stopped: an earlier call failed fatally" in str(a)
+    assert elapsed < 5
+    assert len(server.requests) == 2

@@ -155,3 +155,11 @@ def test_pgn_errors_name_the_line(tmp_path: Path) -> None:
     n, errors = validate_puzzles(write(tmp_path, pgn, "t.pgn"))
     assert n == 1 and len(errors) == 1
     assert str(errors[0]).startswith(f"{tmp_path / 't.pgn'}:7: game 2")
+
+
+def test_truncated_zst_is_an_error(tmp_path: Path) -> None:
+    data = zstandard.ZstdCompressor().compress((HEADER + ROW_00sHx * 1).encode() * 1)
+    path = tmp_path / "p.csv.zst"
+    path.write_bytes(data[: len(data) - 5])
+    with pytest.raises(PuzzleFormatError, match="p.csv.zst"):
+        load_puzzles(path)

@@ -262,3 +262,35 @@ def test_cli_build_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert cli.main(["suite", "build", str(tmp_path / "nope.csv.zst"), "--name", "x", "--no-progress"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("chesseval: error: puzzle database") and "\n" not in err
+
+
+def test_zstd_reader_reads_every_frame_and_rejects_a_cut_one() -> None:
+    """pzstd (which makes the Lichess file) writes many frames, some of them skippable."""
+    import io
+    import struct
+
+    from chesseval.zstream import ZstdFramesReader
+
+    c = zstandard.ZstdCompressor(level=3)
+    skippable = struct.pack("<II", 0x184D2A50, 4) + b"pzst"
+    data = skippable + c.compress(b"a,b\n" * 50_000) + skippable + c.compress(b"c,d\n" * 50_000)
+    assert ZstdFramesReader(io.BytesIO(data), "db.zst").read() == b"a,b\n" * 50_000 + b"c,d\n" * 50_000
+    with pytest.raises(PuzzleFormatError, match=r"^db.zst: truncated .zst file"):
+        ZstdFramesReader(io.BytesIO(data[:-5]), "db.zst").read()
+
+
+@pytest.mark.parametrize("tags", [dict(themes=("mate",)), dict(exclude_themes=("mate", "long")), dict(openings=("Sicilian_Defense",))])
+def test_tags_match_whole_words_only(small_db: Path, tags: dict[str, tuple[str, ...]]) -> None:
+    """'mate' must not match 'mateIn2', nor 'Sicilian_Defense' 'Sicilian_Defense_Najdorf_Variation'."""
+    spec = _spec(small_db, per_band=1000, min_plays=None, max_rating_deviation=None, min_popularity=None, **tags)
+    assert [p.id for p in select_puzzles(spec, jobs=1).puzzles] == oracle(small_db, spec)[0]
+
+
+def test_without_fork_blocks_are_sent_through_the_queue(small_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where fork is missing (macOS, Windows) workers are spawned and blocks pickled: same result."""
+    import multiprocessing
+
+    spec = _spec(small_db, per_band=10, seed="nofork")
+    expected = select_puzzles(spec, jobs=1).puzzles
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert select_puzzles(spec, jobs=2, block_bytes=40_000).puzzles == expected

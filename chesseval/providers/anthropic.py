@@ -72,7 +72,8 @@ class AnthropicPlayer(HttpPlayer):
         return "messages"
 
     def wire_settings(self) -> dict[str, Any]:
-        return {"max_tokens_sent": self.max_tokens, "thinking": self.thinking, "output_config": self.output_config}
+        # The Messages API has no seed: a run's seed cannot reach the model.
+        return {"max_tokens_sent": self.max_tokens, "thinking": self.thinking, "output_config": self.output_config, "seed_sent": False}
 
     def build_request(self, messages: list[Message]) -> Request:
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")

@@ -176,8 +176,9 @@ class HttpPlayer:
         self.cache = cache if settings.cache else None
         self.prices = prices if prices is not None else load_prices([settings.prices] if settings.prices else [])
         self.stats = PlayerStats()
-        self._slots = asyncio.Semaphore(settings.max_connections)
         self._ever_answered = False
+        self._fatal: ModelFatalError | None = None
+        self._stopped = asyncio.Event()
 
     # -- the Player protocol ------------------------------------------------------------------
 
@@ -188,6 +189,7 @@ class HttpPlayer:
     def describe(self) -> dict[str, Any]:
         """Safe settings for ``run.json``: no key, a redacted base URL."""
         s = self.settings
+        price = self.prices.lookup(self.provider, self.model)
         return {
             "provider": self.provider,
             "model": self.model,
@@ -200,12 +202,13 @@ class HttpPlayer:
             "attempt_timeout": s.attempt_timeout,
             "cache": self.cache is not None,
             "key_from": self.key_hint,
+            "price_per_mtok": None if price is None else dataclasses.asdict(price),
         }
 
     async def play(self, turn: Turn) -> Reply:
         messages = [Message(role=m["role"], content=m["content"]) for m in turn.messages]
         request = self.build_request(messages)
-        key = self._cache_key(request, turn)
+        key = self._cache_key(request, turn) if self.cache is not None else ""
         self.stats.calls += 1
         if self.cache is not None:
             hit = self.cache.get(self.provider, key)
@@ -214,14 +217,21 @@ class HttpPlayer:
                 return self._reply_from_cache(hit["reply"])
         started = time.perf_counter()
         call = CallStats()
+        policy = dataclasses.replace(self.retry_policy, sleep=self._sleep)
         try:
-            response = await call_with_retry(
-                lambda: self._attempt(request), self.retry_policy, stats=call, on_retry=self._on_retry
-            )
+            response = await call_with_retry(lambda: self._attempt(request), policy, stats=call, on_retry=self._on_retry)
             parsed = self.parse_response(response.json(self.provider))
         except ModelError as exc:
             self.stats.failures += 1
-            raise self._final_error(exc, call) from exc
+            final = self._final_error(exc, call)
+            final.retries = call.retries
+            if isinstance(final, ModelFatalError) and self._fatal is None:
+                # Every other call of this player stops too, also those asleep in backoff.
+                self._fatal = final
+                self._stopped.set()
+            if final is exc:
+                raise
+            raise final from exc
         finally:
             self.stats.attempts += call.attempts
         self._ever_answered = True
@@ -301,13 +311,30 @@ class HttpPlayer:
             }
         )
 
+    def _raise_if_stopped(self) -> None:
+        if self._fatal is not None:
+            raise ModelFatalError(f"{self._fatal} (stopped: an earlier call failed fatally)", provider=self.provider, status_code=self._fatal.status_code)
+
+    async def _sleep(self, seconds: float) -> None:
+        """The policy's sleep, cut short when another call fails fatally."""
+        self._raise_if_stopped()
+        sleeper = asyncio.ensure_future(self.retry_policy.sleep(seconds))
+        stopper = asyncio.ensure_future(self._stopped.wait())
+        try:
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            stopper.cancel()
+        self._raise_if_stopped()
+
     async def _attempt(self, request: Request) -> HttpResponse:
-        async with self._slots:
-            self.stats.in_flight += 1
-            try:
-                response = await self.session.post_json(request.path, request.body, params=request.params)
-            finally:
-                self.stats.in_flight -= 1
+        self._raise_if_stopped()
+        # The session bounds the requests in flight to max_connections (waiting in backoff holds no slot).
+        self.stats.in_flight += 1
+        try:
+            response = await self.session.post_json(request.path, request.body, params=request.params)
+        finally:
+            self.stats.in_flight -= 1
         if response.status_code != 200:
             raise self.error_for(response)
         return response

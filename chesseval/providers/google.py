@@ -134,8 +134,8 @@ class GooglePlayer(HttpPlayer):
         err = data.get("error") if isinstance(data, dict) else None
         if not isinstance(err, dict):
             return "", "", []
-        details = err.get("details") if isinstance(err.get("details"), list) else []
-        return str(err.get("status", "")), str(err.get("message", "")), details
+        details = err.get("details")
+        return str(err.get("status", "")), str(err.get("message", "")), details if isinstance(details, list) else []
 
     def is_auth_error(self, status: int, data: Any, message: str) -> bool:
         if status in (401, 403):

@@ -9,7 +9,8 @@ Wire formats (per the OpenAI API reference):
   ``finish_reason`` ``stop|length|content_filter``; ``usage.prompt_tokens``,
   ``completion_tokens``, ``completion_tokens_details.reasoning_tokens``,
   ``prompt_tokens_details.cached_tokens`` (and OpenRouter's ``usage.cost``).
-- Responses, ``POST {base}/responses`` (``-M api=responses``): ``input``, ``max_output_tokens``,
+- Responses, ``POST {base}/responses`` (``-M api=responses``; chosen by default for OpenAI
+  models that only it serves, such as ``o3-pro`` and ``gpt-5-pro``): ``input``, ``max_output_tokens``,
   ``reasoning.effort``, ``store: false``. Answer in ``output[*]`` items of type ``message`` with
   ``output_text``/``refusal`` parts; ``status: incomplete`` with ``incomplete_details.reason``
   ``max_output_tokens|content_filter``; ``usage.input_tokens``, ``output_tokens``,
@@ -153,6 +154,10 @@ class OpenAIChatPlayer(_OpenAIBase):
         return Parsed(text=text, stop_reason=stop, usage=usage, refusal=refusal, extra=extra, cost_usd=reported_cost)
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _content_text(content: Any, provider: str) -> str:
     if content is None:
         return ""
@@ -170,7 +175,8 @@ class OpenAIResponsesPlayer(_OpenAIBase):
         return "responses"
 
     def wire_settings(self) -> dict[str, Any]:
-        return {"reasoning_effort_sent": openai_effort(self.settings.reasoning_effort)}
+        # The Responses API takes no seed.
+        return {"reasoning_effort_sent": openai_effort(self.settings.reasoning_effort), "seed_sent": False}
 
     def build_request(self, messages: list[Message]) -> Request:
         s = self.settings
@@ -224,8 +230,8 @@ class OpenAIResponsesPlayer(_OpenAIBase):
         else:
             stop = StopReason.UNKNOWN
         u = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-        in_details = u.get("input_tokens_details") if isinstance(u.get("input_tokens_details"), dict) else {}
-        out_details = u.get("output_tokens_details") if isinstance(u.get("output_tokens_details"), dict) else {}
+        in_details = _dict(u.get("input_tokens_details"))
+        out_details = _dict(u.get("output_tokens_details"))
         usage = Usage(
             input_tokens=optional_int(u.get("input_tokens")),
             output_tokens=optional_int(u.get("output_tokens")),
@@ -240,6 +246,19 @@ class OpenAIResponsesPlayer(_OpenAIBase):
         return Parsed(text="".join(texts), stop_reason=stop, usage=usage, refusal="\n".join(refusals) or None, extra=extra)
 
 
+# OpenAI models served only by the Responses API (chat/completions answers them with a 404).
+_RESPONSES_ONLY = re.compile(r"^(o1-pro|o3-pro|o3-deep-research|o4-mini-deep-research|gpt-5(\.\d+)?-pro|codex-mini|gpt-5(\.\d+)?-codex)")
+
+
+def _choose_api(provider: str, model: str, settings: Settings) -> str:
+    api = str(settings.extra.get("api", "auto")).strip().lower()
+    if api not in ("auto", "chat", "responses"):
+        raise ConfigError(f"{provider}/{model}: option api={settings.extra['api']!r} is not 'chat', 'responses' or 'auto'")
+    if api == "auto":
+        return "responses" if provider == "openai" and _RESPONSES_ONLY.match(model) else "chat"
+    return api
+
+
 def _build(
     *,
     provider: str,
@@ -250,9 +269,7 @@ def _build(
     key_hint: str,
     use_max_completion_tokens: bool,
 ) -> OpenAIChatPlayer | OpenAIResponsesPlayer:
-    api = str(settings.extra.get("api", "chat")).strip().lower()
-    if api not in ("chat", "responses"):
-        raise ConfigError(f"{provider}/{model}: option api={settings.extra['api']!r} is not 'chat' or 'responses'")
+    api = _choose_api(provider, model, settings)
     headers = {"authorization": f"Bearer {key}"} if key else {}
     cls = OpenAIResponsesPlayer if api == "responses" else OpenAIChatPlayer
     return cls(

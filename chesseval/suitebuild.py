@@ -1,0 +1,168 @@
+"""Building a rated suite from scratch: self-play → mine → rate → select → write_suite.
+
+One worker job plays game ``i`` of the seed and mines it at once, so the two engine-heavy stages
+share one pool with no barrier between them. Finished games are appended to a cache file in the
+work directory (in game order), so an interrupted build resumes where it stopped, and a build with
+more games reuses the games already made. The result does not depend on the worker count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import chess.engine
+
+from chesseval.errors import ConfigError
+from chesseval.mining import MiningConfig, merge_puzzles, mine_game, open_engine
+from chesseval.puzzles import Puzzle
+from chesseval.selfplay import SelfPlayConfig, play_game
+
+__all__ = ["SuitePlan", "build_suite", "select_by_band", "BANDS"]
+
+BANDS = tuple(range(600, 2600, 200))
+
+
+@dataclasses.dataclass(frozen=True)
+class SuitePlan:
+    games: int
+    seed: int = 0
+    nodes: int = 200_000
+    workers: int = 1
+    per_band: int = 100
+    name: str = "default"
+
+    def cache_key(self) -> dict[str, object]:
+        """What the cached games depend on (not the game count, the workers or the selection)."""
+        return {
+            "seed": self.seed,
+            "selfplay": dataclasses.asdict(SelfPlayConfig()),
+            "mining": MiningConfig(nodes=self.nodes).to_dict(),
+        }
+
+
+_WORKER: dict[str, object] = {}
+
+
+def _init(nodes: int) -> None:
+    _WORKER["engine"] = open_engine(None, threads=1, hash_mb=16)
+    _WORKER["mining"] = MiningConfig(nodes=nodes)
+
+
+def _job(job: tuple[int, int]) -> dict[str, object]:
+    seed, index = job
+    engine = _WORKER["engine"]
+    mining = _WORKER["mining"]
+    assert isinstance(engine, chess.engine.SimpleEngine) and isinstance(mining, MiningConfig)
+    game = play_game(engine, SelfPlayConfig(), seed, index)
+    found = mine_game(engine, game, mining, source=game.headers["Site"], game_key=("mine", seed, index))
+    return {
+        "index": index,
+        "pgn": game.accept(chess.pgn.StringExporter(headers=True, variations=False, comments=True)),
+        "puzzles": [{"id": p.id, "fen": p.fen, "moves": list(p.moves), "themes": list(p.themes), "game_url": p.game_url, **facts}
+                    for p, facts in found],
+    }
+
+
+def _load_cache(path: Path, key: dict[str, object]) -> dict[int, dict[str, object]]:
+    if not path.exists():
+        return {}
+    done: dict[int, dict[str, object]] = {}
+    with open(path, encoding="utf-8") as fh:
+        header = json.loads(fh.readline() or "null")
+        if header != {"key": key}:
+            raise ConfigError(f"{path}: made with other settings ({header!r}); use another --work-dir")
+        for line in fh:
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                break  # a line cut short by an interrupted build: redo from there
+            done[int(rec["index"])] = rec
+    return done
+
+
+def run_games(plan: SuitePlan, work_dir: Path, progress=None) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    """Every game's record (pgn + mined puzzles), making the missing ones."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    cache = work_dir / "games.jsonl"
+    key = json.loads(json.dumps(plan.cache_key()))
+    done = _load_cache(cache, key)
+    todo = [(plan.seed, i) for i in range(plan.games) if i not in done]
+    if not cache.exists() or not done:
+        cache.write_text(json.dumps({"key": key}) + "\n", encoding="utf-8")
+    else:  # rewrite without any cut-short tail
+        with open(cache, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps({"key": key}) + "\n")
+            for i in sorted(done):
+                fh.write(json.dumps(done[i]) + "\n")
+    with open(cache, "a", encoding="utf-8") as fh:
+        def save(rec: dict[str, object]) -> None:
+            done[int(rec["index"])] = rec  # type: ignore[call-overload]
+            fh.write(json.dumps(rec) + "\n")
+            fh.flush()
+            if progress:
+                progress(len(done), plan.games, sum(len(r["puzzles"]) for r in done.values()))  # type: ignore[arg-type]
+
+        if plan.workers <= 1:
+            _init(plan.nodes)
+            try:
+                for job in todo:
+                    save(_job(job))
+            finally:
+                engine = _WORKER.pop("engine")
+                assert isinstance(engine, chess.engine.SimpleEngine)
+                engine.quit()
+        elif todo:
+            import multiprocessing
+
+            with multiprocessing.get_context("spawn").Pool(plan.workers, initializer=_init, initargs=(plan.nodes,)) as pool:
+                for rec in pool.imap_unordered(_job, todo, chunksize=1):
+                    save(rec)
+    return [done[i] for i in range(plan.games)]
+
+
+def select_by_band(puzzles: list[Puzzle], per_band: int) -> list[Puzzle]:
+    """Rated puzzles in 600–2599, at most ``per_band`` per 200-point band (lowest ids first)."""
+    out: list[Puzzle] = []
+    for lo in BANDS:
+        band = sorted((p for p in puzzles if p.rating is not None and lo <= p.rating < lo + 200), key=lambda p: p.id)
+        out.extend(band[:per_band])
+    return sorted(out, key=lambda p: p.id)
+
+
+def build_suite(plan: SuitePlan, *, out_dir: Path, work_dir: Path, command: str, progress=None):  # type: ignore[no-untyped-def]
+    from chesseval.difficulty import MODEL_PATH, rate_puzzles
+    from chesseval.suites import write_suite
+
+    records = run_games(plan, work_dir, progress)
+    raw = [
+        Puzzle(id=str(d["id"]), fen=str(d["fen"]), moves=tuple(d["moves"]), themes=tuple(d["themes"]),  # type: ignore[arg-type]
+               game_url=str(d["game_url"]), rating_source="none")
+        for rec in records for d in rec["puzzles"]  # type: ignore[attr-defined]
+    ]
+    rated = rate_puzzles(merge_puzzles([raw]))
+    chosen = select_by_band(rated, plan.per_band)
+    games_pgn = work_dir / "games.pgn"
+    games_pgn.write_text("\n\n".join(str(r["pgn"]) for r in records) + "\n", encoding="utf-8")
+    return write_suite(
+        plan.name,
+        chosen,
+        out_dir,
+        version="1",
+        description=(f"{len(chosen)} puzzles mined by chesseval from {plan.games} Stockfish self-play games "
+                     f"(seed {plan.seed}); ratings are estimates of the Lichess rating (rating_source=estimated)."),
+        command=command,
+        extra={
+            "generator": {
+                "games": plan.games,
+                "seed": plan.seed,
+                "selfplay": dataclasses.asdict(SelfPlayConfig()),
+                "mining": MiningConfig(nodes=plan.nodes).to_dict(),
+                "engine": "Stockfish (Threads=1, Hash=16, node limits)",
+                "difficulty_model": MODEL_PATH.name,
+                "mined_total": len(rated),
+                "per_band_cap": plan.per_band,
+            }
+        },
+    )

@@ -1,0 +1,182 @@
+"""The miner's rules on a few known positions and games, against the real Stockfish, tiny budgets."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import chess
+import chess.pgn
+import chess.engine
+import pytest
+
+from chesseval.mining import (
+    LineBuilder,
+    MiningConfig,
+    honest_castling,
+    merge_puzzles,
+    mine_pgn,
+    open_engine,
+    parse_shard,
+    puzzle_id,
+    win_chances,
+)
+from chesseval.puzzles import load_puzzles, validate_puzzles, write_lichess_csv
+from chesseval.themes import derive_themes
+
+# Short games typed from well-known miniatures (public-domain game scores).
+MINIATURES = """\
+[Event "Legal trap"]
+[Site "?"]
+[Result "1-0"]
+
+1. e4 e5 2. Nf3 d6 3. Bc4 Bg4 4. Nc3 g6 5. Nxe5 Bxd1 6. Bxf7+ Ke7 7. Nd5# 1-0
+
+[Event "Fool's mate"]
+[Site "?"]
+[Result "0-1"]
+
+1. f3 e5 2. g4 Qh4# 0-1
+
+[Event "Scholar's mate"]
+[Site "?"]
+[Result "1-0"]
+
+1. e4 e5 2. Bc4 Nc6 3. Qh5 Nf6 4. Qxf7# 1-0
+"""
+
+TINY = MiningConfig(nodes=30_000, scan_nodes=5_000)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    import shutil
+
+    if not (shutil.which("stockfish") or Path("/usr/games/stockfish").exists()):
+        pytest.skip("need stockfish (apt-get install stockfish)")
+    eng = open_engine(threads=1, hash_mb=16)
+    yield eng
+    eng.quit()
+
+
+def test_win_chances_scale():
+    assert win_chances(chess.engine.Cp(0)) == 0.0
+    assert win_chances(chess.engine.Mate(3)) == 1.0
+    assert win_chances(chess.engine.Mate(-2)) == -1.0
+    cp = 377  # wc ≈ 0.6, as in the domain notes
+    assert abs(win_chances(chess.engine.Cp(cp)) - 0.6) < 0.002
+    assert win_chances(chess.engine.Cp(-200)) == pytest.approx(2 / (1 + math.exp(0.00368208 * 200)) - 1)
+
+
+def test_mate_in_two_found(engine):
+    board = chess.Board("3r2k1/5ppp/b7/n7/8/8/4RPPP/4R1K1 w - - 0 1")
+    line = LineBuilder(engine, TINY).build_mate(board)
+    assert line is not None and line.kind == "mate"
+    assert [m.uci() for m in line.moves] == ["e2e8", "d8e8", "e1e8"]
+
+
+def test_two_mating_plans_is_not_an_only_move(engine):
+    # Ladder mate: Ra7 and Rb7 both mate in two, so neither is an only move.
+    board = chess.Board("7k/8/8/8/8/8/1R6/R5K1 w - - 0 1")
+    builder = LineBuilder(engine, TINY)
+    assert builder.build_mate(board) is None
+    assert builder.reason == "not an only move"
+
+
+def test_winning_anyway_is_not_an_only_move(engine):
+    # Two rooks against one: the mate is best, but quiet moves also keep a won game.
+    board = chess.Board("3r2k1/5ppp/8/8/8/8/4RPPP/4R1K1 w - - 0 1")
+    builder = LineBuilder(engine, TINY)
+    assert builder.build_mate(board) is None
+    assert builder.reason == "not an only move"
+
+
+def test_one_move_advantage_rejected(engine):
+    # Taking the queen is the only move, and then nothing else is forced: a one-mover.
+    board = chess.Board("4k3/pp6/8/8/3q4/5N2/PPP5/4K3 w - - 0 1")
+    builder = LineBuilder(engine, TINY)
+    pair = builder.analyse(board, chess.WHITE, multipv=2)
+    assert pair[0].move.uci() == "f3d4" and builder.is_only_move(board, pair)
+    assert builder.build_advantage(board) is None
+    assert builder.reason == "one-move advantage puzzle"
+
+
+def test_castling_rights_hint():
+    assert honest_castling(chess.Board())
+    # Rights claimed for a rook that is not on h1.
+    assert not honest_castling(chess.Board("r3k2r/8/8/8/8/8/8/R3K1R1 w KQkq - 0 1"))
+    # Rights dropped although king and rooks are home: the FEN hints at history.
+    assert not honest_castling(chess.Board("r3k2r/8/8/8/8/8/8/R3K2R w - - 0 1"))
+
+
+def test_parse_shard():
+    assert parse_shard("2/8") == (2, 8)
+    for bad in ("8/8", "1/0", "x", "-1/2"):
+        with pytest.raises(ValueError, match=repr(bad)):
+            parse_shard(bad)
+
+
+def test_puzzle_id_stable():
+    assert puzzle_id("fen", ["e2e4"]) == puzzle_id("fen", ("e2e4",))
+    assert puzzle_id("fen", ["e2e4"]) != puzzle_id("fen", ["e2e3"])
+
+
+def test_themes_on_legal_trap():
+    board = chess.Board()
+    for san in "e4 e5 Nf3 d6 Bc4 Bg4 Nc3 g6 Nxe5".split():
+        board.push_san(san)
+    themes = derive_themes(board.fen(), ["g4d1", "c4f7", "e8e7", "c3d5"])
+    assert {"mate", "mateIn2", "short", "opening"} <= set(themes)
+    assert "crushing" not in themes
+
+
+@pytest.fixture(scope="module")
+def miniatures(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("pgn") / "miniatures.pgn"
+    path.write_text(MINIATURES, encoding="utf-8")
+    return path
+
+
+def test_mine_miniatures_and_determinism(miniatures, tmp_path, stockfish_path):
+    one = mine_pgn(miniatures, TINY, workers=1)
+    two = mine_pgn(miniatures, TINY, workers=2)
+    assert one == two
+    lines = {p.moves for p in one}
+    # The Legal trap: after 5...Bxd1 White mates in two; Fool's mate: 2.g4 allows Qh4#.
+    assert ("g4d1", "c4f7", "e8e7", "c3d5") in lines
+    assert ("g2g4", "d8h4") in lines
+    for p in one:
+        assert "#" in p.game_url  # source game and ply
+        assert p.solver == (p.fen.split()[1] == "b")
+    # Shards merge back to the same output.
+    shards = [mine_pgn(miniatures, TINY, shard=(i, 2)) for i in range(2)]
+    assert merge_puzzles(shards) == one
+    out = tmp_path / "mined.csv"
+    with open(out, "w", encoding="utf-8", newline="") as fh:
+        write_lichess_csv(one, fh, rating_source=True)
+    n, errors = validate_puzzles(out)
+    assert n == len(one) and not errors
+    assert [p.id for p in load_puzzles(out)] == [p.id for p in one]
+
+
+def test_selfplay_reproducible_from_seed(engine):
+    from chesseval.selfplay import SelfPlayConfig, play_game
+
+    config = SelfPlayConfig(eval_nodes=1_000, max_plies=24, trap_tries=4)
+    export = lambda g: g.accept(chess.pgn.StringExporter(headers=True, variations=False, comments=True))  # noqa: E731
+    a = export(play_game(engine, config, seed=3, index=1))
+    b = export(play_game(engine, config, seed=3, index=1))
+    c = export(play_game(engine, config, seed=3, index=2))
+    assert a == b
+    assert a != c  # another game of the same seed gets another opening and style
+    assert "[%eval" in a and "chesseval:selfplay/seed3/game2" in a
+
+
+def test_cli_mine_writes_rated_csv(miniatures, tmp_path, stockfish_path):
+    from chesseval.cli import main
+
+    out = tmp_path / "mined.csv"
+    assert main(["puzzles", "mine", str(miniatures), "--out", str(out), "--nodes", "30000", "--scan-nodes", "5000"]) == 0
+    puzzles = load_puzzles(out)
+    assert puzzles and all(p.rating_source == "estimated" and p.rating is not None for p in puzzles)
+    assert main(["puzzles", "mine", str(tmp_path / "missing.pgn"), "--out", str(out)]) == 1
