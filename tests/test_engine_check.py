@@ -145,7 +145,8 @@ def test_engine_killed_during_rescore_loses_nothing(stockfish_path: str, tmp_pat
     limit = AnalysisLimit(nodes=60_000, time=3.0, name="kill")
 
     async def go() -> Any:
-        async with EnginePool(_cfg(stockfish_path, tmp_path, margin_s=1.0), processes=2, cache=False) as pool:
+        # More retries than kills: three kills may all hit the same position.
+        async with EnginePool(_cfg(stockfish_path, tmp_path, margin_s=1.0, max_retries=5), processes=2, cache=False) as pool:
             task = asyncio.ensure_future(rescore_run_async(run, limit, pool=pool))
             killed = 0
             while not task.done() and killed < 3:
