@@ -274,7 +274,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     p.set_defaults(handler=cmd_history)
 
-    p = sub.add_parser("breakdown", help="solve rates by theme, rating, prompt format, length, side or phase (with n and 95% CI)")
+    p = sub.add_parser("breakdown", help="solve rates by theme, rating, prompt format, length, side or phase (with n and 95%% CI)")
     p.add_argument("runs", nargs="+", metavar="RUN", help="run folders (records are pooled)")
     p.add_argument("--by", default="theme", choices=BREAKDOWNS, help="dimension (default: %(default)s); 'partial' = moves found before the first failure")
     p.add_argument("--min-n", type=int, default=1, help="themes with fewer puzzles are left out (default: %(default)s)")

@@ -395,6 +395,7 @@ async def evaluate_async(
         from chesseval.engine_check import rescore_run_async
 
         await rescore_run_async(run.path, config.engine, puzzles={p.id: p for p in puzzles})
+        results = run.read_results() or results  # now with the engine summary beside the strict numbers
     return RunResult(path=run.path, status=status, results=results, asked=bar.asked, resumed=resumed)
 
 

@@ -107,3 +107,21 @@ def test_list(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["list", "--runs-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "starter" in out and "builtin" in out
+
+
+def test_help_of_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    # argparse formats help lazily: a stray '%' in any help text only fails when --help is asked.
+    from chesseval.cli import build_parser
+
+    parser = build_parser()
+    with pytest.raises(SystemExit) as info:
+        parser.parse_args(["--help"])
+    assert info.value.code == 0
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, p in sub.choices.items():  # type: ignore[attr-defined]
+        p.format_help()
+        for action in p._actions:
+            if action.__class__.__name__ == "_SubParsersAction":
+                for child in action.choices.values():  # type: ignore[attr-defined]
+                    child.format_help()
+    assert "run" in capsys.readouterr().out

@@ -204,7 +204,8 @@ def test_kill_9_then_resume_equals_uninterrupted(tmp_path: Path, lichess_sample:
 
 @pytest.mark.slow
 def test_ctrl_c_marks_cancelled_and_reports(tmp_path: Path, lichess_sample: Path) -> None:
-    puzzles = [p for _, p in zip(range(150), iter_puzzles(lichess_sample))]
+    # Enough puzzles that the run cannot finish before the signal lands, even on a loaded machine.
+    puzzles = [p for _, p in zip(range(1500), iter_puzzles(lichess_sample))]
     suite = tmp_path / "s.csv"
     with open(suite, "w", encoding="utf-8") as fh:
         write_lichess_csv(puzzles, fh)

@@ -19,7 +19,7 @@ from chesseval.errors import ConfigError
 from chesseval.players import Reply, Turn
 from chesseval.search import search
 
-__all__ = ["OraclePlayer", "RandomPlayer", "SearchPlayer", "create", "turn_rng"]
+__all__ = ["OraclePlayer", "RandomPlayer", "SearchPlayer", "create", "turn_rng", "answer_move"]
 
 
 def turn_rng(seed: int, puzzle_id: str, index: int) -> random.Random:
@@ -64,6 +64,12 @@ def _notations(board: chess.Board, move: chess.Move) -> list[str]:
         # (issue #2: resolve a lowercase b only when one reading is legal), so write the file too.
         forms = [f for f in forms if not f.lstrip("0123456789. ").startswith("b")] or [lan, uci]
     return forms
+
+
+def answer_move(board: chess.Board, move: chess.Move) -> str:
+    """How reference players write their move: SAN, or long algebraic for a b-pawn capture that
+    a bishop could also make (``bxc3`` is ambiguous by chesseval's reading rule)."""
+    return board.lan(move) if _b_pawn_clash(board, move) else board.san(move)
 
 
 def _b_pawn_clash(board: chess.Board, move: chess.Move) -> bool:
@@ -149,7 +155,7 @@ class RandomPlayer:
         rng = turn_rng(self.seed + turn.seed, turn.puzzle.id, turn.index)
         moves = sorted(turn.board.legal_moves, key=lambda m: m.uci())
         move = rng.choice(moves)
-        return Reply(text=f"Answer: {turn.board.san(move)}", latency_s=time.perf_counter() - start)
+        return Reply(text=f"Answer: {answer_move(turn.board, move)}", latency_s=time.perf_counter() - start)
 
     async def aclose(self) -> None:
         return None
@@ -176,7 +182,7 @@ class SearchPlayer:
         if move is None:
             return Reply(text="", latency_s=time.perf_counter() - start)
         return Reply(
-            text=f"Answer: {turn.board.san(move)}",
+            text=f"Answer: {answer_move(turn.board, move)}",
             latency_s=time.perf_counter() - start,
             extra={"nodes": nodes, "score_cp": score},
         )

@@ -21,6 +21,7 @@ from chesseval.engine import FORBIDDEN_OPTIONS, AnalysisLimit, EngineConfig, loa
 from chesseval.engine_pool import EnginePool
 from chesseval.errors import ConfigError
 from chesseval.players import Reply, Turn
+from chesseval.providers.builtin import answer_move
 
 __all__ = ["StockfishPlayer", "create"]
 
@@ -61,7 +62,7 @@ class StockfishPlayer:
             return Reply(text="", latency_s=latency)
         move = turn.board.parse_uci(result.best_move)
         return Reply(
-            text=f"Answer: {turn.board.san(move)}",
+            text=f"Answer: {answer_move(turn.board, move)}",
             latency_s=latency,
             cached=result.cached,
             extra={"engine": result.engine_id, "score": str(result.score), "depth": result.depth, "nodes": result.nodes},
