@@ -114,7 +114,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 def cmd_build_suite(args: argparse.Namespace) -> int:
     _stop_on_sigterm()
-    from chesseval.suitebuild import SuitePlan, build_suite
+    from chesseval.mined_suite import SuitePlan, build_suite
 
     plan = SuitePlan(games=args.games, seed=args.seed, nodes=args.nodes, workers=args.workers,
                      per_band=args.per_band, name=args.name)
