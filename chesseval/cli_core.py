@@ -131,7 +131,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(render_results(results, args.format, title=title), end="")
     if args.format in ("table", "markdown"):
         _print_engine_summary(run.path, width)
+        _print_placement(header, results, args.reference)
     return 0
+
+
+def _print_placement(header: dict[str, Any], results: dict[str, Any], reference_dir: str | None) -> None:
+    """Where the run sits on the look-ahead ladder of reference runs on the same suite."""
+    from chesseval.reference import DEFAULT_REFERENCE_DIR, place, reference_points
+
+    rate = results["overall"]["solve_rate"]
+    if rate is None:
+        return
+    points = reference_points(reference_dir or DEFAULT_REFERENCE_DIR, suite_sha256=(header.get("suite") or {}).get("sha256", ""), template=header.get("template"))
+    points = [p for p in points if p.label != header.get("model") or p.solve_rate != rate]
+    if points:
+        print(f"look-ahead ladder: {place(rate, points)}")
 
 
 def _print_engine_summary(run_path: Path, width: int) -> None:
@@ -238,6 +252,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("run", help="run folder")
     p.add_argument("--format", default="table", choices=["table", "markdown", "csv", "json"])
     p.add_argument("--band-width", type=int, default=None)
+    p.add_argument("--reference", default=None, metavar="DIR", help="reference runs to place this run among (default: the project's runs/reference)")
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser("show", help="print the exact messages a puzzle is asked with")
