@@ -131,11 +131,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(render_results(results, args.format, title=title), end="")
     if args.format in ("table", "markdown"):
         _print_engine_summary(run.path, width)
-        _print_placement(header, results, args.reference)
+        _print_placement(run.path, header, results, args.reference)
     return 0
 
 
-def _print_placement(header: dict[str, Any], results: dict[str, Any], reference_dir: str | None) -> None:
+def _print_placement(run_path: Path, header: dict[str, Any], results: dict[str, Any], reference_dir: str | None) -> None:
     """Where the run sits on the look-ahead ladder of reference runs on the same suite."""
     from chesseval.reference import DEFAULT_REFERENCE_DIR, place, reference_points
 
@@ -143,7 +143,7 @@ def _print_placement(header: dict[str, Any], results: dict[str, Any], reference_
     if rate is None:
         return
     points = reference_points(reference_dir or DEFAULT_REFERENCE_DIR, suite_sha256=(header.get("suite") or {}).get("sha256", ""), template=header.get("template"))
-    points = [p for p in points if p.label != header.get("model") or p.solve_rate != rate]
+    points = [p for p in points if p.path.resolve() != run_path.resolve()]  # not against itself
     if points:
         print(f"look-ahead ladder: {place(rate, points)}")
 
