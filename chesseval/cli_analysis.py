@@ -233,13 +233,6 @@ def _wrap_report(parser: argparse.ArgumentParser) -> None:
         status = int(text_report(args)) if text_report else 0
         if status:
             return status
-        if getattr(args, "format", "table") in ("table", "markdown"):
-            # The rating belongs next to the bucket table; machine formats stay untouched.
-            from chesseval.leaderboard import load_run
-            from chesseval.rating import rating_from_records
-
-            est = rating_from_records(load_run(args.run).records)
-            print(f"puzzle rating: {est.format()} (maximum likelihood on the Lichess puzzle-rating scale, 95% profile interval)")
         if args.html is None:
             return 0
         from chesseval.html_report import write_html_report

@@ -130,6 +130,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     title = f"{header.get('model')} on {(header.get('suite') or {}).get('name')} ({header.get('format')}, status {header.get('status')})"
     print(render_results(results, args.format, title=title), end="")
     if args.format in ("table", "markdown"):
+        # The rating belongs next to the bucket table (summarize fitted it); machine formats stay untouched.
+        if results.get("rating"):
+            print(f"puzzle rating: {results['rating']['text']} (maximum likelihood on the Lichess puzzle-rating scale, 95% profile interval)")
         _print_engine_summary(run.path, width)
         _print_placement(run.path, header, results, args.reference)
     return 0
