@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from chesseval.errors import ConfigError, PuzzleFormatError
-from chesseval.puzzles import _int_field, _row_to_puzzle
+from chesseval.puzzles import parse_int_field, parse_lichess_row
 
 if TYPE_CHECKING:
     from chesseval.suite_build import BuildSpec
@@ -110,8 +110,8 @@ class Selector:
             return
         spec = self.spec
         try:
-            rating = _int_field(get("Rating"), "Rating")
-            values = {opt: _int_field(get(col), col) for opt, col in _FILTER_COLUMNS.items() if getattr(spec, opt) is not None}
+            rating = parse_int_field(get("Rating"), "Rating")
+            values = {opt: parse_int_field(get(col), col) for opt, col in _FILTER_COLUMNS.items() if getattr(spec, opt) is not None}
         except ValueError as exc:
             self._bad(pos, f"puzzle {get('PuzzleId')!r}: {exc}")
             return
@@ -151,7 +151,7 @@ class Selector:
         """A row whose key beats the band's current worst kept key."""
         if self.eager:
             row = next(csv.reader([text])) if '"' in text else text.split(",")
-            if isinstance(_row_to_puzzle(row, self.columns, self.name, 0), PuzzleFormatError):
+            if isinstance(parse_lichess_row(row, self.columns, self.name, 0), PuzzleFormatError):
                 self.rejected.append((band, key, pos, text))  # _merge words the message
                 return
         heap = self.heaps.setdefault(band, [])

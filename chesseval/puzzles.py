@@ -33,6 +33,8 @@ __all__ = [
     "validate_puzzles",
     "open_text",
     "write_lichess_csv",
+    "parse_lichess_row",
+    "parse_int_field",
 ]
 
 LICHESS_COLUMNS = (
@@ -206,7 +208,7 @@ def validate_puzzles(path: str | os.PathLike[str]) -> tuple[int, list[PuzzleForm
 # -- Lichess CSV ---------------------------------------------------------------------------------
 
 
-def _check_line(fen: str, moves: tuple[str, ...], where: tuple[str, int], *, need: int) -> str | None:
+def _check_line(fen: str, moves: tuple[str, ...], *, need: int) -> str | None:
     """Replay a line; return a reason if the FEN or any move is bad, else None."""
     try:
         board = chess.Board(fen)
@@ -228,7 +230,7 @@ def _check_line(fen: str, moves: tuple[str, ...], where: tuple[str, int], *, nee
     return None
 
 
-def _int_field(value: str, name: str) -> int | None:
+def parse_int_field(value: str, name: str) -> int | None:
     value = value.strip()
     if not value:
         return None
@@ -263,10 +265,14 @@ def _iter_csv(path: Path) -> Iterator[Puzzle | PuzzleFormatError]:
                     continue
                 # No header: the Lichess column order (older dumps have 9 columns, no OpeningTags).
                 columns = {c: i for i, c in enumerate(LICHESS_COLUMNS)}
-            yield _row_to_puzzle(row, columns, name, line)
+            yield parse_lichess_row(row, columns, name, line)
 
 
-def _row_to_puzzle(row: list[str], columns: dict[str, int], name: str, line: int) -> Puzzle | PuzzleFormatError:
+def parse_lichess_row(row: list[str], columns: dict[str, int], name: str, line: int) -> Puzzle | PuzzleFormatError:
+    """One Lichess CSV row (columns by header name) as a Puzzle, or the error naming ``name:line``.
+
+    Public so the database scanner validates rows by exactly the loader's rules.
+    """
     def get(col: str) -> str:
         i = columns.get(col)
         return row[i].strip() if i is not None and i < len(row) else ""
@@ -278,14 +284,14 @@ def _row_to_puzzle(row: list[str], columns: dict[str, int], name: str, line: int
         return PuzzleFormatError(name, line, "empty PuzzleId")
     fen = get("FEN")
     moves = tuple(get("Moves").split())
-    reason = _check_line(fen, moves, (name, line), need=2)
+    reason = _check_line(fen, moves, need=2)
     if reason:
         return PuzzleFormatError(name, line, f"puzzle {pid!r}: {reason}")
     try:
-        rating = _int_field(get("Rating"), "Rating")
-        rd = _int_field(get("RatingDeviation"), "RatingDeviation")
-        popularity = _int_field(get("Popularity"), "Popularity")
-        plays = _int_field(get("NbPlays"), "NbPlays")
+        rating = parse_int_field(get("Rating"), "Rating")
+        rd = parse_int_field(get("RatingDeviation"), "RatingDeviation")
+        popularity = parse_int_field(get("Popularity"), "Popularity")
+        plays = parse_int_field(get("NbPlays"), "NbPlays")
     except ValueError as exc:
         return PuzzleFormatError(name, line, f"puzzle {pid!r}: {exc}")
     source = get("RatingSource") or (RatingSource.LICHESS if rating is not None else RatingSource.NONE)
@@ -421,12 +427,12 @@ def _iter_pgn(path: Path) -> Iterator[Puzzle | PuzzleFormatError]:
             continue
         moves = tuple(m.uci() for m in game.mainline_moves())
         setup = headers.get("PuzzleSetup", "0") == "1"
-        reason = _check_line(fen, moves, (name, line_no), need=2 if setup else 1)
+        reason = _check_line(fen, moves, need=2 if setup else 1)
         if reason:
             yield PuzzleFormatError(name, line_no, f"game {index}: {reason}")
             continue
         try:
-            rating = _int_field(headers.get("PuzzleRating", headers.get("Rating", "")), "PuzzleRating")
+            rating = parse_int_field(headers.get("PuzzleRating", headers.get("Rating", "")), "PuzzleRating")
         except ValueError as exc:
             yield PuzzleFormatError(name, line_no, f"game {index}: {exc}")
             continue

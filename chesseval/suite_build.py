@@ -41,7 +41,7 @@ from typing import IO, Any
 from chesseval.dbpool import peak_rss_kb, read_blocks, run_workers
 from chesseval.dbscan import MAX_EXAMPLES, NO_KEY, Selector
 from chesseval.errors import ConfigError, PuzzleFormatError
-from chesseval.puzzles import LICHESS_COLUMNS, Puzzle, _row_to_puzzle
+from chesseval.puzzles import LICHESS_COLUMNS, Puzzle, parse_lichess_row
 from chesseval.suites import Suite, band_label, write_suite
 from chesseval.zstream import ZstdFramesReader
 
@@ -341,7 +341,7 @@ def _merge(
                 continue
             line = line_of(pos)
             row = next(csv.reader([text])) if '"' in text else text.split(",")
-            got = _row_to_puzzle(row, columns, name, line)
+            got = parse_lichess_row(row, columns, name, line)
             if isinstance(got, PuzzleFormatError):
                 rejected.setdefault(band, []).append((line, str(got)))
             else:
@@ -358,7 +358,7 @@ def _merge(
                 if key < threshold.get(band, NO_KEY):
                     line = line_of(pos)
                     row = next(csv.reader([text])) if '"' in text else text.split(",")
-                    rejected.setdefault(band, []).append((line, str(_row_to_puzzle(row, columns, name, line))))
+                    rejected.setdefault(band, []).append((line, str(parse_lichess_row(row, columns, name, line))))
     if spec.min_rating is not None and spec.max_rating is not None:
         band_ids = list(range(spec.min_rating // spec.band_width, spec.max_rating // spec.band_width + 1))
     else:
