@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _check(args: argparse.Namespace) -> int:
-    from chesseval.engine import load_engine_config, parse_limit
+    from chesseval.engine import build_settings, cpu_flags, load_engine_config, parse_limit, unused_isas
     from chesseval.engine_pool import EnginePool
 
     config = load_engine_config(args.engine_config)
@@ -45,6 +45,12 @@ def _check(args: argparse.Namespace) -> int:
             start = time.perf_counter()
             engine_id = await pool.ensure_started()
             print(f"engine:  {pool.engine_name} (started in {time.perf_counter() - start:.2f}s; id {engine_id!r})")
+            settings = build_settings(pool.binary)
+            if settings is not None:
+                unused = unused_isas(settings, cpu_flags())
+                hint = (f" -- this CPU also has {'/'.join(unused)}, which this build does not use; a build for "
+                        "this CPU searches more nodes per second (matters for timed limits such as movetime)") if unused else ""
+                print(f"build:   {' '.join(settings)}{hint}")
             print(f"config:  {config.source or 'built-in defaults'}; threads={config.threads} hash={config.hash_mb}MB processes={config.n_processes}")
             result = await pool.analyse(chess.Board(_TEST_FEN), limit, use_cache=False)
             nps = (result.nodes or 0) / result.seconds if result.seconds else 0.0

@@ -130,3 +130,27 @@ def test_engine_lenient_rule() -> None:
     assert is_engine_accepted(Score(cp=250), Score(mate=5))
     # an immediate mate is always accepted
     assert is_engine_accepted(Score(mate=1), Score(cp=0), mates_now=True)
+
+
+def test_build_settings_are_parsed_and_unused_instruction_sets_named(tmp_path: Path) -> None:
+    from chesseval.engine import cpu_flags, parse_build_settings, unused_isas
+
+    text = "Stockfish 15.1 by the Stockfish developers\n\nCompiled by g++ (GNUC) 12.2.0 on Linux\nCompilation settings include:  64bit SSE2\n"
+    settings = parse_build_settings(text)
+    assert settings == ("64bit", "SSE2")
+    assert parse_build_settings("id name Foo\n") is None
+    assert unused_isas(settings, frozenset({"sse2", "avx2", "bmi2"})) == ("avx2", "bmi2")
+    assert unused_isas(("64bit", "AVX2", "BMI2", "POPCNT"), frozenset({"avx2", "bmi2"})) == ()
+    assert unused_isas(settings, frozenset({"sse2"})) == ()
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2\n", encoding="utf-8")
+    assert cpu_flags(str(info)) == frozenset({"fpu", "sse2", "avx2"})
+    assert cpu_flags(str(tmp_path / "none")) == frozenset()
+
+
+def test_build_settings_of_the_real_stockfish(stockfish_path: str) -> None:
+    from chesseval.engine import build_settings
+
+    settings = build_settings(stockfish_path)
+    # Stockfish >= 14 answers `compiler`; the settings always name the word size.
+    assert settings is not None and any(s in ("64bit", "32bit") for s in settings), settings
