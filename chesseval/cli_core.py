@@ -135,6 +135,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(f"puzzle rating: {results['rating']['text']} (maximum likelihood on the Lichess puzzle-rating scale, 95% profile interval)")
         _print_engine_summary(run.path, width)
         _print_placement(run.path, header, results, args.reference)
+        if getattr(args, "failures", 0):
+            from chesseval.report import render_failures
+
+            print(render_failures(run.records(), None if args.failures < 0 else args.failures), end="")
     return 0
 
 
@@ -256,6 +260,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--format", default="table", choices=["table", "markdown", "csv", "json"])
     p.add_argument("--band-width", type=int, default=None)
     p.add_argument("--reference", default=None, metavar="DIR", help="reference runs to place this run among (default: the project's runs/reference)")
+    p.add_argument("--failures", type=int, default=0, metavar="N", help="also list the N hardest unsolved puzzles (-1: all)")
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser("show", help="print the exact messages a puzzle is asked with")

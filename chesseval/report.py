@@ -17,7 +17,7 @@ from typing import Any
 
 from chesseval.judge import Verdict
 
-__all__ = ["wilson", "summarize", "render_results", "REPORT_FORMATS"]
+__all__ = ["wilson", "summarize", "render_results", "render_failures", "REPORT_FORMATS"]
 
 REPORT_FORMATS = ("table", "markdown", "csv", "json")
 _FAILURE_KINDS = (Verdict.ILLEGAL, Verdict.NO_MOVE, Verdict.EMPTY, Verdict.REFUSED, Verdict.ERROR)
@@ -193,3 +193,40 @@ def render_results(results: dict[str, Any], fmt: str = "table", *, title: str | 
     if acc.get("retries"):
         extras.append(f"retries: {acc['retries']} (waited {acc.get('retry_wait_s') or 0:.1f} s)")
     return "\n".join(out + extras) + "\n"
+
+
+def render_failures(records: Iterable[dict[str, Any]], limit: int | None = None) -> str:
+    """One line per unsolved puzzle: id, rating, verdict, the solver move that broke the line, and
+    what was expected versus what was played (hardest first, then by id)."""
+    failed = [r for r in records if r.get("verdict") != "correct"]
+    failed.sort(key=lambda r: (-(r.get("rating") or 0), str(r.get("puzzle_id"))))
+    shown = failed if limit is None else failed[:limit]
+    lines = [f"{len(failed)} unsolved puzzle(s)" + (f"; the {len(shown)} hardest:" if len(shown) < len(failed) else ":")]
+    for rec in shown:
+        turns = rec.get("turns") or []
+        last = turns[-1] if turns else {}
+        where = f"move {len(turns)}" if turns else "-"
+        played = last.get("played_san") or last.get("parsed_text") or last.get("error") or ""
+        expected = _expected_san(rec, len(turns) - 1) or last.get("expected_uci", "?")
+        lines.append(
+            f"  {rec.get('puzzle_id')}  rating {rec.get('rating') if rec.get('rating') is not None else '-':>4}  "
+            f"{rec.get('verdict'):<8} {where}: expected {expected}, played {played or '(nothing)'}"
+            f"  themes {' '.join(rec.get('themes') or [])}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _expected_san(rec: dict[str, Any], turn: int) -> str | None:
+    """The solution move of solver turn ``turn`` in SAN, replayed from the record's own puzzle."""
+    import chess
+
+    try:
+        board = chess.Board(rec["fen"])
+        moves = list(rec["moves"])
+        index = turn * 2 + (1 if rec.get("has_setup_move", True) else 0)
+        for uci in moves[:index]:
+            board.push_uci(uci)
+        return board.san(chess.Move.from_uci(moves[index]))
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None
+

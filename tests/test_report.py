@@ -70,3 +70,22 @@ def test_formats(fmt: str) -> None:
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="'html'"):
         render_results(summarize([]), "html")
+
+
+def test_render_failures_lists_unsolved_hardest_first_with_expected_san() -> None:
+    from chesseval.report import render_failures
+
+    fen = "r1bqkbnr/pppp1ppp/2n5/4p3/2B1P3/5Q2/PPPP1PPP/RNB1K1NR b KQkq - 3 3"
+    base = {"fen": fen, "moves": ["g8f6", "f3f7"], "has_setup_move": True, "themes": ["mateIn1"]}
+    records = [
+        {**base, "puzzle_id": "ok", "rating": 2500, "verdict": "correct", "turns": [{"played_san": "Qxf7#"}]},
+        {**base, "puzzle_id": "easy", "rating": 900, "verdict": "wrong", "turns": [{"played_san": "Qb3", "expected_uci": "f3f7"}]},
+        {**base, "puzzle_id": "hard", "rating": 1900, "verdict": "illegal", "turns": [{"parsed_text": "Qxf8", "expected_uci": "f3f7"}]},
+    ]
+    text = render_failures(records)
+    lines = text.splitlines()
+    assert lines[0] == "2 unsolved puzzle(s):"
+    assert lines[1].split()[0] == "hard" and lines[2].split()[0] == "easy"
+    assert "expected Qxf7#, played Qxf8" in lines[1] and "illegal" in lines[1]
+    assert "ok" not in text.split()
+    assert render_failures(records, 1).splitlines()[0] == "2 unsolved puzzle(s); the 1 hardest:"
