@@ -280,8 +280,13 @@ class EnginePool:
 
     # -- searching ----------------------------------------------------------------------------
 
-    async def analyse(self, board: chess.Board, limit: AnalysisLimit, *, root_move: chess.Move | None = None, use_cache: bool = True) -> AnalysisResult:
+    async def analyse(self, board: chess.Board, limit: AnalysisLimit, *, root_move: chess.Move | None = None, use_cache: bool = True,
+                      game: object = None) -> AnalysisResult:
         """Search ``board`` (its move history is dropped: the FEN is the key) within ``limit``.
+
+        ``game``: searches with the same (hashable) game key on the same engine keep its hash, as an
+        engine playing a game does; by default every search starts afresh (ucinewgame), so that
+        with one thread and a node limit the result depends only on the position.
 
         Raises :class:`~chesseval.errors.EngineError` when the engine failed on this position
         ``max_retries + 1`` times in a row, and ``ValueError`` for a position that is invalid or
@@ -304,12 +309,13 @@ class EnginePool:
             if hit is not None:
                 self.stats.cache_hits += 1
                 return hit
-        result = await self._search(position, limit, root_move, engine_id)
+        result = await self._search(position, limit, root_move, engine_id, game)
         if use_cache and self.cache is not None and not limit.is_timed:
             self.cache.put(result)
         return result
 
-    async def _search(self, position: chess.Board, limit: AnalysisLimit, root_move: chess.Move | None, engine_id: str) -> AnalysisResult:
+    async def _search(self, position: chess.Board, limit: AnalysisLimit, root_move: chess.Move | None, engine_id: str,
+                      game: object = None) -> AnalysisResult:
         queue = self._queue()
         deadline = float(limit.time) + self.config.margin_s
         failures: list[str] = []
@@ -339,7 +345,7 @@ class EnginePool:
                         position,
                         limit.to_chess(),
                         root_moves=[root_move] if root_move is not None else None,
-                        game=object(),
+                        game=object() if game is None else game,
                     )
                 )
                 done, _ = await asyncio.wait({task}, timeout=deadline)

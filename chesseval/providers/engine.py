@@ -56,7 +56,11 @@ class StockfishPlayer:
 
     async def play(self, turn: Turn) -> Reply:
         start = time.perf_counter()
-        result = await self.pool.analyse(turn.board, self.limit)
+        # A timed search is not cached, so the engine may play the puzzle the way it plays a game:
+        # keeping its hash from one solver move to the next (python-chess's own `play` does the
+        # same). Node and depth limits start afresh so that their results stay cacheable.
+        game = ("puzzle", turn.puzzle.id) if self.limit.is_timed else None
+        result = await self.pool.analyse(turn.board, self.limit, game=game)
         latency = time.perf_counter() - start
         if result.best_move is None:
             return Reply(text="", latency_s=latency)
