@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import chess.engine
+import chess.pgn
 
 from chesseval.errors import ConfigError
 from chesseval.mining import MiningConfig, merge_puzzles, mine_game, open_engine
@@ -55,11 +56,13 @@ def _job(job: tuple[int, int]) -> dict[str, object]:
     engine = _WORKER["engine"]
     mining = _WORKER["mining"]
     assert isinstance(engine, chess.engine.SimpleEngine) and isinstance(mining, MiningConfig)
-    game = play_game(engine, SelfPlayConfig(), seed, index)
-    found = mine_game(engine, game, mining, source=game.headers["Site"], game_key=("mine", seed, index))
+    games = play_game(engine, SelfPlayConfig(), seed, index)
+    found = []
+    for k, game in enumerate(games):
+        found.extend(mine_game(engine, game, mining, source=game.headers["Site"], game_key=("mine", seed, index, k)))
     return {
         "index": index,
-        "pgn": game.accept(chess.pgn.StringExporter(headers=True, variations=False, comments=True)),
+        "pgn": "\n\n".join(g.accept(chess.pgn.StringExporter(headers=True, variations=False, comments=True)) for g in games),
         "puzzles": [{"id": p.id, "fen": p.fen, "moves": list(p.moves), "themes": list(p.themes), "game_url": p.game_url, **facts}
                     for p, facts in found],
     }
@@ -123,11 +126,22 @@ def run_games(plan: SuitePlan, work_dir: Path, progress=None) -> list[dict[str, 
 
 
 def select_by_band(puzzles: list[Puzzle], per_band: int) -> list[Puzzle]:
-    """Rated puzzles in 600–2599, at most ``per_band`` per 200-point band (lowest ids first)."""
+    """Rated puzzles in 600–2599, at most ``per_band`` per 200-point band (lowest ids first), and at
+    most one per starting position (several trap moves in one position often allow the same tactic;
+    the hardest bands choose first, since they are the scarcest)."""
     out: list[Puzzle] = []
-    for lo in BANDS:
+    used: set[str] = set()
+    for lo in reversed(BANDS):
         band = sorted((p for p in puzzles if p.rating is not None and lo <= p.rating < lo + 200), key=lambda p: p.id)
-        out.extend(band[:per_band])
+        taken = 0
+        for p in band:
+            if taken >= per_band:
+                break
+            if p.fen in used:
+                continue
+            used.add(p.fen)
+            out.append(p)
+            taken += 1
     return sorted(out, key=lambda p: p.id)
 
 

@@ -3,17 +3,23 @@
 Play is deliberately imperfect so that tactics arise at many levels, the way they do in club games:
 most moves come from a *shallow* Stockfish search (depth 1 to a per-side maximum of 1–5), which
 walks into tactics deeper than it can see; some moves come from the full evaluation search (the
-side plays well for a while); a few are uniformly random blunders; and in balanced positions a side
-sometimes sets a *trap* for itself: it tries legal moves in a seeded random order and plays the
-first one after which the opponent has a puzzle by the miner's own rules at the small evaluation
-budget (engine games rarely blunder into forced tactics on their own, so without this almost no
-game yields a puzzle). Each game starts with a random opening (a few plies sampled from the top
-moves), and each side gets its own style.
+side plays well for a while); and a few are uniformly random blunders.
 
-Every position is also searched at a fixed node budget (``eval_nodes``); that evaluation is written
-as a Lichess-style ``[%eval …]`` comment, so the miner finds the swings without scanning the game
-again. Games are adjudicated once one side is clearly winning for a few plies: a won position
-yields few puzzles, and a new game gives a new opening.
+Engine games rarely blunder into forced tactics on their own, so in balanced positions a side also
+looks for *traps*: it tries legal moves in a seeded random order and keeps every one after which
+the opponent has a puzzle by the miner's own rules at the small evaluation budget (a quick
+MultiPV-2 search at ``trap_prefilter_nodes`` discards the many moves that leave no only-move first).
+A trap is not played in the game: each one becomes a short *branch game* of its own (the position
+one move before the trap, given as a FEN, then that move and the trap, with their evaluations),
+and the main game goes on with its normal move. One balanced game thus yields many candidate
+positions instead of ending, lopsided, after its first tactic. The miner treats branch games like
+any other game and checks every candidate again at its own, larger budget.
+
+Each game starts with a random opening (a few plies sampled from the top moves), and each side gets
+its own style. Every position is also searched at a fixed node budget (``eval_nodes``); that
+evaluation is written as a Lichess-style ``[%eval …]`` comment, so the miner finds the swings
+without scanning the game again. Games are adjudicated once one side is clearly winning for a few
+plies: a won position yields few puzzles, and a new game gives a new opening.
 
 Reproducible from the seed: game ``i`` uses ``random.Random(f"{seed}:{i}")``, one engine thread,
 node or depth limits and a fresh hash for every search, so games do not depend on each other or on
@@ -46,10 +52,17 @@ class SelfPlayConfig:
     """Per side, the share of moves taken from the full evaluation search."""
     blunder_rate: tuple[float, float] = (0.0, 0.05)
     """Per side, the share of uniformly random legal moves."""
-    trap_rate: tuple[float, float] = (0.3, 0.8)
-    """Per side, the share of moves in a balanced position that walk into a tactic on purpose."""
-    trap_tries: int = 20
-    """Legal moves tried per trap (in a seeded random order)."""
+    trap_rate: tuple[float, float] = (0.5, 1.0)
+    """Per side, the share of balanced positions in which the side looks for traps."""
+    trap_tries: int = 40
+    """Legal moves tried per trap search (in a seeded random order)."""
+    trap_prefilter_nodes: int = 1_500
+    """Node limit of the quick MultiPV-2 only-move test each tried move must pass first."""
+    traps_per_position: int = 2
+    """Stop a trap search after this many traps (several moves often allow the same tactic)."""
+    branch_traps: bool = True
+    """Traps become branch games; False plays the first trap found in the game itself (the
+    earlier design, kept as the baseline of ``benchmarks/bench_selfplay.py``)."""
     max_plies: int = 160
     opening_plies: tuple[int, int] = (2, 8)
     resign_cp: int = 800
@@ -61,35 +74,70 @@ class SelfPlayConfig:
     engine_path: str | None = None
 
 
-def _trap(engine: chess.engine.SimpleEngine, board: chess.Board, rng: random.Random, config: SelfPlayConfig,
-          key: object) -> chess.Move | None:
-    """A move after which the opponent has a puzzle by the miner's own rules, at a small budget.
+def find_traps(engine: chess.engine.SimpleEngine, board: chess.Board, rng: random.Random, config: SelfPlayConfig,
+               key: object) -> list[tuple[chess.Move, chess.engine.PovScore]]:
+    """Moves after which the opponent has a puzzle by the miner's own rules, at a small budget, each
+    with the evaluation of the position after it.
 
     This is how a human blunder looks: a natural-looking move that allows a forced tactic. The
     miner later checks the same thing at its own, larger budget, so a trap found here is only a
-    candidate, and the game goes on normally afterwards.
+    candidate.
     """
+    quick = LineBuilder(engine, MiningConfig(nodes=config.trap_prefilter_nodes, time_cap=config.time_cap), game_key=key)
     builder = LineBuilder(engine, MiningConfig(nodes=config.eval_nodes, time_cap=config.time_cap), game_key=key)
     legal = sorted(board.legal_moves, key=chess.Move.uci)
     rng.shuffle(legal)
+    found: list[tuple[chess.Move, chess.engine.PovScore]] = []
     for move in legal[: config.trap_tries]:
+        if len(found) >= config.traps_per_position:
+            break
         board.push(move)
         try:
             if board.is_game_over():
                 continue
+            # Most moves leave the opponent no only-move at all; a search at a fraction of the
+            # budget says so, and only the rest get the full test and a line.
+            if config.trap_prefilter_nodes:
+                first = quick.analyse(board, board.turn, multipv=2)
+                if not first or first[0].score < chess.engine.Cp(200) or not quick.is_only_move(board, first):
+                    continue
             pair = builder.analyse(board, board.turn, multipv=2)
             if not pair or pair[0].score < chess.engine.Cp(200) or not builder.is_only_move(board, pair):
                 continue
             mate = pair[0].score.mate()
             line = builder.build_mate(board) if mate is not None and mate > 0 else builder.build_advantage(board)
             if line is not None:
-                return move
+                found.append((move, chess.engine.PovScore(pair[0].score, board.turn)))
         finally:
             board.pop()
-    return None
+    return found
 
 
-def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: int, index: int) -> chess.pgn.Game:
+def _branch(game: chess.pgn.Game, board: chess.Board, evaluation: chess.engine.PovScore, trap: chess.Move,
+            after: chess.engine.PovScore, ply: int) -> chess.pgn.Game:
+    """A short game: the position before the last move played, that move, then the trap.
+
+    The move before the trap is kept so that the miner sees the evaluation before the trap (it
+    never mines the first move of a game, whose prior evaluation is unknown).
+    """
+    start = board.copy()
+    last = start.pop()
+    branch = chess.pgn.Game()
+    for name in ("Event", "White", "Black"):
+        branch.headers[name] = game.headers[name]
+    branch.headers["Site"] = f"{game.headers['Site']}/trap{ply + 1}-{trap.uci()}"
+    branch.headers["Round"] = game.headers["Round"]
+    branch.headers["Result"] = "*"
+    branch.setup(start)
+    node = branch.add_variation(last)
+    node.set_eval(evaluation)
+    node = node.add_variation(trap)
+    node.set_eval(after)
+    return branch
+
+
+def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: int, index: int) -> list[chess.pgn.Game]:
+    """Game ``index`` of ``seed``, followed by one branch game per trap found in it."""
     rng = random.Random(f"{seed}:{index}")
     board = chess.Board()
     game = chess.pgn.Game()
@@ -105,6 +153,7 @@ def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: i
             f"trap={style[color][3]:.2f}")
     n_open = rng.randint(*config.opening_plies)
     node: chess.pgn.GameNode = game
+    branches: list[chess.pgn.Game] = []
     lopsided = 0
     result = "*"
     for ply in range(config.max_plies):
@@ -122,13 +171,17 @@ def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: i
             node.set_eval(evaluation)  # eval of the position after this node's move
         roll = rng.random()
         rel = evaluation.relative
-        trap_move = None
-        if not opening and rel.mate() is None and abs(rel.score() or 0) < 200 and rng.random() < trap:
-            trap_move = _trap(engine, board, rng, config, ("trap", seed, index, ply))
+        played_trap = None
+        if not opening and node is not game and rel.mate() is None and abs(rel.score() or 0) < 200 and rng.random() < trap:
+            traps = find_traps(engine, board, rng, config, ("trap", seed, index, ply))
+            if config.branch_traps:
+                branches.extend(_branch(game, board, evaluation, m, after, ply) for m, after in traps)
+            elif traps:
+                played_trap = traps[0][0]
         if opening:
             move = rng.choice([i["pv"][0] for i in infos if i.get("pv")])
-        elif trap_move is not None:
-            move = trap_move
+        elif played_trap is not None:
+            move = played_trap
         elif roll < blunder:
             move = rng.choice(sorted(board.legal_moves, key=chess.Move.uci))
         elif roll < blunder + strong:
@@ -151,7 +204,7 @@ def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: i
     else:
         result = "1/2-1/2"
     game.headers["Result"] = result
-    return game
+    return [game, *branches]
 
 
 def _export(game: chess.pgn.Game) -> str:
@@ -170,12 +223,13 @@ def _play(job: tuple[int, int]) -> str:
     seed, index = job
     engine, config = _WORKER["engine"], _WORKER["config"]
     assert isinstance(engine, chess.engine.SimpleEngine) and isinstance(config, SelfPlayConfig)
-    return _export(play_game(engine, config, seed, index))
+    return "\n\n".join(_export(g) for g in play_game(engine, config, seed, index))
 
 
 def play_games(n: int, seed: int, config: SelfPlayConfig, *, workers: int = 1, start: int = 0,
                progress: Callable[[int, int], object] | None = None) -> list[str]:
-    """PGN texts of games ``start`` … ``start + n - 1`` for ``seed``, in order."""
+    """PGN texts of games ``start`` … ``start + n - 1`` for ``seed``, in order (each text holds the
+    game followed by its branch games)."""
     jobs = [(seed, i) for i in range(start, start + n)]
     out: list[str] = []
     if workers <= 1:

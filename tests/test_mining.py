@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
@@ -163,13 +164,13 @@ def test_selfplay_reproducible_from_seed(engine):
     from chesseval.selfplay import SelfPlayConfig, play_game
 
     config = SelfPlayConfig(eval_nodes=1_000, max_plies=24, trap_tries=4)
-    export = lambda g: g.accept(chess.pgn.StringExporter(headers=True, variations=False, comments=True))  # noqa: E731
+    export = lambda gs: [g.accept(chess.pgn.StringExporter(headers=True, variations=False, comments=True)) for g in gs]  # noqa: E731
     a = export(play_game(engine, config, seed=3, index=1))
     b = export(play_game(engine, config, seed=3, index=1))
     c = export(play_game(engine, config, seed=3, index=2))
     assert a == b
     assert a != c  # another game of the same seed gets another opening and style
-    assert "[%eval" in a and "chesseval:selfplay/seed3/game2" in a
+    assert "[%eval" in a[0] and "chesseval:selfplay/seed3/game2" in a[0]
 
 
 def test_cli_mine_writes_rated_csv(miniatures, tmp_path, stockfish_path):
@@ -180,3 +181,45 @@ def test_cli_mine_writes_rated_csv(miniatures, tmp_path, stockfish_path):
     puzzles = load_puzzles(out)
     assert puzzles and all(p.rating_source == "estimated" and p.rating is not None for p in puzzles)
     assert main(["puzzles", "mine", str(tmp_path / "missing.pgn"), "--out", str(out)]) == 1
+
+
+def test_traps_become_branch_games_the_miner_turns_into_puzzles(engine):
+    import random
+
+    from chesseval.mining import MiningConfig, mine_game
+    from chesseval.selfplay import SelfPlayConfig, _branch, find_traps
+
+    board = chess.Board("r1bqkbnr/pppp1ppp/2n5/4p3/2B1P3/8/PPPP1PPP/RNBQK1NR w KQkq - 2 3")
+    board.push_uci("d1f3")  # threatens Qxf7#: most Black moves walk into it
+    config = SelfPlayConfig(eval_nodes=2_000, trap_tries=40, traps_per_position=3)
+    traps = find_traps(engine, board, random.Random(1), config, ("t",))
+    assert 1 <= len(traps) <= 3
+    assert traps == find_traps(engine, board, random.Random(1), config, ("t",))  # reproducible
+    game = chess.pgn.Game()
+    game.headers.update(Event="e", Site="chesseval:selfplay/seed0/game1", White="w", Black="b", Round="1")
+    evaluation = engine.analyse(board, chess.engine.Limit(nodes=2_000))["score"]
+    for trap, after in traps:
+        assert after.pov(chess.WHITE) > chess.engine.Cp(200)
+        branch = _branch(game, board, evaluation, trap, after, board.ply())
+        assert branch.headers["FEN"] == "r1bqkbnr/pppp1ppp/2n5/4p3/2B1P3/8/PPPP1PPP/RNBQK1NR w KQkq - 2 3"
+        assert [m.uci() for m in branch.mainline_moves()] == ["d1f3", trap.uci()]
+        # Round trip through PGN text, as the suite builder stores it.
+        text = branch.accept(chess.pgn.StringExporter(headers=True, variations=False, comments=True))
+        found = mine_game(engine, chess.pgn.read_game(io.StringIO(text)), MiningConfig(nodes=20_000), source="s", game_key=("b", trap.uci()))
+        assert len(found) == 1
+        puzzle, facts = found[0]
+        assert puzzle.fen == board.fen() and puzzle.moves[0] == trap.uci() and facts["kind"] == "mate"
+
+
+def test_select_by_band_caps_bands_and_keeps_one_puzzle_per_position():
+    from chesseval.mined_suite import select_by_band
+    from chesseval.puzzles import Puzzle
+
+    fens = [chess.Board().fen(), "r1bqkbnr/pppp1ppp/2n5/4p3/2B1P3/5Q2/PPPP1PPP/RNB1K1NR b KQkq - 3 3"]
+    mk = lambda i, fen, rating: Puzzle(id=f"p{i:02d}", fen=fen, moves=("e2e4", "e7e5"), rating=rating)  # noqa: E731
+    puzzles = [mk(1, fens[0], 700), mk(2, fens[0], 2500), mk(3, fens[1], 750), mk(4, fens[1], 720), mk(5, fens[1], 2650),
+               mk(6, fens[1], 590), mk(7, fens[1] .replace("3 3", "3 4"), 610)]
+    chosen = select_by_band(puzzles, per_band=5)
+    # p02 (2400 band) takes the first position before the 600 band is filled; p05 and p06 are out of range.
+    assert [p.id for p in chosen] == ["p02", "p03", "p07"]
+    assert [p.id for p in select_by_band(puzzles, per_band=1)] == ["p02", "p03"]
