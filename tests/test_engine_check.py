@@ -156,6 +156,10 @@ def test_engine_killed_during_rescore_loses_nothing(stockfish_path: str, tmp_pat
                         os.kill(pid, signal.SIGKILL)
                         killed += 1
             stats = await task
+            # The last kill may land after the last search; two searches at once use both
+            # engines, so a killed one must be restarted now if it was not already.
+            board = chess.Board()
+            await asyncio.gather(*(pool.analyse(board, AnalysisLimit(nodes=2_000, time=3.0), use_cache=False) for _ in range(2)))
             return stats, pool.stats
 
     stats, pstats = asyncio.run(go())
