@@ -220,6 +220,8 @@ def _expected_san(rec: dict[str, Any], turn: int) -> str | None:
     """The solution move of solver turn ``turn`` in SAN, replayed from the record's own puzzle."""
     import chess
 
+    if turn < 0:
+        return None  # no turn was played (e.g. a transport error before any answer)
     try:
         board = chess.Board(rec["fen"])
         moves = list(rec["moves"])

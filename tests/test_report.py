@@ -89,3 +89,5 @@ def test_render_failures_lists_unsolved_hardest_first_with_expected_san() -> Non
     assert "expected Qxf7#, played Qxf8" in lines[1] and "illegal" in lines[1]
     assert "ok" not in text.split()
     assert render_failures(records, 1).splitlines()[0] == "2 unsolved puzzle(s); the 1 hardest:"
+    errored = render_failures([{**base, "puzzle_id": "err", "rating": 1000, "verdict": "error", "turns": []}])
+    assert "err" in errored and "expected ?" in errored and "Qxf7#" not in errored
