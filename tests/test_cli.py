@@ -126,3 +126,17 @@ def test_help_of_every_command(capsys: pytest.CaptureFixture[str]) -> None:
                 for child in action.choices.values():  # type: ignore[attr-defined]
                     child.format_help()
     assert "run" in capsys.readouterr().out
+
+
+def test_closed_pipe_ends_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    # The reader is gone before chesseval writes a byte: no traceback, exit 141 (128 + SIGPIPE).
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-m", "chesseval", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=root)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
