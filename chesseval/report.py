@@ -205,9 +205,9 @@ def render_failures(records: Iterable[dict[str, Any]], limit: int | None = None)
     for rec in shown:
         turns = rec.get("turns") or []
         last = turns[-1] if turns else {}
-        where = f"move {len(turns)}" if turns else "-"
+        where = f"move {int(last.get('index', len(turns) - 1)) + 1}" if turns else "-"
         played = last.get("played_san") or last.get("parsed_text") or last.get("error") or ""
-        expected = _expected_san(rec, len(turns) - 1) or last.get("expected_uci", "?")
+        expected = (_expected_san(rec) if turns else None) or last.get("expected_uci", "?")
         lines.append(
             f"  {rec.get('puzzle_id')}  rating {rec.get('rating') if rec.get('rating') is not None else '-':>4}  "
             f"{rec.get('verdict'):<8} {where}: expected {expected}, played {played or '(nothing)'}"
@@ -216,19 +216,14 @@ def render_failures(records: Iterable[dict[str, Any]], limit: int | None = None)
     return "\n".join(lines) + "\n"
 
 
-def _expected_san(rec: dict[str, Any], turn: int) -> str | None:
-    """The solution move of solver turn ``turn`` in SAN, replayed from the record's own puzzle."""
-    import chess
+def _expected_san(rec: dict[str, Any]) -> str | None:
+    """The solution move at the failing turn in SAN, replayed from the record's own puzzle."""
+    from chesseval.html_report import failure_position  # the gallery's replay; heavy imports only when asked
+    from chesseval.puzzles import Puzzle
 
-    if turn < 0:
-        return None  # no turn was played (e.g. a transport error before any answer)
     try:
-        board = chess.Board(rec["fen"])
-        moves = list(rec["moves"])
-        index = turn * 2 + (1 if rec.get("has_setup_move", True) else 0)
-        for uci in moves[:index]:
-            board.push_uci(uci)
-        return board.san(chess.Move.from_uci(moves[index]))
-    except (KeyError, IndexError, ValueError, TypeError):
+        puzzle = Puzzle(id=str(rec["puzzle_id"]), fen=rec["fen"], moves=tuple(rec["moves"]), has_setup_move=rec.get("has_setup_move", True))
+        pos = failure_position(puzzle, rec)
+        return pos.board.san(pos.expected)
+    except (KeyError, IndexError, ValueError, TypeError, AssertionError):
         return None
-
