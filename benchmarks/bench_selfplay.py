@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chesseval.difficulty import rate_puzzles  # noqa: E402
-from chesseval.mined_suite import BANDS  # noqa: E402
-from chesseval.mining import MiningConfig, merge_puzzles, mine_game, open_engine  # noqa: E402
-from chesseval.selfplay import SelfPlayConfig, play_game  # noqa: E402
+from chesseval.mined_suite import BANDS, play_and_mine  # noqa: E402
+from chesseval.mining import MiningConfig, merge_puzzles, open_engine  # noqa: E402
+from chesseval.selfplay import SelfPlayConfig  # noqa: E402
 
 BASELINE = SelfPlayConfig(branch_traps=False, trap_prefilter_nodes=0, trap_tries=20, trap_rate=(0.3, 0.8), traps_per_position=1)
 CURRENT = SelfPlayConfig()
@@ -47,11 +47,8 @@ def _init(nodes: int) -> None:
 
 def _job(job: tuple[SelfPlayConfig, int, int]):  # type: ignore[no-untyped-def]
     config, seed, index = job
-    engine, mining = _W["engine"], _W["mining"]
-    found = []
-    for k, game in enumerate(play_game(engine, config, seed, index)):  # type: ignore[arg-type]
-        found.extend(p for p, _ in mine_game(engine, game, mining, source=game.headers["Site"], game_key=("b", index, k)))  # type: ignore[arg-type]
-    return found
+    _, found = play_and_mine(_W["engine"], config, _W["mining"], seed, index)  # type: ignore[arg-type]
+    return [p for p, _ in found]
 
 
 def _measure(name: str, config: SelfPlayConfig, args: argparse.Namespace) -> float:

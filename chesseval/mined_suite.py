@@ -20,7 +20,7 @@ from chesseval.mining import MiningConfig, merge_puzzles, mine_game, open_engine
 from chesseval.puzzles import Puzzle
 from chesseval.selfplay import SelfPlayConfig, play_game
 
-__all__ = ["SuitePlan", "build_suite", "select_by_band", "BANDS"]
+__all__ = ["SuitePlan", "build_suite", "play_and_mine", "select_by_band", "BANDS"]
 
 BANDS = tuple(range(600, 2600, 200))
 
@@ -51,15 +51,22 @@ def _init(nodes: int) -> None:
     _WORKER["mining"] = MiningConfig(nodes=nodes)
 
 
+def play_and_mine(engine: chess.engine.SimpleEngine, selfplay: SelfPlayConfig, mining: MiningConfig, seed: int,
+                  index: int) -> tuple[list[chess.pgn.Game], list[tuple[Puzzle, dict[str, object]]]]:
+    """Self-play game ``index`` of ``seed`` with its branch games, and every puzzle mined from them."""
+    games = play_game(engine, selfplay, seed, index)
+    found: list[tuple[Puzzle, dict[str, object]]] = []
+    for k, game in enumerate(games):
+        found.extend(mine_game(engine, game, mining, source=game.headers["Site"], game_key=("mine", seed, index, k)))
+    return games, found
+
+
 def _job(job: tuple[int, int]) -> dict[str, object]:
     seed, index = job
     engine = _WORKER["engine"]
     mining = _WORKER["mining"]
     assert isinstance(engine, chess.engine.SimpleEngine) and isinstance(mining, MiningConfig)
-    games = play_game(engine, SelfPlayConfig(), seed, index)
-    found = []
-    for k, game in enumerate(games):
-        found.extend(mine_game(engine, game, mining, source=game.headers["Site"], game_key=("mine", seed, index, k)))
+    games, found = play_and_mine(engine, SelfPlayConfig(), mining, seed, index)
     return {
         "index": index,
         "pgn": "\n\n".join(g.accept(chess.pgn.StringExporter(headers=True, variations=False, comments=True)) for g in games),
