@@ -114,17 +114,21 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 def cmd_build_suite(args: argparse.Namespace) -> int:
     _stop_on_sigterm()
-    from chesseval.mined_suite import SuitePlan, build_suite
+    from chesseval.mined_suite import MIN_PER_BAND, SuitePlan, build_suite, shortfall
 
     plan = SuitePlan(games=args.games, seed=args.seed, nodes=args.nodes, workers=args.workers,
-                     per_band=args.per_band, name=args.name)
-    command = (f"chesseval puzzles build-suite --games {args.games} --seed {args.seed} --nodes {args.nodes} "
+                     per_band=args.per_band, name=args.name, trap_games=args.trap_games)
+    traps = "" if args.trap_games is None else f"--trap-games {args.trap_games} "
+    command = (f"chesseval puzzles build-suite --games {args.games} {traps}--seed {args.seed} --nodes {args.nodes} "
                f"--workers {args.workers} --per-band {args.per_band} --name {shlex.quote(args.name)} "
                f"--out-dir {shlex.quote(args.out_dir)} --work-dir {shlex.quote(args.work_dir)}")
     suite = build_suite(plan, out_dir=Path(args.out_dir), work_dir=Path(args.work_dir), command=command)
     print(f"{suite.count} puzzles -> {suite.path}")
     for band, n in suite.histogram.items():
         print(f"  {band}: {n}")
+    for band, have, more in shortfall(suite.histogram, args.games):
+        guess = f"about {more} more games at this build's yield" if more is not None else "no puzzle found yet"
+        print(f"  short: {band} has {have} of {MIN_PER_BAND} ({guess})")
     return 0
 
 
@@ -164,6 +168,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--nodes", type=_positive, default=200_000)
     p.add_argument("--workers", type=_positive, default=1)
+    p.add_argument("--trap-games", type=int, default=None, metavar="K",
+                   help="only games 0..K-1 look for traps; later games are plain, faster self-play (default: all)")
     p.add_argument("--per-band", type=_positive, default=100, help="at most this many puzzles per 200-point band")
     p.add_argument("--name", default="default")
     p.add_argument("--out-dir", default="puzzles")

@@ -1,7 +1,13 @@
 """Building a rated suite from scratch: self-play → mine → rate → select → write_suite.
 
 One worker job plays game ``i`` of the seed and mines it at once, so the two engine-heavy stages
-share one pool with no barrier between them. Finished games are appended to a cache file in the
+share one pool with no barrier between them.
+
+Only the first ``trap_games`` games look for traps. Trap branches fill the easy bands quickly (most
+traps are a piece left hanging or a mate in one), but they rarely give a hard puzzle; a game with
+no trap search is several times faster, and its own blunders, made by a depth-limited search that
+walks into tactics deeper than it can see, are harder on average. Once the easy bands are full,
+the cheap games are the better use of the engine. Measured in ``benchmarks/bench_suite_mix.py``. Finished games are appended to a cache file in the
 work directory (in game order), so an interrupted build resumes where it stopped, and a build with
 more games reuses the games already made. The result does not depend on the worker count.
 """
@@ -10,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import time
 from pathlib import Path
 
 import chess.engine
@@ -20,9 +28,11 @@ from chesseval.mining import MiningConfig, merge_puzzles, mine_game, open_engine
 from chesseval.puzzles import Puzzle
 from chesseval.selfplay import SelfPlayConfig, play_game
 
-__all__ = ["SuitePlan", "build_suite", "play_and_mine", "select_by_band", "BANDS"]
+__all__ = ["SuitePlan", "build_suite", "play_and_mine", "select_by_band", "shortfall", "BANDS", "MIN_PER_BAND"]
 
 BANDS = tuple(range(600, 2600, 200))
+MIN_PER_BAND = 40
+"""The default suite's target: at least this many puzzles in every band."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,9 +43,21 @@ class SuitePlan:
     workers: int = 1
     per_band: int = 100
     name: str = "default"
+    trap_games: int | None = None
+    """Games with an index below this look for traps; None means every game does."""
+
+    def uses_traps(self, index: int) -> bool:
+        return self.trap_games is None or index < self.trap_games
+
+    def selfplay(self, index: int) -> SelfPlayConfig:
+        config = SelfPlayConfig()
+        return config if self.uses_traps(index) else dataclasses.replace(config, trap_rate=(0.0, 0.0))
 
     def cache_key(self) -> dict[str, object]:
-        """What the cached games depend on (not the game count, the workers or the selection)."""
+        """What the cached games depend on (not the game count, the workers or the selection).
+
+        Whether a game looked for traps is kept in its own record (a record without the flag did),
+        so changing ``trap_games`` redoes only the games it moves across the line."""
         return {
             "seed": self.seed,
             "selfplay": dataclasses.asdict(SelfPlayConfig()),
@@ -61,14 +83,18 @@ def play_and_mine(engine: chess.engine.SimpleEngine, selfplay: SelfPlayConfig, m
     return games, found
 
 
-def _job(job: tuple[int, int]) -> dict[str, object]:
-    seed, index = job
+def _job(job: tuple[int, int, bool]) -> dict[str, object]:
+    seed, index, traps = job
     engine = _WORKER["engine"]
     mining = _WORKER["mining"]
     assert isinstance(engine, chess.engine.SimpleEngine) and isinstance(mining, MiningConfig)
-    games, found = play_and_mine(engine, SelfPlayConfig(), mining, seed, index)
+    selfplay = SelfPlayConfig() if traps else dataclasses.replace(SelfPlayConfig(), trap_rate=(0.0, 0.0))
+    start = time.perf_counter()
+    games, found = play_and_mine(engine, selfplay, mining, seed, index)
     return {
         "index": index,
+        "traps": traps,
+        "seconds": round(time.perf_counter() - start, 2),  # one engine thread: this is the game's engine time
         "pgn": "\n\n".join(g.accept(chess.pgn.StringExporter(headers=True, variations=False, comments=True)) for g in games),
         "puzzles": [{"id": p.id, "fen": p.fen, "moves": list(p.moves), "themes": list(p.themes), "game_url": p.game_url, **facts}
                     for p, facts in found],
@@ -97,9 +123,9 @@ def run_games(plan: SuitePlan, work_dir: Path, progress=None) -> list[dict[str, 
     work_dir.mkdir(parents=True, exist_ok=True)
     cache = work_dir / "games.jsonl"
     key = json.loads(json.dumps(plan.cache_key()))
-    done = _load_cache(cache, key)
-    todo = [(plan.seed, i) for i in range(plan.games) if i not in done]
-    if not cache.exists() or not done:
+    done = {i: rec for i, rec in _load_cache(cache, key).items() if bool(rec.get("traps", True)) == plan.uses_traps(i)}
+    todo = [(plan.seed, i, plan.uses_traps(i)) for i in range(plan.games) if i not in done]
+    if not cache.exists() or not done:  # (a record the plan no longer wants is dropped here too)
         cache.write_text(json.dumps({"key": key}) + "\n", encoding="utf-8")
     else:  # rewrite without any cut-short tail
         with open(cache, "w", encoding="utf-8") as fh:
@@ -130,6 +156,22 @@ def run_games(plan: SuitePlan, work_dir: Path, progress=None) -> list[dict[str, 
                 for rec in pool.imap_unordered(_job, todo, chunksize=1):
                     save(rec)
     return [done[i] for i in range(plan.games)]
+
+
+def _histogram(puzzles: list[Puzzle]) -> dict[str, int]:
+    return {f"{lo}-{lo + 199}": sum(1 for p in puzzles if p.rating is not None and lo <= p.rating < lo + 200) for lo in BANDS}
+
+
+def shortfall(histogram: dict[str, int], games: int, minimum: int = MIN_PER_BAND) -> list[tuple[str, int, int | None]]:
+    """Bands holding fewer than ``minimum`` puzzles, each with a rough count of further games that
+    would fill it at this build's yield per game (None: the band is empty, no yield to go by)."""
+    out: list[tuple[str, int, int | None]] = []
+    for lo in BANDS:
+        band = f"{lo}-{lo + 199}"
+        have = histogram.get(band, 0)
+        if have < minimum:
+            out.append((band, have, math.ceil((minimum - have) * games / have) if have and games else None))
+    return out
 
 
 def select_by_band(puzzles: list[Puzzle], per_band: int) -> list[Puzzle]:
@@ -177,12 +219,14 @@ def build_suite(plan: SuitePlan, *, out_dir: Path, work_dir: Path, command: str,
         extra={
             "generator": {
                 "games": plan.games,
+                "trap_games": plan.games if plan.trap_games is None else min(plan.trap_games, plan.games),
                 "seed": plan.seed,
                 "selfplay": dataclasses.asdict(SelfPlayConfig()),
                 "mining": MiningConfig(nodes=plan.nodes).to_dict(),
                 "engine": "Stockfish (Threads=1, Hash=16, node limits)",
                 "difficulty_model": MODEL_PATH.name,
                 "mined_total": len(rated),
+                "mined_histogram": _histogram(rated),
                 "per_band_cap": plan.per_band,
             }
         },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from pathlib import Path
@@ -223,3 +224,31 @@ def test_select_by_band_caps_bands_and_keeps_one_puzzle_per_position():
     # p02 (2400 band) takes the first position before the 600 band is filled; p05 and p06 are out of range.
     assert [p.id for p in chosen] == ["p02", "p03", "p07"]
     assert [p.id for p in select_by_band(puzzles, per_band=1)] == ["p02", "p03"]
+
+
+def test_shortfall_projects_more_games_from_the_build_yield():
+    from chesseval.mined_suite import BANDS, shortfall
+
+    hist = {f"{lo}-{lo + 199}": 100 for lo in BANDS}
+    hist.update({"2200-2399": 4, "2400-2599": 0})
+    assert shortfall(hist, games=800, minimum=40) == [("2200-2399", 4, 7200), ("2400-2599", 0, None)]
+    del hist["2000-2199"]  # a band missing from the histogram is empty, hence short
+    assert shortfall(hist, games=800)[0] == ("2000-2199", 0, None)
+
+
+def test_trap_games_only_the_first_games_look_for_traps_and_the_cache_follows_the_plan(tmp_path):
+    import json
+
+    from chesseval.mined_suite import SuitePlan, run_games
+
+    plan = SuitePlan(games=2, seed=5, nodes=3_000, trap_games=1)
+    records = run_games(plan, tmp_path)
+    assert [r["traps"] for r in records] == [True, False]
+    assert all(float(r["seconds"]) > 0 for r in records)
+    assert "/trap" not in records[1]["pgn"]  # a plain game has no branch games
+    # Game 1 moves across the line: it is played again with traps; game 0 comes from the cache.
+    again = run_games(dataclasses.replace(plan, trap_games=None), tmp_path)
+    assert [r["traps"] for r in again] == [True, True]
+    assert again[0] == records[0]
+    lines = (tmp_path / "games.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["index"] for line in lines[1:]] == [0, 1]  # the unwanted record is gone
