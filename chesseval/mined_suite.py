@@ -50,8 +50,7 @@ class SuitePlan:
         return self.trap_games is None or index < self.trap_games
 
     def selfplay(self, index: int) -> SelfPlayConfig:
-        config = SelfPlayConfig()
-        return config if self.uses_traps(index) else dataclasses.replace(config, trap_rate=(0.0, 0.0))
+        return selfplay_config(self.uses_traps(index))
 
     def cache_key(self) -> dict[str, object]:
         """What the cached games depend on (not the game count, the workers or the selection).
@@ -60,9 +59,33 @@ class SuitePlan:
         so changing ``trap_games`` redoes only the games it moves across the line."""
         return {
             "seed": self.seed,
-            "selfplay": dataclasses.asdict(SelfPlayConfig()),
+            "selfplay": _selfplay_key(),
             "mining": MiningConfig(nodes=self.nodes).to_dict(),
         }
+
+
+def selfplay_config(traps: bool) -> SelfPlayConfig:
+    """Trap games use the defaults; plain games search no traps but take back their blunders."""
+    config = SelfPlayConfig()
+    return config if traps else dataclasses.replace(config, trap_rate=(0.0, 0.0), take_back=True)
+
+
+def _design_of(traps: bool) -> str:
+    return "traps" if traps else "plain-take-back"
+
+
+def _design(record: dict[str, object]) -> str:
+    """A record's kind of game; records older than the field were all trap games."""
+    return str(record.get("design") or ("traps" if record.get("traps", True) else "plain"))
+
+
+def _selfplay_key() -> dict[str, object]:
+    key = dataclasses.asdict(SelfPlayConfig())
+    # Left out at its default so that caches made before the option existed stay valid; a game's
+    # own record says whether it was a trap game.
+    if key.get("take_back") is False:
+        del key["take_back"]
+    return key
 
 
 _WORKER: dict[str, object] = {}
@@ -88,12 +111,13 @@ def _job(job: tuple[int, int, bool]) -> dict[str, object]:
     engine = _WORKER["engine"]
     mining = _WORKER["mining"]
     assert isinstance(engine, chess.engine.SimpleEngine) and isinstance(mining, MiningConfig)
-    selfplay = SelfPlayConfig() if traps else dataclasses.replace(SelfPlayConfig(), trap_rate=(0.0, 0.0))
+    selfplay = selfplay_config(traps)
     start = time.perf_counter()
     games, found = play_and_mine(engine, selfplay, mining, seed, index)
     return {
         "index": index,
         "traps": traps,
+        "design": _design_of(traps),
         "seconds": round(time.perf_counter() - start, 2),  # one engine thread: this is the game's engine time
         "pgn": "\n\n".join(g.accept(chess.pgn.StringExporter(headers=True, variations=False, comments=True)) for g in games),
         "puzzles": [{"id": p.id, "fen": p.fen, "moves": list(p.moves), "themes": list(p.themes), "game_url": p.game_url, **facts}
@@ -123,7 +147,7 @@ def run_games(plan: SuitePlan, work_dir: Path, progress=None) -> list[dict[str, 
     work_dir.mkdir(parents=True, exist_ok=True)
     cache = work_dir / "games.jsonl"
     key = json.loads(json.dumps(plan.cache_key()))
-    done = {i: rec for i, rec in _load_cache(cache, key).items() if bool(rec.get("traps", True)) == plan.uses_traps(i)}
+    done = {i: rec for i, rec in _load_cache(cache, key).items() if _design(rec) == _design_of(plan.uses_traps(i))}
     todo = [(plan.seed, i, plan.uses_traps(i)) for i in range(plan.games) if i not in done]
     if not cache.exists() or not done:  # (a record the plan no longer wants is dropped here too)
         cache.write_text(json.dumps({"key": key}) + "\n", encoding="utf-8")
@@ -221,7 +245,8 @@ def build_suite(plan: SuitePlan, *, out_dir: Path, work_dir: Path, command: str,
                 "games": plan.games,
                 "trap_games": plan.games if plan.trap_games is None else min(plan.trap_games, plan.games),
                 "seed": plan.seed,
-                "selfplay": dataclasses.asdict(SelfPlayConfig()),
+                "selfplay": dataclasses.asdict(selfplay_config(True)),
+                "plain_selfplay": dataclasses.asdict(selfplay_config(False)),
                 "mining": MiningConfig(nodes=plan.nodes).to_dict(),
                 "engine": "Stockfish (Threads=1, Hash=16, node limits)",
                 "difficulty_model": MODEL_PATH.name,

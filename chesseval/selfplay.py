@@ -37,7 +37,7 @@ import chess
 import chess.engine
 import chess.pgn
 
-from chesseval.mining import LineBuilder, MiningConfig, open_engine
+from chesseval.mining import LineBuilder, MiningConfig, open_engine, win_chances
 
 __all__ = ["SelfPlayConfig", "play_game", "play_games"]
 
@@ -63,6 +63,10 @@ class SelfPlayConfig:
     branch_traps: bool = True
     """Traps become branch games; False plays the first trap found in the game itself (the
     earlier design, kept as the baseline of ``benchmarks/bench_selfplay.py``)."""
+    take_back: bool = False
+    """When a shallow or random move throws the game away (a swing the miner would look at), it
+    becomes a branch game and is taken back, and the side plays its evaluation move instead: one
+    game then yields every natural blunder its players make instead of ending after the first."""
     max_plies: int = 160
     opening_plies: tuple[int, int] = (2, 8)
     resign_cp: int = 800
@@ -113,8 +117,16 @@ def find_traps(engine: chess.engine.SimpleEngine, board: chess.Board, rng: rando
     return found
 
 
+def _swing(before: chess.engine.Score, after: chess.engine.Score) -> bool:
+    """The move between these two scores (the opponent's point of view) is a blunder the miner
+    would look at: from not yet winning to at least +200 cp or a mate, a win-chance jump over 0.6."""
+    if before.mate() is not None and before.mate() > 0 or before > chess.engine.Cp(300):
+        return False
+    return after >= chess.engine.Cp(200) and win_chances(after) > win_chances(before) + 0.6
+
+
 def _branch(game: chess.pgn.Game, board: chess.Board, evaluation: chess.engine.PovScore, trap: chess.Move,
-            after: chess.engine.PovScore, ply: int) -> chess.pgn.Game:
+            after: chess.engine.PovScore, ply: int, *, kind: str = "trap") -> chess.pgn.Game:
     """A short game: the position before the last move played, that move, then the trap.
 
     The move before the trap is kept so that the miner sees the evaluation before the trap (it
@@ -125,7 +137,7 @@ def _branch(game: chess.pgn.Game, board: chess.Board, evaluation: chess.engine.P
     branch = chess.pgn.Game()
     for name in ("Event", "White", "Black"):
         branch.headers[name] = game.headers[name]
-    branch.headers["Site"] = f"{game.headers['Site']}/trap{ply + 1}-{trap.uci()}"
+    branch.headers["Site"] = f"{game.headers['Site']}/{kind}{ply + 1}-{trap.uci()}"
     branch.headers["Round"] = game.headers["Round"]
     branch.headers["Result"] = "*"
     branch.setup(start)
@@ -156,6 +168,7 @@ def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: i
     branches: list[chess.pgn.Game] = []
     lopsided = 0
     result = "*"
+    ahead: list[chess.engine.InfoDict] | None = None  # the next position's evaluation, made early by a take-back check
     for ply in range(config.max_plies):
         if board.is_game_over(claim_draw=True):
             result = board.result(claim_draw=True)
@@ -164,8 +177,9 @@ def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: i
         opening = ply < n_open
         # Every search gets its own key, hence a fresh hash: the shallow player must not read the
         # deeper evaluation search out of the transposition table.
-        infos = engine.analyse(board, chess.engine.Limit(nodes=config.eval_nodes, time=config.time_cap),
-                               multipv=4 if opening else 1, game=("eval", seed, index, ply))
+        infos = ahead or engine.analyse(board, chess.engine.Limit(nodes=config.eval_nodes, time=config.time_cap),
+                                        multipv=4 if opening else 1, game=("eval", seed, index, ply))
+        ahead = None
         evaluation = infos[0]["score"]
         if node is not game:
             node.set_eval(evaluation)  # eval of the position after this node's move
@@ -199,6 +213,18 @@ def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: i
             winning = rel > chess.engine.Cp(0)
             result = "1-0" if (board.turn == chess.WHITE) == winning else "0-1"
             break
+        if config.take_back and not opening and node is not game and move != infos[0]["pv"][0]:
+            board.push(move)
+            if not board.is_game_over(claim_draw=True):
+                ahead = engine.analyse(board, chess.engine.Limit(nodes=config.eval_nodes, time=config.time_cap),
+                                       multipv=1, game=("eval", seed, index, ply + 1))
+                after = ahead[0]["score"]
+                if _swing(evaluation.pov(board.turn), after.pov(board.turn)):
+                    board.pop()
+                    branches.append(_branch(game, board, evaluation, move, after, ply, kind="blunder"))
+                    move, ahead = infos[0]["pv"][0], None
+                    board.push(move)
+            board.pop()
         node = node.add_variation(move)
         board.push(move)
     else:

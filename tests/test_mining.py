@@ -174,6 +174,26 @@ def test_selfplay_reproducible_from_seed(engine):
     assert "[%eval" in a[0] and "chesseval:selfplay/seed3/game2" in a[0]
 
 
+def test_take_back_turns_blunders_into_branch_games_and_plays_on(engine):
+    from chesseval.selfplay import SelfPlayConfig, _swing, play_game
+
+    # Random moves a third of the time: plenty of blunders in 40 plies.
+    config = SelfPlayConfig(eval_nodes=2_000, max_plies=40, trap_rate=(0.0, 0.0), blunder_rate=(0.3, 0.3),
+                            strong_rate=(0.0, 0.0), max_depth=(1, 1), take_back=True)
+    main, *branches = play_game(engine, config, seed=2, index=0)
+    assert branches and all("/blunder" in b.headers["Site"] for b in branches)
+    played = list(main.mainline_moves())
+    for branch in branches:
+        (last, before), (blunder, after) = [(n.move, n.eval()) for n in branch.mainline()]
+        ply = int(branch.headers["Site"].rsplit("/blunder", 1)[1].split("-")[0]) - 1
+        assert played[ply - 1] == last and played[ply] != blunder  # taken back: the game went on otherwise
+        board = branch.end().board()
+        assert before is not None and after is not None and _swing(before.pov(board.turn), after.pov(board.turn))
+    assert [b.headers["Site"] for b in play_game(engine, config, seed=2, index=0)[1:]] == [b.headers["Site"] for b in branches]
+    # Without take-backs the same game has no branch games.
+    assert play_game(engine, dataclasses.replace(config, take_back=False), seed=2, index=0)[1:] == []
+
+
 def test_cli_mine_writes_rated_csv(miniatures, tmp_path, stockfish_path):
     from chesseval.cli import main
 
