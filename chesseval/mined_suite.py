@@ -4,12 +4,15 @@ One worker job plays game ``i`` of the seed and mines it at once, so the two eng
 share one pool with no barrier between them.
 
 Only the first ``trap_games`` games look for traps. Trap branches fill the easy bands quickly (most
-traps are a piece left hanging or a mate in one), but they rarely give a hard puzzle; a game with
-no trap search is several times faster, and its own blunders, made by a depth-limited search that
-walks into tactics deeper than it can see, are harder on average. Once the easy bands are full,
-the cheap games are the better use of the engine. Measured in ``benchmarks/bench_suite_mix.py``. Finished games are appended to a cache file in the
-work directory (in game order), so an interrupted build resumes where it stopped, and a build with
-more games reuses the games already made. The result does not depend on the worker count.
+traps are a piece left hanging or a mate in one), but they rarely give a hard puzzle; a plain game
+(no trap search, blunders taken back) is about three times faster, and its blunders, made by a
+depth-limited search that walks into tactics deeper than it can see, are rarer but harder. Once
+the easy bands are full, the cheap games are the better use of the engine
+(``benchmarks/bench_suite_mix.py`` measures both from one build's cache).
+
+Finished games are appended to a cache file in the work directory (in game order), so an
+interrupted build resumes where it stopped, and a build with more games reuses the games already
+made. The result does not depend on the worker count.
 """
 
 from __future__ import annotations
@@ -49,14 +52,11 @@ class SuitePlan:
     def uses_traps(self, index: int) -> bool:
         return self.trap_games is None or index < self.trap_games
 
-    def selfplay(self, index: int) -> SelfPlayConfig:
-        return selfplay_config(self.uses_traps(index))
-
     def cache_key(self) -> dict[str, object]:
         """What the cached games depend on (not the game count, the workers or the selection).
 
-        Whether a game looked for traps is kept in its own record (a record without the flag did),
-        so changing ``trap_games`` redoes only the games it moves across the line."""
+        Which kind of game a record holds is kept in the record itself, so changing ``trap_games``
+        redoes only the games it moves across the line."""
         return {
             "seed": self.seed,
             "selfplay": _selfplay_key(),
