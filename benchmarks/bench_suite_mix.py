@@ -3,7 +3,7 @@
     python benchmarks/bench_suite_mix.py [WORK_DIR]      # default build/suite2
 
 Reads the cache a ``chesseval puzzles build-suite --trap-games K`` run leaves behind
-(``WORK_DIR/games.jsonl``): every game record says whether the game looked for traps and how many
+(``WORK_DIR/games.jsonl``): every game record names its design (trap game or plain game) and how many
 seconds its one-thread engine job took, so both designs are measured in the same build on the same
 machine. Records from before the timing was kept are skipped. Each puzzle is rated with the shipped
 difficulty model; per design, prints the games, engine-minutes, puzzles per engine-minute in all
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chesseval.difficulty import rate_puzzles  # noqa: E402
-from chesseval.mined_suite import BANDS  # noqa: E402
+from chesseval.mined_suite import BANDS, _design, _design_of  # noqa: E402
 from chesseval.puzzles import Puzzle  # noqa: E402
 
 
@@ -38,15 +38,15 @@ def main() -> int:
     print(f"{path}: {len(records)} games, {len(timed)} with timings")
     rates: dict[str, dict[str, float]] = {}
     for name, traps in (("traps", True), ("plain", False)):
-        games = [r for r in timed if bool(r.get("traps", True)) == traps]
+        games = [r for r in timed if _design(r) == _design_of(traps)]
         minutes = sum(float(r["seconds"]) for r in games) / 60
         puzzles = rate_puzzles([
             Puzzle(id=d["id"], fen=d["fen"], moves=tuple(d["moves"]), themes=tuple(d["themes"]), game_url=d["game_url"])
             for r in games for d in r["puzzles"]
         ])
         bands = collections.Counter(next((lo for lo in BANDS if lo <= (p.rating or 0) < lo + 200), None) for p in puzzles)
-        hard14 = sum(n for lo, n in bands.items() if lo is not None and lo >= 1400) + sum(1 for p in puzzles if (p.rating or 0) >= 2600)
-        hard18 = sum(n for lo, n in bands.items() if lo is not None and lo >= 1800) + sum(1 for p in puzzles if (p.rating or 0) >= 2600)
+        hard14 = sum(1 for p in puzzles if (p.rating or 0) >= 1400)
+        hard18 = sum(1 for p in puzzles if (p.rating or 0) >= 1800)
         if not games or minutes == 0:
             print(f"{name}: no timed game")
             continue

@@ -116,7 +116,6 @@ def _job(job: tuple[int, int, bool]) -> dict[str, object]:
     games, found = play_and_mine(engine, selfplay, mining, seed, index)
     return {
         "index": index,
-        "traps": traps,
         "design": _design_of(traps),
         "seconds": round(time.perf_counter() - start, 2),  # one engine thread: this is the game's engine time
         "pgn": "\n\n".join(g.accept(chess.pgn.StringExporter(headers=True, variations=False, comments=True)) for g in games),

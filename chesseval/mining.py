@@ -43,6 +43,7 @@ __all__ = [
     "Line",
     "LineBuilder",
     "win_chances",
+    "is_swing",
     "find_stockfish",
     "open_engine",
     "mine_game",
@@ -73,6 +74,12 @@ def win_chances(score: chess.engine.Score) -> float:
 # -- engine seam ---------------------------------------------------------------------------------
 # Discovery is the shared chesseval.engine.find_stockfish. The miner drives one SimpleEngine per
 # worker process (not the async pool): each game is a long sequential conversation with one engine.
+
+
+def is_swing(before: chess.engine.Score, after: chess.engine.Score) -> bool:
+    """The miner's blunder test (both scores for the side that may punish): the move between them
+    left that side at least +200 cp or a mate, and raised its win chances by more than 0.6."""
+    return after >= chess.engine.Cp(200) and win_chances(after) > win_chances(before) + 0.6
 
 
 def open_engine(path: str | None = None, *, threads: int = 1, hash_mb: int = 16) -> chess.engine.SimpleEngine:
@@ -383,7 +390,7 @@ def mine_game(
         if mate_on_board:
             line = builder.build_mate(board)
         if line is None:
-            if s_after < chess.engine.Cp(200) or win_chances(s_after) <= win_chances(s_before) + 0.6:
+            if not is_swing(s_before, s_after):
                 continue
             if s_after < chess.engine.Cp(400) and material(board, winner) - material(board, not winner) > -1:
                 continue  # a small plus must be a tactic that wins material back

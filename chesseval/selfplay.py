@@ -37,7 +37,7 @@ import chess
 import chess.engine
 import chess.pgn
 
-from chesseval.mining import LineBuilder, MiningConfig, open_engine, win_chances
+from chesseval.mining import LineBuilder, MiningConfig, is_swing, open_engine
 
 __all__ = ["SelfPlayConfig", "play_game", "play_games"]
 
@@ -119,10 +119,10 @@ def find_traps(engine: chess.engine.SimpleEngine, board: chess.Board, rng: rando
 
 def _swing(before: chess.engine.Score, after: chess.engine.Score) -> bool:
     """The move between these two scores (the opponent's point of view) is a blunder the miner
-    would look at: from not yet winning to at least +200 cp or a mate, a win-chance jump over 0.6."""
+    would look at: the opponent was not already winning, and the miner's own swing test holds."""
     if before.mate() is not None and before.mate() > 0 or before > chess.engine.Cp(300):
         return False
-    return after >= chess.engine.Cp(200) and win_chances(after) > win_chances(before) + 0.6
+    return is_swing(before, after)
 
 
 def _branch(game: chess.pgn.Game, board: chess.Board, evaluation: chess.engine.PovScore, trap: chess.Move,
@@ -218,13 +218,11 @@ def play_game(engine: chess.engine.SimpleEngine, config: SelfPlayConfig, seed: i
             if not board.is_game_over(claim_draw=True):
                 ahead = engine.analyse(board, chess.engine.Limit(nodes=config.eval_nodes, time=config.time_cap),
                                        multipv=1, game=("eval", seed, index, ply + 1))
-                after = ahead[0]["score"]
-                if _swing(evaluation.pov(board.turn), after.pov(board.turn)):
-                    board.pop()
-                    branches.append(_branch(game, board, evaluation, move, after, ply, kind="blunder"))
-                    move, ahead = infos[0]["pv"][0], None
-                    board.push(move)
             board.pop()
+            opponent = not board.turn
+            if ahead and _swing(evaluation.pov(opponent), ahead[0]["score"].pov(opponent)):
+                branches.append(_branch(game, board, evaluation, move, ahead[0]["score"], ply, kind="blunder"))
+                move, ahead = infos[0]["pv"][0], None
         node = node.add_variation(move)
         board.push(move)
     else:

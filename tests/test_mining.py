@@ -263,12 +263,12 @@ def test_trap_games_only_the_first_games_look_for_traps_and_the_cache_follows_th
 
     plan = SuitePlan(games=2, seed=5, nodes=3_000, trap_games=1)
     records = run_games(plan, tmp_path)
-    assert [r["traps"] for r in records] == [True, False]
+    assert [r["design"] for r in records] == ["traps", "plain-take-back"]
     assert all(float(r["seconds"]) > 0 for r in records)
     assert "/trap" not in records[1]["pgn"]  # a plain game has no branch games
     # Game 1 moves across the line: it is played again with traps; game 0 comes from the cache.
     again = run_games(dataclasses.replace(plan, trap_games=None), tmp_path)
-    assert [r["traps"] for r in again] == [True, True]
+    assert [r["design"] for r in again] == ["traps", "traps"]
     assert again[0] == records[0]
     lines = (tmp_path / "games.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["index"] for line in lines[1:]] == [0, 1]  # the unwanted record is gone
