@@ -46,14 +46,22 @@ def _shard(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _positive(text: str) -> int:
+def _at_least(low: int, text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least {low}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _at_least(1, text)
+
+
+def _non_negative(text: str) -> int:
+    return _at_least(0, text)
 
 
 def _mining_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -168,7 +176,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--nodes", type=_positive, default=200_000)
     p.add_argument("--workers", type=_positive, default=1)
-    p.add_argument("--trap-games", type=int, default=None, metavar="K",
+    p.add_argument("--trap-games", type=_non_negative, default=None, metavar="K",
                    help="only games 0..K-1 look for traps; later games are plain, faster self-play (default: all)")
     p.add_argument("--per-band", type=_positive, default=100, help="at most this many puzzles per 200-point band")
     p.add_argument("--name", default="default")

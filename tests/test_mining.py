@@ -256,6 +256,15 @@ def test_shortfall_projects_more_games_from_the_build_yield():
     assert shortfall(hist, games=800)[0] == ("2000-2199", 0, None)
 
 
+def test_build_suite_rejects_a_negative_trap_games(capsys):
+    from chesseval.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["puzzles", "build-suite", "--games", "3", "--trap-games", "-1"])
+    assert exc.value.code == 2
+    assert "--trap-games: '-1' must be at least 0" in capsys.readouterr().err
+
+
 def test_trap_games_only_the_first_games_look_for_traps_and_the_cache_follows_the_plan(tmp_path):
     import json
 
