@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chesseval.cli import main
+from chesseval.cli import build_parser, main
 from chesseval.records import read_run
 
 
@@ -140,3 +140,15 @@ def test_closed_pipe_ends_quietly(tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141, err
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_each_parser_owns_its_command_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    # CPython reuses the id of a freed object; a group cache keyed by id() then handed a new parser
+    # the filled group of an old one and CI failed with "conflicting subparser: starter". Giving
+    # every object the same id makes that reuse happen on every call instead of by allocator luck.
+    import chesseval.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "id", lambda obj: 0, raising=False)
+    first, second = build_parser(), build_parser()
+    for parser in (first, second):
+        assert parser.parse_args(["puzzles", "starter", "--count", "3"]).count == 3
