@@ -64,10 +64,21 @@ def _non_negative(text: str) -> int:
     return _at_least(0, text)
 
 
-def _mining_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from chesseval.mining import MiningConfig
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+    return value
 
-    return MiningConfig(nodes=args.nodes, scan_nodes=args.scan_nodes, threads=args.threads)
+
+def _mining_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from chesseval.mining import SF15_1_CP_SCALE, MiningConfig
+
+    return MiningConfig(nodes=args.nodes, scan_nodes=args.scan_nodes, threads=args.threads,
+                        cp_scale=SF15_1_CP_SCALE if args.cp_scale is None else args.cp_scale)
 
 
 def _write_csv(puzzles, out: str) -> None:  # type: ignore[no-untyped-def]
@@ -155,6 +166,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--out", required=True, help="output Lichess CSV")
     engine_opts(p)
     p.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N", help="mine only games with index = I mod N")
+    p.add_argument("--cp-scale", type=_positive_float, default=None,
+                   help="multiply the engine's cp before the Lichess thresholds (default 361/208: Stockfish 15.1's "
+                        "normalised cp back to the older scale Lichess's thresholds were set on; 1 = none)")
     p.add_argument("--no-rating", action="store_true", help="do not estimate ratings")
     p.set_defaults(handler=cmd_mine)
 

@@ -13,6 +13,15 @@ Written from a description of the method (its code is AGPL and was not consulted
 * positions that repeat, positions already won before the blunder, and FENs whose castling rights
   are less than the king/rook placement allows (they would hint at history) are skipped.
 
+Centipawn scale: lichess-puzzler's thresholds (+200 / +300 / +400 cp, and the win-chance curve the
+0.6 / 0.7 margins are read on) were set on Stockfish's older UCI scale, where 100 cp was one
+endgame pawn of internal eval (``PawnValueEg`` = 208). Stockfish 15.1, Debian's version, reports cp
+normalised to its own win-rate model instead (``NormalizeToPawnValue`` = 361), so the same position
+reads 208/361 ≈ 0.58 times as large, and the unchanged thresholds would be far stricter than
+Lichess's. The miner therefore multiplies every cp score it reads (engine searches and the games'
+``%eval``) by ``MiningConfig.cp_scale`` = 361/208 before applying them; mates are not scaled.
+``scripts/check_miner_rules.py --cp-scale`` measures the effect on real Lichess puzzles.
+
 Reproducibility: one thread, a fixed hash, node limits (a time cap is only a safety net against
 a hung engine) and a fresh ``ucinewgame`` per game, so the output is the same for any number of
 workers or shards. Output order is by puzzle id, which is a hash of the line.
@@ -44,6 +53,8 @@ __all__ = [
     "LineBuilder",
     "win_chances",
     "is_swing",
+    "scale_score",
+    "SF15_1_CP_SCALE",
     "find_stockfish",
     "open_engine",
     "mine_game",
@@ -58,6 +69,8 @@ WC_K = 0.00368208
 ONLY_MOVE_MARGIN = 0.7
 MATE_IN_ONE_ALT_MAX = 0.6
 MATE_HORIZON = 15
+SF15_1_CP_SCALE = 361 / 208
+"""Stockfish 15.1's ``NormalizeToPawnValue`` over the older ``PawnValueEg``: 15.1 cp → pre-15.1 cp."""
 PIECE_VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9, chess.KING: 0}
 
 
@@ -74,6 +87,20 @@ def win_chances(score: chess.engine.Score) -> float:
 # -- engine seam ---------------------------------------------------------------------------------
 # Discovery is the shared chesseval.engine.find_stockfish. The miner drives one SimpleEngine per
 # worker process (not the async pool): each game is a long sequential conversation with one engine.
+
+
+def scale_score(score: chess.engine.Score, factor: float) -> chess.engine.Score:
+    """``score`` with its cp multiplied by ``factor`` (rounded); mates unchanged."""
+    cp = score.score()
+    if factor == 1.0 or cp is None:
+        return score
+    return chess.engine.Cp(round(cp * factor))
+
+
+def _scale_pov(score: chess.engine.PovScore | None, factor: float) -> chess.engine.PovScore | None:
+    if score is None or factor == 1.0:
+        return score
+    return chess.engine.PovScore(scale_score(score.white(), factor), chess.WHITE)
 
 
 def is_swing(before: chess.engine.Score, after: chess.engine.Score) -> bool:
@@ -107,6 +134,9 @@ class MiningConfig:
     time_cap: float = 30.0
     """Seconds; a safety net only (SimpleEngine has no timeout without a time limit)."""
     max_solver_moves: int = 10
+    cp_scale: float = SF15_1_CP_SCALE
+    """Multiplies the engine's cp before the Lichess thresholds (see the module docstring); 1.0 reads
+    the engine's cp as Lichess cp."""
     engine_path: str | None = None
 
     def limit(self, nodes: int | None = None) -> chess.engine.Limit:
@@ -160,7 +190,7 @@ class LineBuilder:
         for info in infos:
             pv = info.get("pv")
             if pv and "score" in info:
-                out.append(_Cand(pv[0], info["score"].pov(pov)))
+                out.append(_Cand(pv[0], scale_score(info["score"].pov(pov), self.config.cp_scale)))
         return out
 
     def is_only_move(self, board: chess.Board, pair: list[_Cand]) -> bool:
@@ -351,6 +381,7 @@ def mine_game(
     evals = _pgn_evals(game)
     if evals is None:
         evals = _scan(builder, game)
+    evals = [_scale_pov(e, config.cp_scale) for e in evals]
     board = game.board()
     if board.chess960 or game.headers.get("Variant", "Standard").lower() not in ("standard", "from position"):
         return []

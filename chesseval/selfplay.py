@@ -87,8 +87,13 @@ def find_traps(engine: chess.engine.SimpleEngine, board: chess.Board, rng: rando
     miner later checks the same thing at its own, larger budget, so a trap found here is only a
     candidate.
     """
-    quick = LineBuilder(engine, MiningConfig(nodes=config.trap_prefilter_nodes, time_cap=config.time_cap), game_key=key)
-    builder = LineBuilder(engine, MiningConfig(nodes=config.eval_nodes, time_cap=config.time_cap), game_key=key)
+    # Traps are read on the engine's own cp (cp_scale 1.0): the trap search only proposes branch
+    # games, the miner judges them on its own scale, and the cached trap games of the default suite
+    # were made this way (changing it would change every trap game).
+    quick = LineBuilder(engine, MiningConfig(nodes=config.trap_prefilter_nodes, time_cap=config.time_cap, cp_scale=1.0),
+                        game_key=key)
+    builder = LineBuilder(engine, MiningConfig(nodes=config.eval_nodes, time_cap=config.time_cap, cp_scale=1.0),
+                          game_key=key)
     legal = sorted(board.legal_moves, key=chess.Move.uci)
     rng.shuffle(legal)
     found: list[tuple[chess.Move, chess.engine.PovScore]] = []
@@ -119,7 +124,11 @@ def find_traps(engine: chess.engine.SimpleEngine, board: chess.Board, rng: rando
 
 def _swing(before: chess.engine.Score, after: chess.engine.Score) -> bool:
     """The move between these two scores (the opponent's point of view) is a blunder the miner
-    would look at: the opponent was not already winning, and the miner's own swing test holds."""
+    would look at: the opponent was not already winning, and the miner's own swing test holds.
+
+    Read on the engine's own cp (no ``cp_scale``), like the trap search: this only decides which
+    blunders are taken back into branch games, and the default suite's cached games were made so.
+    A swing the miner sees only on its scale stays in the main game, where the miner finds it too."""
     if before.mate() is not None and before.mate() > 0 or before > chess.engine.Cp(300):
         return False
     return is_swing(before, after)

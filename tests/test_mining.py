@@ -71,7 +71,9 @@ def test_win_chances_scale():
 
 
 def test_mate_in_two_found(engine):
-    board = chess.Board("3r2k1/5ppp/b7/n7/8/8/4RPPP/4R1K1 w - - 0 1")
+    # Black's extra queen makes every non-mating move lose, so the mate is an only move on any cp
+    # scale (without it, the second-best move keeps +1.2, which is +2.1 on Lichess's scale: no puzzle).
+    board = chess.Board("3r2k1/5ppp/b7/n7/8/1q6/4RPPP/4R1K1 w - - 0 1")
     line = LineBuilder(engine, TINY).build_mate(board)
     assert line is not None and line.kind == "mate"
     assert [m.uci() for m in line.moves] == ["e2e8", "d8e8", "e1e8"]
@@ -144,9 +146,14 @@ def test_mine_miniatures_and_determinism(miniatures, tmp_path, stockfish_path):
     two = mine_pgn(miniatures, TINY, workers=2)
     assert one == two
     lines = {p.moves for p in one}
-    # The Legal trap: after 5...Bxd1 White mates in two; Fool's mate: 2.g4 allows Qh4#.
+    # The Legal trap: after 5...Bxd1 White mates in two.
     assert ("g4d1", "c4f7", "e8e7", "c3d5") in lines
-    assert ("g2g4", "d8h4") in lines
+    # Fool's mate, 2.g4 Qh4#, is not a valid mate in one on Lichess's cp scale: Black's best other
+    # move (...h5) keeps about +2.6 in Stockfish 15.1's cp, +4.6 on the older scale, above the
+    # 0.6 win-chance cap on alternatives. Read as Lichess cp (cp_scale 1.0), it passes.
+    assert ("g2g4", "d8h4") not in lines
+    raw = mine_pgn(miniatures, dataclasses.replace(TINY, cp_scale=1.0), workers=1)
+    assert ("g2g4", "d8h4") in {p.moves for p in raw}
     for p in one:
         assert "#" in p.game_url  # source game and ply
         assert p.solver == (p.fen.split()[1] == "b")
@@ -281,3 +288,45 @@ def test_trap_games_only_the_first_games_look_for_traps_and_the_cache_follows_th
     assert again[0] == records[0]
     lines = (tmp_path / "games.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["index"] for line in lines[1:]] == [0, 1]  # the unwanted record is gone
+
+
+def test_changed_mining_settings_mine_the_cached_games_again_without_playing_them(tmp_path):
+    import json
+
+    from chesseval.errors import ConfigError
+    from chesseval.mined_suite import SuitePlan, run_games
+
+    plan = SuitePlan(games=2, seed=5, nodes=3_000, trap_games=1)
+    first = run_games(plan, tmp_path / "a")
+    # A different node budget: the games are kept and mined again; first only game 0 ...
+    deeper = dataclasses.replace(plan, nodes=6_000)
+    part = run_games(dataclasses.replace(deeper, games=1), tmp_path / "a")
+    assert (tmp_path / "a" / "games.previous.jsonl").exists()  # game 1 is not mined again yet: kept
+    full = run_games(deeper, tmp_path / "a")
+    assert not (tmp_path / "a" / "games.previous.jsonl").exists()
+    assert full[0] == part[0]
+    for old, new in zip(first, full):
+        assert new["pgn"] == old["pgn"] and new["seconds"] == old["seconds"]  # not played again
+        assert float(new["remined_seconds"]) > 0
+    # ... and the result is what playing the games afresh with the new budget gives.
+    fresh = run_games(deeper, tmp_path / "b")
+    assert [r["pgn"] for r in fresh] == [r["pgn"] for r in full]
+    assert [r["puzzles"] for r in fresh] == [r["puzzles"] for r in full]
+    header = json.loads((tmp_path / "a" / "games.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert header["key"]["mining"]["nodes"] == 6_000
+    # Other games (another seed) are not reused: that is an error, not a silent replay.
+    with pytest.raises(ConfigError, match="other settings"):
+        run_games(dataclasses.replace(deeper, seed=6), tmp_path / "a")
+
+
+def test_cp_scale_multiplies_engine_cp_but_not_mates(engine):
+    # Distinct keys: each builder starts with a fresh hash, so both run the very same search.
+    board = chess.Board("4k3/8/8/8/8/8/PPP5/1K2R3 w - - 0 1")  # White is a rook and pawns up
+    raw = LineBuilder(engine, dataclasses.replace(TINY, cp_scale=1.0), game_key="scale-1").analyse(board, chess.WHITE)
+    scaled = LineBuilder(engine, dataclasses.replace(TINY, cp_scale=2.0), game_key="scale-2").analyse(board, chess.WHITE)
+    assert raw[0].score.score() is not None
+    assert scaled[0].score.score() == 2 * raw[0].score.score()
+    mate = chess.Board("6k1/5ppp/8/8/8/8/8/R5K1 w - - 0 1")
+    assert LineBuilder(engine, dataclasses.replace(TINY, cp_scale=2.0)).analyse(mate, chess.WHITE)[0].score == chess.engine.Mate(1)
+    assert MiningConfig().cp_scale == pytest.approx(361 / 208)
+    assert "cp_scale" in MiningConfig().to_dict()  # recorded with every output

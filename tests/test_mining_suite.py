@@ -1,7 +1,8 @@
 """The shipped default suite: it validates, its manifest matches, and Stockfish re-verifies it.
 
 Re-verification at a small budget (two engines, 8k nodes per solver move): after every solver
-move the solver still has at least +150 cp or a mate by Stockfish's own look, and every mate
+move the solver still has at least +150 cp (on the miner's cp scale, recorded in the manifest: Stockfish
+15.1's cp times 361/208, see ``chesseval.mining``) or a mate by Stockfish's own look, and every mate
 puzzle's line ends in checkmate. The miner used 100k+ nodes and the only-move test, so this is a
 cheap independent check that no line was corrupted or mis-ordered, not a re-run of the miner.
 A puzzle that fails at 8k nodes is looked at again at the miner's 100k before it counts as a
@@ -20,6 +21,7 @@ import chess
 import chess.engine
 import pytest
 
+from chesseval.mining import scale_score
 from chesseval.puzzles import Puzzle, RatingSource, load_puzzles, validate_puzzles
 from chesseval.suites import file_sha256
 
@@ -55,6 +57,7 @@ def test_default_suite_validates_and_matches_manifest():
 
 def test_default_suite_reverified_by_stockfish(stockfish_path):
     puzzles = _suite()
+    cp_scale = float(json.loads(MANIFEST.read_text())["generator"]["mining"].get("cp_scale", 1.0))
     local = threading.local()
     engines: list[chess.engine.SimpleEngine] = []
     lock = threading.Lock()
@@ -78,7 +81,7 @@ def test_default_suite_reverified_by_stockfish(stockfish_path):
             if i % 2 == 1 or board.is_checkmate():
                 continue
             info = eng.analyse(board, chess.engine.Limit(nodes=nodes, time=30), game=(p.id, nodes))
-            score = info["score"].pov(p.solver)
+            score = scale_score(info["score"].pov(p.solver), cp_scale)
             if score < chess.engine.Cp(150):
                 out.append(f"{p.id}: after solver move {uci} ({i // 2 + 1}) Stockfish gives {score}")
         if "mate" in p.themes and not board.is_checkmate():
