@@ -13,6 +13,11 @@ the easy bands are full, the cheap games are the better use of the engine
 Finished games are appended to a cache file in the work directory (in game order), so an
 interrupted build resumes where it stopped, and a build with more games reuses the games already
 made. The result does not depend on the worker count.
+
+Playing a game costs several times more than mining it, so when only the mining settings change
+(the node budget, the cp scale), the cached games are kept and only mined again from their stored
+PGN. The old cache is set aside as ``games.previous.jsonl`` until every game in it has been mined
+again, so an interrupted re-mine loses no game either.
 """
 
 from __future__ import annotations
@@ -106,6 +111,40 @@ def play_and_mine(engine: chess.engine.SimpleEngine, selfplay: SelfPlayConfig, m
     return games, found
 
 
+def remine(engine: chess.engine.SimpleEngine, mining: MiningConfig, seed: int, index: int, pgn: str
+           ) -> list[tuple[Puzzle, dict[str, object]]]:
+    """The puzzles of game ``index`` and its branch games, mined again from their stored PGN.
+
+    Same games, same order and same engine keys as :func:`play_and_mine`, so the result is what
+    playing the game again with these mining settings would give (``%eval`` keeps whole cp)."""
+    import io
+
+    found: list[tuple[Puzzle, dict[str, object]]] = []
+    text = io.StringIO(pgn)
+    k = 0
+    while (game := chess.pgn.read_game(text)) is not None:
+        found.extend(mine_game(engine, game, mining, source=game.headers["Site"], game_key=("mine", seed, index, k)))
+        k += 1
+    return found
+
+
+def _puzzle_dicts(found: list[tuple[Puzzle, dict[str, object]]]) -> list[dict[str, object]]:
+    return [{"id": p.id, "fen": p.fen, "moves": list(p.moves), "themes": list(p.themes), "game_url": p.game_url, **facts}
+            for p, facts in found]
+
+
+def _remine_job(job: tuple[int, dict[str, object]]) -> dict[str, object]:
+    seed, old = job
+    engine = _WORKER["engine"]
+    mining = _WORKER["mining"]
+    assert isinstance(engine, chess.engine.SimpleEngine) and isinstance(mining, MiningConfig)
+    start = time.perf_counter()
+    found = remine(engine, mining, seed, int(old["index"]), str(old["pgn"]))  # type: ignore[call-overload]
+    # ``seconds`` stays the engine time of playing and first mining the game (what a fresh game
+    # costs); the new mining time is kept beside it.
+    return {**old, "puzzles": _puzzle_dicts(found), "remined_seconds": round(time.perf_counter() - start, 2)}
+
+
 def _job(job: tuple[int, int, bool]) -> dict[str, object]:
     seed, index, traps = job
     engine = _WORKER["engine"]
@@ -119,26 +158,47 @@ def _job(job: tuple[int, int, bool]) -> dict[str, object]:
         "design": _design_of(traps),
         "seconds": round(time.perf_counter() - start, 2),  # one engine thread: this is the game's engine time
         "pgn": "\n\n".join(g.accept(chess.pgn.StringExporter(headers=True, variations=False, comments=True)) for g in games),
-        "puzzles": [{"id": p.id, "fen": p.fen, "moves": list(p.moves), "themes": list(p.themes), "game_url": p.game_url, **facts}
-                    for p, facts in found],
+        "puzzles": _puzzle_dicts(found),
     }
 
 
-def _load_cache(path: Path, key: dict[str, object]) -> dict[int, dict[str, object]]:
-    if not path.exists():
-        return {}
+def _read_cache(path: Path) -> tuple[object, dict[int, dict[str, object]]]:
+    """The header key and the records of a cache file (a cut-short last line is dropped)."""
     done: dict[int, dict[str, object]] = {}
     with open(path, encoding="utf-8") as fh:
         header = json.loads(fh.readline() or "null")
-        if header != {"key": key}:
-            raise ConfigError(f"{path}: made with other settings ({header!r}); use another --work-dir")
         for line in fh:
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError:
                 break  # a line cut short by an interrupted build: redo from there
             done[int(rec["index"])] = rec
-    return done
+    return header.get("key") if isinstance(header, dict) else None, done
+
+
+def _same_games(a: object, b: dict[str, object]) -> bool:
+    """Both keys make the same games (they may mine them differently)."""
+    return isinstance(a, dict) and all(a.get(k) == b.get(k) for k in ("seed", "selfplay"))
+
+
+def _load_cache(work_dir: Path, key: dict[str, object]) -> tuple[dict[int, dict[str, object]], dict[int, dict[str, object]]]:
+    """Records usable as they are, and records whose games are usable but must be mined again."""
+    cache, previous = work_dir / "games.jsonl", work_dir / "games.previous.jsonl"
+    done: dict[int, dict[str, object]] = {}
+    if cache.exists():
+        old_key, records = _read_cache(cache)
+        if old_key == key:
+            done = records
+        elif _same_games(old_key, key) and not previous.exists():
+            cache.replace(previous)  # kept until each of its games is mined again
+        else:
+            raise ConfigError(f"{cache}: made with other settings ({old_key!r}); use another --work-dir")
+    to_remine: dict[int, dict[str, object]] = {}
+    if previous.exists():
+        old_key, records = _read_cache(previous)
+        if _same_games(old_key, key):
+            to_remine = {i: r for i, r in records.items() if i not in done}
+    return done, to_remine
 
 
 def run_games(plan: SuitePlan, work_dir: Path, progress=None) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
@@ -146,8 +206,12 @@ def run_games(plan: SuitePlan, work_dir: Path, progress=None) -> list[dict[str, 
     work_dir.mkdir(parents=True, exist_ok=True)
     cache = work_dir / "games.jsonl"
     key = json.loads(json.dumps(plan.cache_key()))
-    done = {i: rec for i, rec in _load_cache(cache, key).items() if _design(rec) == _design_of(plan.uses_traps(i))}
-    todo = [(plan.seed, i, plan.uses_traps(i)) for i in range(plan.games) if i not in done]
+    cached, previous = _load_cache(work_dir, key)
+    done = {i: rec for i, rec in cached.items() if _design(rec) == _design_of(plan.uses_traps(i))}
+    reusable = {i for i in range(plan.games)
+                if i not in done and i in previous and _design(previous[i]) == _design_of(plan.uses_traps(i))}
+    remine_todo = [(plan.seed, previous[i]) for i in sorted(reusable)]
+    todo = [(plan.seed, i, plan.uses_traps(i)) for i in range(plan.games) if i not in done and i not in reusable]
     if not cache.exists() or not done:  # (a record the plan no longer wants is dropped here too)
         cache.write_text(json.dumps({"key": key}) + "\n", encoding="utf-8")
     else:  # rewrite without any cut-short tail
@@ -166,18 +230,25 @@ def run_games(plan: SuitePlan, work_dir: Path, progress=None) -> list[dict[str, 
         if plan.workers <= 1:
             _init(plan.nodes)
             try:
+                for rjob in remine_todo:
+                    save(_remine_job(rjob))
                 for job in todo:
                     save(_job(job))
             finally:
                 engine = _WORKER.pop("engine")
                 assert isinstance(engine, chess.engine.SimpleEngine)
                 engine.quit()
-        elif todo:
+        elif todo or remine_todo:
             import multiprocessing
 
             with multiprocessing.get_context("spawn").Pool(plan.workers, initializer=_init, initargs=(plan.nodes,)) as pool:
+                for rec in pool.imap_unordered(_remine_job, remine_todo, chunksize=4):
+                    save(rec)
                 for rec in pool.imap_unordered(_job, todo, chunksize=1):
                     save(rec)
+    previous_path = work_dir / "games.previous.jsonl"
+    if previous_path.exists() and all(i in done for i in previous):
+        previous_path.unlink()  # every game in it has been mined again
     return [done[i] for i in range(plan.games)]
 
 
