@@ -1,6 +1,6 @@
 """Check the miner's rules on real Lichess puzzles.
 
-    python scripts/check_miner_rules.py [--n 300] [--nodes 200000] [--seed 0] [--workers 2]
+    python scripts/check_miner_rules.py [--n 300] [--nodes 200000] [--cp-scale 1.7356] [--seed 0] [--workers 2]
 
 For a seeded sample of the shared Lichess sample, rebuild each line with chesseval's line builder
 from the position after the blunder (``Moves[0]``), and compare with the published solution:
@@ -29,14 +29,14 @@ sys.path.insert(0, str(ROOT))
 
 import chess  # noqa: E402
 
-from chesseval.mining import LineBuilder, MiningConfig, open_engine  # noqa: E402
+from chesseval.mining import ONLY_MOVE_MARGIN, SF15_1_CP_SCALE, LineBuilder, MiningConfig, open_engine, win_chances  # noqa: E402
 from chesseval.puzzles import Puzzle, load_puzzles  # noqa: E402
 
 _W: dict[str, object] = {}
 
 
-def _init(nodes: int) -> None:
-    _W["cfg"] = MiningConfig(nodes=nodes)
+def _init(nodes: int, cp_scale: float) -> None:
+    _W["cfg"] = MiningConfig(nodes=nodes, cp_scale=cp_scale)
     _W["engine"] = open_engine()
 
 
@@ -46,6 +46,13 @@ def rebuild(p: Puzzle) -> dict[str, object]:
     board = p.board()
     line = builder.build(board, mate_on_board=True)
     got = line.uci if line else ()
+    gap = None
+    if line is None:
+        # How far the first solver move is from passing the only-move test: a rejection by a hair
+        # (gap just under 0.7) reads differently from a position where two moves are equally good.
+        pair = builder.analyse(board, board.turn, multipv=2)
+        if len(pair) == 2:
+            gap = round(win_chances(pair[0].score) - win_chances(pair[1].score), 3)
     want = p.line
     exact = got == want
     accepted = exact
@@ -58,6 +65,7 @@ def rebuild(p: Puzzle) -> dict[str, object]:
         "id": p.id, "rating": p.rating, "themes": p.themes, "want": want, "got": got,
         "kind": line.kind if line else None, "exact": exact, "accepted": accepted,
         "first": bool(got) and got[0] == want[0], "rejected": line is None,
+        "reason": builder.reason or "no line", "gap": gap,
         "mate": "mate" in p.themes,
     }
 
@@ -67,6 +75,8 @@ def main() -> int:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "lichess_sample.csv"))
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--nodes", type=int, default=200_000)
+    ap.add_argument("--cp-scale", type=float, default=SF15_1_CP_SCALE,
+                    help="the miner's cp scale (default 361/208; 1 reads Stockfish 15.1's cp as Lichess cp)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--show", type=int, default=25, help="disagreements to print")
@@ -74,14 +84,14 @@ def main() -> int:
     puzzles = load_puzzles(args.data)
     sample = random.Random(args.seed).sample(puzzles, args.n)
     t0 = time.time()
-    with multiprocessing.get_context("spawn").Pool(args.workers, initializer=_init, initargs=(args.nodes,)) as pool:
+    with multiprocessing.get_context("spawn").Pool(args.workers, initializer=_init, initargs=(args.nodes, args.cp_scale)) as pool:
         results = list(pool.imap(rebuild, sample, chunksize=1))
     n = len(results)
     c = Counter()
     for r in results:
         for k in ("exact", "accepted", "first", "rejected"):
             c[k] += bool(r[k])
-    print(f"{n} puzzles, nodes={args.nodes}, {time.time() - t0:.0f}s")
+    print(f"{n} puzzles, nodes={args.nodes}, cp_scale={args.cp_scale:.4f}, {time.time() - t0:.0f}s")
     for k in ("exact", "accepted", "first", "rejected"):
         print(f"  {k:9s} {c[k]:4d}  {100 * c[k] / n:5.1f}%")
     for group, pred in (("mate", lambda r: r["mate"]), ("advantage", lambda r: not r["mate"])):
@@ -102,7 +112,7 @@ def main() -> int:
         if r["accepted"]:
             continue
         if r["rejected"]:
-            why["rejected (no line)"] += 1
+            why[f"rejected: {r['reason']}"] += 1
         elif not r["first"]:
             why["different first move"] += 1
         elif len(r["got"]) < len(r["want"]):  # type: ignore[arg-type]
@@ -111,12 +121,21 @@ def main() -> int:
             why["longer line"] += 1
         else:
             why["same length, different later move"] += 1
-    print("disagreements:", dict(why))
+    print("disagreements:")
+    for k, v in why.most_common():
+        print(f"  {v:4d}  {k}")
+    gaps = sorted(float(r["gap"]) for r in results  # type: ignore[arg-type]
+                  if r["reason"] == "not an only move" and r["gap"] is not None)
+    if gaps:
+        near = sum(ONLY_MOVE_MARGIN - 0.15 <= g <= ONLY_MOVE_MARGIN for g in gaps)
+        print(f"  first move not an only move: win-chance gap best - second (needs > {ONLY_MOVE_MARGIN}): "
+              f"median {gaps[len(gaps) // 2]:.3f}, {near} of {len(gaps)} within 0.15 below the margin")
     shown = 0
     for r in results:
         if not r["accepted"] and shown < args.show:
             shown += 1
-            print(f"  {r['id']} {r['rating']} {' '.join(r['themes'])}\n      want {' '.join(r['want'])}\n      got  {' '.join(r['got'])}")  # type: ignore[arg-type]
+            note = f" [{r['reason']}, first-move gap {r['gap']}]" if r["rejected"] else ""
+            print(f"  {r['id']} {r['rating']} {' '.join(r['themes'])}{note}\n      want {' '.join(r['want'])}\n      got  {' '.join(r['got'])}")  # type: ignore[arg-type]
     return 0
 
 
