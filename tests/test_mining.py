@@ -330,3 +330,13 @@ def test_cp_scale_multiplies_engine_cp_but_not_mates(engine):
     assert LineBuilder(engine, dataclasses.replace(TINY, cp_scale=2.0)).analyse(mate, chess.WHITE)[0].score == chess.engine.Mate(1)
     assert MiningConfig().cp_scale == pytest.approx(361 / 208)
     assert "cp_scale" in MiningConfig().to_dict()  # recorded with every output
+
+
+@pytest.mark.parametrize("value, message", [("0", "'0' must be above 0"), ("abc", "'abc' is not a number")])
+def test_mine_rejects_a_bad_cp_scale(value, message, tmp_path, capsys):
+    from chesseval.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["puzzles", "mine", str(tmp_path / "g.pgn"), "--out", str(tmp_path / "o.csv"), "--cp-scale", value])
+    assert exc.value.code == 2
+    assert f"--cp-scale: {message}" in capsys.readouterr().err
