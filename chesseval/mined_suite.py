@@ -93,6 +93,10 @@ def _selfplay_key() -> dict[str, object]:
     return key
 
 
+CACHE_FILE = "games.jsonl"
+PREVIOUS_CACHE_FILE = "games.previous.jsonl"
+"""Where a cache made with other mining settings waits until its games are mined again."""
+
 _WORKER: dict[str, object] = {}
 
 
@@ -183,7 +187,7 @@ def _same_games(a: object, b: dict[str, object]) -> bool:
 
 def _load_cache(work_dir: Path, key: dict[str, object]) -> tuple[dict[int, dict[str, object]], dict[int, dict[str, object]]]:
     """Records usable as they are, and records whose games are usable but must be mined again."""
-    cache, previous = work_dir / "games.jsonl", work_dir / "games.previous.jsonl"
+    cache, previous = work_dir / CACHE_FILE, work_dir / PREVIOUS_CACHE_FILE
     done: dict[int, dict[str, object]] = {}
     if cache.exists():
         old_key, records = _read_cache(cache)
@@ -204,7 +208,7 @@ def _load_cache(work_dir: Path, key: dict[str, object]) -> tuple[dict[int, dict[
 def run_games(plan: SuitePlan, work_dir: Path, progress=None) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
     """Every game's record (pgn + mined puzzles), making the missing ones."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    cache = work_dir / "games.jsonl"
+    cache = work_dir / CACHE_FILE
     key = json.loads(json.dumps(plan.cache_key()))
     cached, previous = _load_cache(work_dir, key)
     done = {i: rec for i, rec in cached.items() if _design(rec) == _design_of(plan.uses_traps(i))}
@@ -246,9 +250,8 @@ def run_games(plan: SuitePlan, work_dir: Path, progress=None) -> list[dict[str, 
                     save(rec)
                 for rec in pool.imap_unordered(_job, todo, chunksize=1):
                     save(rec)
-    previous_path = work_dir / "games.previous.jsonl"
-    if previous_path.exists() and all(i in done for i in previous):
-        previous_path.unlink()  # every game in it has been mined again
+    if all(i in done for i in previous):
+        (work_dir / PREVIOUS_CACHE_FILE).unlink(missing_ok=True)  # every game in it has been mined again
     return [done[i] for i in range(plan.games)]
 
 
