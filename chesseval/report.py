@@ -17,7 +17,7 @@ from typing import Any
 
 from chesseval.judge import Verdict
 
-__all__ = ["wilson", "summarize", "render_results", "render_failures", "REPORT_FORMATS"]
+__all__ = ["wilson", "summarize", "render_results", "render_rating_lines", "render_failures", "REPORT_FORMATS"]
 
 REPORT_FORMATS = ("table", "markdown", "csv", "json")
 _FAILURE_KINDS = (Verdict.ILLEGAL, Verdict.NO_MOVE, Verdict.EMPTY, Verdict.REFUSED, Verdict.ERROR)
@@ -107,6 +107,7 @@ def summarize(records: Iterable[dict[str, Any]], *, band_width: int = 200) -> di
     return {
         "overall": overall,
         "rating": _rating(recs),
+        "curve": _curve(recs),
         "buckets": buckets,
         "band_width": band_width,
         "accounting": accounting,
@@ -122,6 +123,40 @@ def _rating(recs: list[dict[str, Any]]) -> dict[str, Any] | None:
 
     est = rating_from_records(recs)
     return {**est.to_dict(), "text": est.format()}
+
+
+def _curve(recs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The fitted solve curve (free slope and lapse): the headline 50%-solve point, its interval,
+    the curve's scale and lapse, and the goodness-of-fit test (None without rated puzzles)."""
+    if not any(r.get("rating") is not None for r in recs):
+        return None
+    from numpy.linalg import LinAlgError
+
+    from chesseval.rating import curve_from_records
+
+    try:
+        fit = curve_from_records(recs)
+    except (ValueError, LinAlgError):  # a degenerate fit must not cost the run its results.json
+        return None
+    return {**fit.to_dict(), "line": fit.describe(), "gof_line": fit.gof.format() if fit.gof else None}
+
+
+def render_rating_lines(results: dict[str, Any]) -> str:
+    """The ``puzzle rating:`` lines under the bucket table: headline, curve shape and fit, Elo figure."""
+    lines = []
+    curve = results.get("curve")
+    if curve and curve.get("theta") is not None:
+        lines.append(f"puzzle rating: {curve['text']} (50%-solve point of the fitted curve on the Lichess puzzle-rating "
+                     f"scale, 95% profile interval incl. slope and lapse; scale {curve['scale']:.0f} (Elo: 400), "
+                     f"lapse {100 * curve['lapse']:.1f}%)")  # fmt: skip
+        if curve.get("gof_line"):
+            verdict = "no significant misfit" if curve["gof"]["p_value"] > 0.05 else "MISFIT: the curve does not describe this run"
+            lines.append(f"curve fit: {curve['gof_line']}: {verdict}")
+        if results.get("rating"):
+            lines.append(f"Elo-slope rating: {results['rating']['text']} (fixed 400-point logistic, secondary figure)")
+    elif results.get("rating"):
+        lines.append(f"puzzle rating: {results['rating']['text']} (maximum likelihood on the Lichess puzzle-rating scale, 95% profile interval)")
+    return "".join(line + "\n" for line in lines)
 
 
 def _pct(x: float | None) -> str:
