@@ -682,7 +682,6 @@ def _profile_bound(s: Any, r: Any, rd: Any, fit: dict[str, Any], model: CurveMod
         t = est0 + direction * far
         inner_far, val = _profile(s, r, rd, t, model, priors, inner)
         below = (val < target) | ~np.isfinite(val)
-        newly = below & ~found
         found |= below
         near = np.where(~found, far, near)
         inner = np.where(~found[:, None], inner_far, inner)
@@ -699,7 +698,6 @@ def _profile_bound(s: Any, r: Any, rd: Any, fit: dict[str, Any], model: CurveMod
         inner = np.where(below[:, None], inner, x_mid)
         if np.all(far - near < 0.5):
             break
-    del newly
     bound = est0 + direction * (near + far) / 2
     bound = np.where(found, bound, direction * np.inf)
     return np.where(ok, bound, np.nan)
@@ -819,7 +817,7 @@ class CurveFit:
         if self.n == 0 or self.theta is None:
             return self.elo.format()
         if self.rating is None:
-            return f"n/a (solves under 50% at every rating: lapse {100 * (self.lapse or 0):.0f}%; <= {_fmt_bound(self.high)})"
+            return f"n/a (under 50% at every rating: lapse {100 * (self.lapse or 0):.0f}%, midpoint {self.theta:.0f})"
         return f"{self.rating:.0f} [{_fmt_bound(self.low)}, {_fmt_bound(self.high)}]"
 
     def describe(self) -> str:
@@ -873,10 +871,8 @@ def fit_curve(
     fit = fit_curve_many(s, r, rd, model=model, priors=priors)
     low, high = curve_interval_many(s, r, rd, fit, model=model, priors=priors, level=level)
     r50 = float(fit["r50"][0])
-    if not math.isfinite(r50):  # lapse >= 1/2: only an upper bound, from the constrained profile
-        fit_c = fit_curve_many(s, r, rd, model=model, priors=priors)
+    if not math.isfinite(r50):  # lapse >= 1/2: no 50% point; theta and the lapse are the result
         low, high = np.array([-math.inf]), np.array([math.inf])
-        del fit_c
     gof = _goodness_of_fit(s, r, rd, fit, model, priors, gof_boot, seed) if gof_boot > 0 else None
     return CurveFit(
         model=model,
