@@ -626,13 +626,14 @@ def _start(s: Any, r: Any, model: CurveModel, priors: CurvePriors | None) -> Any
 
 
 def fit_curve_many(solved: Any, puzzle_ratings: Any, rds: Any, *, model: CurveModel = CurveModel.SLOPE_LAPSE,
-                   priors: CurvePriors | None = DEFAULT_PRIORS) -> dict[str, Any]:  # fmt: skip
+                   priors: CurvePriors | None = DEFAULT_PRIORS, x0: Any = None) -> dict[str, Any]:  # fmt: skip
     """Fit the curve to every row of ``solved`` (shape ``(m, n)``) at once.
 
     Returns arrays ``theta``, ``a``, ``lapse``, ``r50`` (NaN when lapse >= 1/2), ``objective``
     (log posterior, or log-likelihood without priors) and ``loglik``. Rows where everything or
     nothing was solved have no finite estimate under ``ELO``/``SLOPE``; they come back with
     whatever the (bounded) search reached and should be treated as censored by the caller.
+    ``x0`` (one parameter row, as in the returned ``x``) starts every row there.
     """
     s = np.atleast_2d(np.asarray(solved, dtype=float))
     r = np.broadcast_to(np.asarray(puzzle_ratings, dtype=float), s.shape)
@@ -641,7 +642,7 @@ def fit_curve_many(solved: Any, puzzle_ratings: Any, rds: Any, *, model: CurveMo
     def f(x: Any) -> Any:
         return _curve_objective(*_unpack(x, model, None), s, r, rd, model, priors)
 
-    x, obj = _maximize(f, _start(s, r, model, priors))
+    x, obj = _maximize(f, _start(s, r, model, priors) if x0 is None else np.broadcast_to(x0, (s.shape[0], model.n_params)))
     theta, a, lapse = _unpack(x, model, None)
     with np.errstate(invalid="ignore", divide="ignore"):
         r50 = np.where(lapse < 0.5, theta + np.log1p(-2.0 * np.minimum(lapse, 0.5 - 1e-12)) / (a * Q), np.nan)
@@ -803,6 +804,15 @@ class CurveFit:
     level: float = 0.95
     priors: str = ""
     excluded: int = 0
+    span: tuple[float, float] | None = None
+    """Lowest and highest puzzle rating in the fit."""
+
+    @property
+    def extrapolated(self) -> bool:
+        """The 50% point lies outside the suite's puzzle ratings: the curve's shape, not the data
+        near that point, places it, and another suite can disagree far beyond the interval's
+        sampling noise (the interval still includes the slope's uncertainty)."""
+        return self.rating is not None and self.span is not None and not self.span[0] <= self.rating <= self.span[1]
 
     @property
     def aic(self) -> float | None:
@@ -823,6 +833,8 @@ class CurveFit:
     def describe(self) -> str:
         """One line: headline, curve shape, Elo figure, goodness of fit."""
         parts = [self.format()]
+        if self.extrapolated and self.span is not None:
+            parts[0] += f" (extrapolated: outside the suite's {self.span[0]:.0f}-{self.span[1]:.0f})"
         if self.theta is not None:
             parts.append(f"scale {self.scale:.0f} (Elo 400), lapse {100 * (self.lapse or 0):.1f}%")
         parts.append(f"Elo-slope rating {self.elo.format()}")
@@ -839,6 +851,7 @@ class CurveFit:
         d["elo"] = {**self.elo.to_dict(), "text": self.elo.format()}
         d["gof"] = self.gof.to_dict() if self.gof else None
         d["aic"] = self.aic
+        d["extrapolated"] = self.extrapolated
         d["text"] = self.format()
         return d
 
@@ -866,8 +879,9 @@ def fit_curve(
     elo = estimate_rating(s, r, rd, level=level, excluded=excluded)
     n, k = int(s.size), int(s.sum())
     prior_text = priors.describe() if priors is not None and model is not CurveModel.ELO else "none"
+    span = (float(r.min()), float(r.max())) if n else None
     if n == 0 or k in (0, n):
-        return CurveFit(model, None, elo.low, elo.high, None, None, None, n, k, None, elo, None, level, prior_text, excluded)
+        return CurveFit(model, None, elo.low, elo.high, None, None, None, n, k, None, elo, None, level, prior_text, excluded, span)
     fit = fit_curve_many(s, r, rd, model=model, priors=priors)
     low, high = curve_interval_many(s, r, rd, fit, model=model, priors=priors, level=level)
     r50 = float(fit["r50"][0])
@@ -890,6 +904,7 @@ def fit_curve(
         level=level,
         priors=prior_text,
         excluded=excluded,
+        span=span,
     )
 
 
@@ -901,7 +916,7 @@ def _goodness_of_fit(s: Any, r: Any, rd: Any, fit: dict[str, Any], model: CurveM
     stat = float(_band_chi2(s, p, masks))
     rng = np.random.default_rng(seed)
     sim = (rng.random((n_boot, s.size)) < p).astype(float)
-    refit = fit_curve_many(sim, r, rd, model=model, priors=priors)
+    refit = fit_curve_many(sim, r, rd, model=model, priors=priors, x0=fit["x"])  # warm start: the data's own curve
     p_sim = _curve_p(refit["theta"], refit["a"], refit["lapse"], r, rd)
     stats = _band_chi2(sim, p_sim, masks)
     p_value = (1 + int(np.sum(stats >= stat - 1e-9))) / (n_boot + 1)

@@ -146,7 +146,8 @@ def render_rating_lines(results: dict[str, Any]) -> str:
     lines = []
     curve = results.get("curve")
     if curve and curve.get("theta") is not None:
-        lines.append(f"puzzle rating: {curve['text']} (50%-solve point of the fitted curve on the Lichess puzzle-rating "
+        where = f"EXTRAPOLATED beyond the suite's {curve['span'][0]:.0f}-{curve['span'][1]:.0f}; " if curve.get("extrapolated") else ""
+        lines.append(f"puzzle rating: {curve['text']} ({where}50%-solve point of the fitted curve on the Lichess puzzle-rating "
                      f"scale, 95% profile interval incl. slope and lapse; scale {curve['scale']:.0f} (Elo: 400), "
                      f"lapse {100 * curve['lapse']:.1f}%)")  # fmt: skip
         if curve.get("gof_line"):

@@ -111,3 +111,42 @@ def test_report_prints_headline_fit_and_elo() -> None:
     assert results["curve"]["rating"] == pytest.approx(curve_from_records(recs).rating)
     text = render_rating_lines(results)
     assert text.startswith("puzzle rating: ") and "curve fit: chi2" in text and "Elo-slope rating: " in text
+
+
+def _llm_curves_module():  # scripts/ is not a package: load the script as a module
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "llm_curves.py"
+    spec = importlib.util.spec_from_file_location("llm_curves", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_chess_bench_models_fit_the_curve_but_not_elo(shared_data) -> None:
+    """The 14 chess-bench models: the curve fits most (band test), Elo's slope is rejected for most."""
+    data = _llm_curves_module().load(shared_data / "llm_answers.jsonl")
+    assert len(data) == 14
+    fits_ok = rejects_elo = 0
+    for solved, ratings in data.values():
+        rd = [138.0] * len(ratings)
+        fits_ok += fit_curve(solved, ratings, rd, gof_boot=100).gof.p_value > 0.05
+        cmp = compare_models(solved, ratings, rd)
+        rejects_elo += 2 * (cmp[CurveModel.SLOPE]["loglik"] - cmp[CurveModel.ELO]["loglik"]) > 3.84
+    assert fits_ok >= 12 and rejects_elo >= 10, (fits_ok, rejects_elo)
+
+
+def test_extrapolated_headline_is_flagged() -> None:
+    rng = np.random.default_rng(13)
+    theta = np.array([1500.0])
+    for lo, hi, expect in ((600, 2600, False), (1900, 2300, True)):
+        r = rng.uniform(lo, hi, 300)
+        rd = np.full(300, 75.0)
+        solved = rng.random(300) < true_p(theta, 0.6, 0.0, r, rd)[0]
+        fit = fit_curve(solved, r, rd, gof_boot=0)
+        assert fit.extrapolated is expect, (fit.rating, fit.span)
+        assert fit.span == (r.min(), r.max())
+    # The report says so.
+    recs = [{"rating": float(x), "verdict": "correct" if ok else "wrong"} for ok, x in zip(solved, r)]
+    assert "EXTRAPOLATED beyond the suite's" in render_rating_lines(summarize(recs))
