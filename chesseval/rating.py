@@ -1,4 +1,8 @@
-"""A model's puzzle rating: maximum likelihood under the Elo/Glicko expected-score model.
+"""A model's puzzle rating: the fitted solve curve (headline) and the Elo/Glicko rating.
+
+The headline (:func:`fit_curve`, :func:`curve_from_records`) fits the player's curve with a free
+slope and a lapse rate and reports its 50%-solve point; see the section "the fitted curve"
+below. The fixed-slope Elo rating described next is kept as the secondary figure.
 
 Each attempt is one game between the solver (rating ``R``) and a puzzle (rating ``r_i``, rating
 deviation ``RD_i``). The solver wins (solves) with probability
