@@ -471,18 +471,24 @@ class CurveModel(enum.StrEnum):
     """Elo's slope with a lapse rate (2 parameters)."""
     SLOPE_LAPSE = "slope_lapse"
     """Free slope and a lapse rate (3 parameters): the default."""
+    SLOPE_FLOOR_LAPSE = "slope_floor_lapse"
+    """Free slope, a floor (puzzles solved at any rating, below 50%) and a lapse: the 4PL."""
 
     @property
     def free_slope(self) -> bool:
-        return self in (CurveModel.SLOPE, CurveModel.SLOPE_LAPSE)
+        return self in (CurveModel.SLOPE, CurveModel.SLOPE_LAPSE, CurveModel.SLOPE_FLOOR_LAPSE)
 
     @property
     def free_lapse(self) -> bool:
-        return self in (CurveModel.LAPSE, CurveModel.SLOPE_LAPSE)
+        return self in (CurveModel.LAPSE, CurveModel.SLOPE_LAPSE, CurveModel.SLOPE_FLOOR_LAPSE)
+
+    @property
+    def free_floor(self) -> bool:
+        return self is CurveModel.SLOPE_FLOOR_LAPSE
 
     @property
     def n_params(self) -> int:
-        return 1 + self.free_slope + self.free_lapse
+        return 1 + self.free_slope + self.free_lapse + self.free_floor
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -501,10 +507,14 @@ class CurvePriors:
     slope_sd: float = 0.6
     lapse_mean: float = -3.0
     lapse_sd: float = 2.0
+    floor_mean: float = -4.0
+    """Prior centre of ``logit(2 floor)`` (the floor stays below 50%): a floor of 0.9%."""
+    floor_sd: float = 2.0
 
     def describe(self) -> str:
         return (f"ln a ~ N({self.slope_mean:g}, {self.slope_sd:g}^2), "
-                f"logit lapse ~ N({self.lapse_mean:g}, {self.lapse_sd:g}^2)")  # fmt: skip
+                f"logit lapse ~ N({self.lapse_mean:g}, {self.lapse_sd:g}^2), "
+                f"logit 2 floor ~ N({self.floor_mean:g}, {self.floor_sd:g}^2)")  # fmt: skip
 
 
 DEFAULT_PRIORS = CurvePriors()
@@ -512,19 +522,20 @@ GOF_MIN_BAND = 15
 """Bands of the goodness-of-fit table hold at least this many puzzles (small bands are merged)."""
 
 
-def _curve_p(theta: Any, a: Any, lapse: Any, r: Any, rd: Any) -> Any:
+def _curve_p(theta: Any, a: Any, lapse: Any, r: Any, rd: Any, floor: Any = 0.0) -> Any:
     """P(solve) per row and puzzle; parameters have shape (m,), puzzles broadcast to (m, n)."""
     a_ = np.asarray(a, dtype=float)[..., None]
     c = 3.0 * (Q * rd) ** 2 / math.pi**2
     h = 1.0 / np.sqrt(1.0 + c * a_**2)
     z = a_ * h * Q * (np.asarray(theta, dtype=float)[..., None] - r)
-    return (1.0 - np.asarray(lapse, dtype=float)[..., None]) * 0.5 * (1.0 + np.tanh(z / 2.0))
+    lo = np.asarray(floor, dtype=float)[..., None]
+    return lo + (1.0 - np.asarray(lapse, dtype=float)[..., None] - lo) * 0.5 * (1.0 + np.tanh(z / 2.0))
 
 
-def _curve_objective(theta: Any, a: Any, lapse: Any, s: Any, r: Any, rd: Any,
+def _curve_objective(theta: Any, a: Any, lapse: Any, floor: Any, s: Any, r: Any, rd: Any,
                      model: CurveModel, priors: CurvePriors | None) -> Any:  # fmt: skip
     """Log-likelihood (plus log prior of the free parameters) per row."""
-    p = np.clip(_curve_p(theta, a, lapse, r, rd), 1e-300, 1.0 - 1e-15)
+    p = np.clip(_curve_p(theta, a, lapse, r, rd, floor), 1e-300, 1.0 - 1e-15)
     val = (s * np.log(p) + (1.0 - s) * np.log1p(-p)).sum(axis=-1)
     if priors is not None:
         if model.free_slope:
@@ -532,16 +543,26 @@ def _curve_objective(theta: Any, a: Any, lapse: Any, s: Any, r: Any, rd: Any,
         if model.free_lapse:
             lap = np.clip(lapse, 1e-300, 1.0 - 1e-15)
             val = val - 0.5 * ((np.log(lap) - np.log1p(-lap) - priors.lapse_mean) / priors.lapse_sd) ** 2
+        if model.free_floor:
+            two = np.clip(2.0 * np.asarray(floor, dtype=float), 1e-300, 1.0 - 1e-15)
+            val = val - 0.5 * ((np.log(two) - np.log1p(-two) - priors.floor_mean) / priors.floor_sd) ** 2
     return val
+
+
+def _z50(lapse: Any, floor: Any) -> Any:
+    """``a Q (theta - R50)``: where the curve crosses 1/2 (needs floor < 1/2 < 1 - lapse)."""
+    frac = (0.5 - floor) / (1.0 - lapse - floor)
+    return np.log(frac) - np.log1p(-frac)
 
 
 def _sigmoid(x: Any) -> Any:
     return 0.5 * (1.0 + np.tanh(np.asarray(x, dtype=float) / 2.0))
 
 
-def _unpack(x: Any, model: CurveModel, fixed_r50: Any | None) -> tuple[Any, Any, Any]:
-    """Parameter vector -> (theta, a, lapse). Columns: [theta/Q-units], [ln a], [logit lapse].
+def _unpack(x: Any, model: CurveModel, fixed_r50: Any | None) -> tuple[Any, Any, Any, Any]:
+    """Parameter vector -> (theta, a, lapse, floor).
 
+    Columns: [theta/Q-units], [ln a], [logit lapse], [logit 2 floor] (those the model frees).
     With ``fixed_r50`` (profile mode) the first column is absent and theta follows from the
     50% point; the lapse is then ``sigmoid(v) / 2`` so that the 50% point exists.
     """
@@ -553,11 +574,12 @@ def _unpack(x: Any, model: CurveModel, fixed_r50: Any | None) -> tuple[Any, Any,
         lapse = _sigmoid(v) / 2.0 if fixed_r50 is not None else _sigmoid(v)
     else:
         lapse = np.zeros(np.shape(x)[:-1])
+    floor = _sigmoid(cols.pop(0)) / 2.0 if model.free_floor else np.zeros(np.shape(x)[:-1])
     if fixed_r50 is not None:
-        theta = fixed_r50 - np.log1p(-2.0 * lapse) / (a * Q)
+        theta = fixed_r50 + _z50(lapse, floor) / (a * Q)
     else:
         theta = theta_q / Q
-    return theta, a, lapse
+    return theta, a, lapse, floor
 
 
 def _maximize(f: Any, x0: Any, steps: int = 60, tol: float = 1e-7) -> tuple[Any, Any]:
@@ -626,6 +648,8 @@ def _start(s: Any, r: Any, model: CurveModel, priors: CurvePriors | None) -> Any
         cols.append(np.full_like(theta_q, priors.slope_mean if priors else 0.0))
     if model.free_lapse:
         cols.append(np.full_like(theta_q, priors.lapse_mean if priors else -3.0))
+    if model.free_floor:
+        cols.append(np.full_like(theta_q, priors.floor_mean if priors else -4.0))
     return np.stack(cols, axis=-1)
 
 
@@ -647,11 +671,11 @@ def fit_curve_many(solved: Any, puzzle_ratings: Any, rds: Any, *, model: CurveMo
         return _curve_objective(*_unpack(x, model, None), s, r, rd, model, priors)
 
     x, obj = _maximize(f, _start(s, r, model, priors) if x0 is None else np.broadcast_to(x0, (s.shape[0], model.n_params)))
-    theta, a, lapse = _unpack(x, model, None)
+    theta, a, lapse, floor = _unpack(x, model, None)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r50 = np.where(lapse < 0.5, theta + np.log1p(-2.0 * np.minimum(lapse, 0.5 - 1e-12)) / (a * Q), np.nan)
-    loglik = _curve_objective(theta, a, lapse, s, r, rd, model, None)
-    return {"theta": theta, "a": a, "lapse": lapse, "r50": r50, "objective": obj, "loglik": loglik, "x": x}
+        r50 = np.where(lapse < 0.5, theta - _z50(np.minimum(lapse, 0.5 - 1e-12), floor) / (a * Q), np.nan)
+    loglik = _curve_objective(theta, a, lapse, floor, s, r, rd, model, None)
+    return {"theta": theta, "a": a, "lapse": lapse, "floor": floor, "r50": r50, "objective": obj, "loglik": loglik, "x": x}
 
 
 def _profile(s: Any, r: Any, rd: Any, t: Any, model: CurveModel, priors: CurvePriors | None, x0: Any) -> tuple[Any, Any]:
@@ -678,7 +702,7 @@ def _profile_bound(s: Any, r: Any, rd: Any, fit: dict[str, Any], model: CurveMod
     if model.free_lapse:  # the lapse column is logit(lapse); profile mode uses logit(2 lapse)
         lap = np.clip(fit["lapse"], 1e-12, 0.5 - 1e-9)
         x0 = x0.copy()
-        x0[:, -1] = np.log(2 * lap) - np.log1p(-2 * lap)
+        x0[:, 1 if model.free_slope else 0] = np.log(2 * lap) - np.log1p(-2 * lap)
     inner = x0.copy()
     near = np.zeros(m)
     far = np.full(m, 50.0)
@@ -810,6 +834,8 @@ class CurveFit:
     excluded: int = 0
     span: tuple[float, float] | None = None
     """Lowest and highest puzzle rating in the fit."""
+    floor: float | None = None
+    """Share of puzzles solved at any rating (0 unless the model frees it)."""
 
     @property
     def extrapolated(self) -> bool:
@@ -840,7 +866,8 @@ class CurveFit:
         if self.extrapolated and self.span is not None:
             parts[0] += f" (extrapolated: outside the suite's {self.span[0]:.0f}-{self.span[1]:.0f})"
         if self.theta is not None:
-            parts.append(f"scale {self.scale:.0f} (Elo 400), lapse {100 * (self.lapse or 0):.1f}%")
+            parts.append(f"scale {self.scale:.0f} (Elo 400), lapse {100 * (self.lapse or 0):.1f}%"
+                         + (f", floor {100 * self.floor:.1f}%" if self.model.free_floor and self.floor is not None else ""))
         parts.append(f"Elo-slope rating {self.elo.format()}")
         if self.gof is not None:
             parts.append(f"fit p = {self.gof.p_value:.2f}")
@@ -909,6 +936,7 @@ def fit_curve(
         priors=prior_text,
         excluded=excluded,
         span=span,
+        floor=float(fit["floor"][0]),
     )
 
 
@@ -916,12 +944,12 @@ def _goodness_of_fit(s: Any, r: Any, rd: Any, fit: dict[str, Any], model: CurveM
                      n_boot: int, seed: int) -> GoodnessOfFit:  # fmt: skip
     bands = _bands(r)
     masks = [mask for _, _, mask in bands]
-    p = _curve_p(fit["theta"], fit["a"], fit["lapse"], r, rd)[0]
+    p = _curve_p(fit["theta"], fit["a"], fit["lapse"], r, rd, fit["floor"])[0]
     stat = float(_band_chi2(s, p, masks))
     rng = np.random.default_rng(seed)
     sim = (rng.random((n_boot, s.size)) < p).astype(float)
     refit = fit_curve_many(sim, r, rd, model=model, priors=priors, x0=fit["x"])  # warm start: the data's own curve
-    p_sim = _curve_p(refit["theta"], refit["a"], refit["lapse"], r, rd)
+    p_sim = _curve_p(refit["theta"], refit["a"], refit["lapse"], r, rd, refit["floor"])
     stats = _band_chi2(sim, p_sim, masks)
     p_value = (1 + int(np.sum(stats >= stat - 1e-9))) / (n_boot + 1)
     table = tuple(BandFit(lo, hi, int(mask.sum()), int(s[mask].sum()), float(p[mask].sum())) for lo, hi, mask in bands)
@@ -936,7 +964,7 @@ def compare_models(solved: Any, puzzle_ratings: Any, rds: Any = None) -> dict[Cu
         fit = fit_curve_many(s, r, rd, model=model, priors=None)
         ll = float(fit["loglik"][0])
         out[model] = {"loglik": ll, "aic": 2 * model.n_params - 2 * ll, "scale": 400.0 / float(fit["a"][0]),
-                      "lapse": float(fit["lapse"][0]), "r50": float(fit["r50"][0])}  # fmt: skip
+                      "lapse": float(fit["lapse"][0]), "floor": float(fit["floor"][0]), "r50": float(fit["r50"][0])}  # fmt: skip
     return out
 
 

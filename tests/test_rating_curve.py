@@ -150,3 +150,18 @@ def test_extrapolated_headline_is_flagged() -> None:
     # The report says so.
     recs = [{"rating": float(x), "verdict": "correct" if ok else "wrong"} for ok, x in zip(solved, r)]
     assert "EXTRAPOLATED beyond the suite's" in render_rating_lines(summarize(recs))
+
+
+def test_floor_model_recovers_a_guessing_player() -> None:
+    rng = np.random.default_rng(21)
+    r = rng.uniform(600, 2600, 3000)
+    rd = np.full(3000, 75.0)
+    theta = np.array([1300.0])
+    p = 0.1 + (1 - 0.05 - 0.1) * (true_p(theta, 0.7, 0.0, r, rd)[0])
+    solved = rng.random(3000) < p
+    fit = fit_curve(solved, r, rd, model=CurveModel.SLOPE_FLOOR_LAPSE, gof_boot=0)
+    assert fit.floor == pytest.approx(0.1, abs=0.03) and fit.lapse == pytest.approx(0.05, abs=0.03)
+    # The 50% point: floor + (1 - lapse - floor) sigma(z) = 1/2.
+    z50 = math.log((0.5 - 0.1) / (1 - 0.05 - 0.1) / (1 - (0.5 - 0.1) / (1 - 0.05 - 0.1)))
+    truth = 1300.0 - z50 / (0.7 * Q)
+    assert fit.low <= truth <= fit.high
