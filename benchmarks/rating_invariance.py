@@ -13,7 +13,7 @@ nodes) on
 Suites (a)-(c) are built at run time by ``chesseval suite build`` from
 ``../shared/data/lichess_sample.csv`` into ``build/rating_invariance/`` (derived third-party data:
 never committed). Runs resume, so a second call only refits and prints. For each player it prints
-the headline (the 50%-solve point of the fitted curve, :func:`chesseval.rating.fit_curve`) per
+the headline (the 50%-solve point of the fitted curve, :func:`chesseval.core.rating.fit_curve`) per
 suite with its interval, the largest pairwise difference, whether every pair of intervals
 overlaps, and the fixed-slope Elo figure's spread for comparison; then the goodness-of-fit p per
 player and suite.
@@ -37,9 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chesseval.rating import CurveModel, curve_from_records  # noqa: E402
-from chesseval.records import RunDir, list_runs  # noqa: E402
-from chesseval.runner import RunConfig, evaluate  # noqa: E402
+from chesseval.core.rating import CurveModel, curve_from_records  # noqa: E402
+from chesseval.core.records import RunDir, list_runs  # noqa: E402
+from chesseval.core.runner import RunConfig  # noqa: E402
+from chesseval.api import evaluate  # noqa: E402
 
 PLAYERS: list[tuple[str, dict[str, str], str]] = [
     ("builtin/search", {"depth": "1"}, "search d1"),
