@@ -7,7 +7,7 @@ the mean absolute error and how often each 95% interval covers the true rating:
   with and without jittered puzzle ratings;
 - censored runs (everything or nothing solved) count as covered when the one-sided bound holds.
 
-The fitted curve (free slope and lapse, :func:`chesseval.core.rating.fit_curve`): players whose true
+The fitted curve (free slope and lapse, :func:`chesseval.core.curve.fit_curve`): players whose true
 curves are flatter than Elo's and players who lapse, on several suites; coverage of the
 50%-solve point by the curve's profile interval and by the Elo interval, mean absolute error,
 median interval width.
@@ -25,7 +25,14 @@ import time
 
 import numpy as np
 
-from chesseval.core.rating import Q, bootstrap_interval, curve_interval_many, estimate_rating, expected_score, fit_curve_many, fit_many
+from chesseval.core.curve import curve_interval_many, fit_curve_many
+from chesseval.core.rating import (
+    Q,
+    bootstrap_interval,
+    estimate_rating,
+    expected_score,
+    fit_many,
+)
 
 
 def simulate(rng: np.random.Generator, n_puzzles: int, lo: float, hi: float, players: np.ndarray,

@@ -13,7 +13,7 @@ nodes) on
 Suites (a)-(c) are built at run time by ``chesseval suite build`` from
 ``../shared/data/lichess_sample.csv`` into ``build/rating_invariance/`` (derived third-party data:
 never committed). Runs resume, so a second call only refits and prints. For each player it prints
-the headline (the 50%-solve point of the fitted curve, :func:`chesseval.core.rating.fit_curve`) per
+the headline (the 50%-solve point of the fitted curve, :func:`chesseval.core.curve.fit_curve`) per
 suite with its interval, the largest pairwise difference, whether every pair of intervals
 overlaps, and the fixed-slope Elo figure's spread for comparison; then the goodness-of-fit p per
 player and suite.
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import subprocess
 import sys
 import time
@@ -37,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chesseval.core.rating import CurveModel, curve_from_records  # noqa: E402
+from chesseval.core.curve import CurveModel, curve_from_records  # noqa: E402
 from chesseval.core.records import RunDir, list_runs  # noqa: E402
 from chesseval.core.runner import RunConfig  # noqa: E402
 from chesseval.api import evaluate  # noqa: E402
@@ -146,7 +147,7 @@ def main() -> int:
         e_ad, _ = spread(per, names, "elo")
         for key, keys in (("a-c", lichess), ("a-d", names)):
             d, _ = spread(per, keys, in_range=True)
-            in_range[key] = max(in_range[key], d if d == d else 0.0)
+            in_range[key] = max(in_range[key], 0.0 if math.isnan(d) else d)
         worst["a-c"] = max(worst["a-c"], d_ac)
         worst["a-d"] = max(worst["a-d"], d_ad)
         cells = [per[n]["text"] + ("*" if per[n].get("extrapolated") else " ") for n in names]

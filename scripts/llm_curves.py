@@ -5,7 +5,7 @@ rating buckets (800-1200, 1200-1600, 1600-2000) and stored each raw answer. Here
 of each answer is judged (a UCI line is read token by token, anything else by chesseval's answer
 parser; any mating move counts where the solution mates at once, as on Lichess), each puzzle is
 placed at its bucket's midpoint with a deviation that covers the bucket (sqrt(75^2 + 400^2/12)
-= 138), and every model's curve is fitted every way :class:`chesseval.core.rating.CurveModel` offers.
+= 138), and every model's curve is fitted every way :class:`chesseval.core.curve.CurveModel` offers.
 
 Prints per model: solve rate per bucket, the maximum log-likelihood and AIC of each model (no
 priors), the likelihood-ratio statistic of the free slope against Elo's, and the default fit
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chesseval.core.moves import MoveKind, parse_move  # noqa: E402
-from chesseval.core.rating import CurveModel, compare_models, fit_curve  # noqa: E402
+from chesseval.core.curve import CurveModel, compare_models, fit_curve  # noqa: E402
 
 SOURCE = "vorahardik7/chess-bench:"
 BUCKET_RD = math.sqrt(75.0**2 + 400.0**2 / 12.0)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from chesseval.analysis.breakdown import answered, field, is_solved, wilson_interval
 from chesseval.errors import RunError
-from chesseval.core.rating import CurveFit, RatingEstimate, curve_from_records, rating_from_records
+from chesseval.core.curve import CurveFit, curve_from_records
+from chesseval.core.rating import RatingEstimate, rating_from_records
 
 __all__ = [
     "RunData",

@@ -128,7 +128,7 @@ def _curve(recs: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None
     from numpy.linalg import LinAlgError
 
-    from chesseval.core.rating import curve_from_records
+    from chesseval.core.curve import curve_from_records
 
     try:
         fit = curve_from_records(recs)

@@ -7,20 +7,22 @@ import math
 import numpy as np
 import pytest
 
-from chesseval.core.rating import (
-    DEFAULT_RD,
-    ESTIMATED_RD,
-    Q,
+from chesseval.analysis.report import render_rating_lines, summarize
+from chesseval.core.curve import (
     CurveModel,
     compare_models,
     curve_from_records,
     curve_interval_many,
     fit_curve,
     fit_curve_many,
+)
+from chesseval.core.rating import (
+    DEFAULT_RD,
+    ESTIMATED_RD,
+    Q,
     fit_many,
     outcomes_from_records,
 )
-from chesseval.analysis.report import render_rating_lines, summarize
 
 
 def true_p(theta: np.ndarray, a: float, lapse: float, r: np.ndarray, rd: np.ndarray) -> np.ndarray:
@@ -55,7 +57,7 @@ def test_interval_covers_flat_and_lapsing_players(a: float, lapse: float, seed: 
     assert 0.90 <= covered <= 0.98, covered
     assert abs(np.median(fit["r50"] - truth)) < 40
     # The Elo fit of the same players: its interval ignores the curve's shape and misses often.
-    est, elo_low, elo_high = fit_many(solved, r, rd)
+    _, elo_low, elo_high = fit_many(solved, r, rd)
     elo_covered = np.mean((elo_low <= truth) & (truth <= elo_high))
     print(f"coverage: curve {covered:.1%}, Elo {elo_covered:.1%}")
     assert elo_covered < covered - 0.10
