@@ -411,6 +411,14 @@ def _looks_cut_off(line: str, opponent: str) -> bool:
     return True
 
 
+_EMPTY_ITEM_RE = re.compile(r"\n[ \t]*(?:[*\-•]|\d+\.|\*\*)[ \t]*$")
+
+
+def _ends_mid_list(text: str) -> bool:
+    """Text that stops on an empty list item or an opened bold was cut off, whatever came before."""
+    return _EMPTY_ITEM_RE.search(text[-40:].rstrip("\n")) is not None
+
+
 def _spans(text: str) -> list[str]:
     return [next(g for g in s.groups() if g is not None) for s in _SPAN_RE.finditer(text)]
 
@@ -484,9 +492,12 @@ def _continuation(text: str, game: GameTail) -> Commitment | int | None:
     def restarts(j: int) -> bool:
         return all(j + k < len(keys) and keys[j + k] == key for k, key in enumerate(game.first))
 
-    ends_any = ends_numbered = None
+    ends_any = ends_numbered = restarted = None
     for i, key in enumerate(keys):
-        if key != k_last or restarts(i + 1):
+        if key != k_last:
+            continue
+        if len(game.first) == 2 and restarts(i + 1):
+            restarted = i
             continue
         white_at = i if game.last_white else i - 1
         num = number(white_at) if white_at >= 0 else None
@@ -498,6 +509,9 @@ def _continuation(text: str, game: GameTail) -> Commitment | int | None:
         if paired and ends_any is None:
             ends_any = i
     end = ends_numbered if ends_numbered is not None else ends_any
+    if end is None and (restarted is not None or (len(game.first) == 2 and restarts(0) and len(toks) > 4)):
+        # The game written out (again) and cut off before its end: nothing was added to it.
+        return len(head)
     if end is None:
         # No copy: an answer that goes straight on from the current move number.
         n = game.last_number + (1 if not game.last_white else 0)
@@ -517,7 +531,7 @@ def _continuation(text: str, game: GameTail) -> Commitment | int | None:
 _STATEMENT_RE = re.compile(
     r"(?:\b(?:best|winning|finishing|correct|right|strongest|only|key|final|mating|decisive|my|chosen|forcing)"
     r"(?:\s+(?:first|next|winning|mating))?\s+(?:move|answer|solution|choice|continuation|reply)"
-    r"(?:\s+(?:here|now|for\s+(?:white|black)|in\s+this\s+position))?[\s*_`\"']*(?:is|would\s+be|will\s+be|:)"
+    r"(?:\s+[\w']+){0,5}?[\s*_`\"']*(?:is|would\s+be|will\s+be|:)"
     r"|\bI\s+(?:will\s+|'ll\s+|would\s+|am\s+going\s+to\s+)?(?:play|choose|select|pick|go\s+with|recommend)"
     r"|\bI\s+am\s+(?:certain|sure|confident)\s+(?:that\s+)?(?:the\s+move)?)",
     re.IGNORECASE,
@@ -530,13 +544,39 @@ _RETRACT_RE = re.compile(
 )
 # Still weighing a move: "So Qd6+ is an option", "a likely mate-in-1 candidate", "next, I'll verify".
 _HEDGE_RE = re.compile(
-    r"\b(?:option|options|candidate|candidates|possibility|possible|possibly|might|maybe|perhaps|could|likely"
+    r"\b(?:(?:an|another|one)\s+(?:[\w-]+\s+)?option|candidate|candidates|possibility|possible|possibly|might|maybe|perhaps|could|likely"
     r"|consider|considering|verify|verifying|test|testing|whether|seems?|wondering|contemplating|exploring"
-    r"|need\s+to|trying)\b|\?",
+    r"|need\s+to|trying|appears?|promising)\b",
+    re.IGNORECASE,
+)
+# The closing paragraph of reasoning that is still at work ("I am now evaluating ...",
+# "next, I'll verify ...", "I need to make sure ...") has not concluded, unless it says it has.
+_TESTING_RE = re.compile(
+    r"\b(?:I\s*(?:'m|am)\s+(?:now\s+|currently\s+|still\s+)?(?:trying|checking|verifying|evaluating|considering"
+    r"|exploring|analy[sz]ing|focusing|focused|wondering|contemplating|examining|investigating|looking|re-?checking)"
+    r"|next,?\s+I(?:'ll|\s+will)|I(?:'ll|\s+will)?\s+need\s+to|I\s+just\s+need\s+to|let\s+me|keep\s+analy[sz]ing)\b",
+    re.IGNORECASE,
+)
+_CONCLUDED_RE = re.compile(
+    r"\b(?:confident|certain|definitive|definitively|irrefutable|conclusion|concluded|solution|confirmed|final)\b",
     re.IGNORECASE,
 )
 _HYPOTHETICAL = frozenset({"if", "when", "whether", "suppose", "unless", "should"})
 _SENTENCE_END_RE = re.compile(r"[.!?\n](?=\s|$)")
+
+
+def _find_in(window: str, tok: Token) -> tuple[int, int]:
+    at = window.rfind(tok.raw)
+    return (at, at + len(tok.raw)) if at >= 0 else (0, 0)
+
+
+def _last_sentence(text: str) -> str:
+    body = text.rstrip(" .!\n")
+    return body[max(body.rfind(". "), body.rfind("! "), body.rfind("? ")) + 1 :]
+
+
+def _supposed(text: str, start: int) -> bool:
+    return bool(set(text[max(0, start - 30) : start].lower().split()[-3:]) & _HYPOTHETICAL)
 
 
 def _sentence_around(text: str, start: int, end: int) -> str:
@@ -550,8 +590,7 @@ def _statement(text: str, board: chess.Board, opponent: str) -> Commitment | Non
     doubt follows; None when there is none or the last one was retracted."""
     found = None
     for m in _STATEMENT_RE.finditer(text):
-        before = text[max(0, m.start() - 30) : m.start()].lower().split()
-        if before and (set(before[-3:]) & _HYPOTHETICAL):
+        if _supposed(text, m.start()):
             continue
         window = text[m.end() : m.end() + 60]
         toks = _tokens(window)
@@ -577,14 +616,14 @@ def _is_square(tok: Token, board: chess.Board) -> bool:
     return not any(True for _ in board.generate_pseudo_legal_moves(pawns, chess.BB_SQUARES[to]))
 
 
-def _quiet_after(text: str, found: Commitment) -> bool:
+def _quiet_after(text: str, found: Commitment, opponent: str) -> bool:
     """Cut-off text keeps its last bold move only if what follows is a short tail with no other
     move and no doubt: reasoning that goes on testing moves has not committed."""
     at = text.rfind(found.segment)
     tail = text[at + len(found.segment) :] if at >= 0 else text
     return (
         len(tail) < _PROSE_WINDOW
-        and all(role == "negative" for _, role in _roles(tail, ""))
+        and all(role == "negative" for _, role in _roles(tail, opponent))
         and _RETRACT_RE.search(tail) is None
     )
 
@@ -606,7 +645,11 @@ def _formatted(text: str, board: chess.Board) -> Commitment | None:
             continue
         if _is_square(tok, board) or _prev_word(text, s.start()) in _NEGATIVE_WORDS:
             continue
-        if _HEDGE_RE.search(_sentence_around(text, s.start(), s.end())):
+        # "**Assessing Qg2+ as a check**" titles a reasoning summary; "If White plays **Nh7+**" supposes.
+        if span.lstrip(" *_").split(" ", 1)[0].lower().endswith("ing") or _supposed(text, s.start()):
+            continue
+        sentence = _sentence_around(text, s.start(), s.end())
+        if "?" in sentence or _HEDGE_RE.search(sentence):
             continue
         return Commitment(tok, span, Rule.BOLD, _line_at(span, tok))
     return None
@@ -652,14 +695,18 @@ def find_commitment(text: str, board: chess.Board, game: GameTail | None = None)
         return Commitment(None, last.strip().strip("*_`\"'."), Rule.NULL)
     if len(lines) > 1:
         run = _bare_line(lines[0])
-        if run:
+        # A first line the answer then doubts ("Wait, let me reconsider.") is no commitment.
+        if run and _RETRACT_RE.search(text, text.find(lines[0]) + len(lines[0])) is None:
             return Commitment(run[0], lines[0], Rule.FIRST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
     stated = _statement(text, board, opponent)
     if stated is not None:
         return stated
-    cut_off = _looks_cut_off(last, opponent)
+    cut_off = _looks_cut_off(last, opponent) or _ends_mid_list(text)
+    closing = last[-_PROSE_WINDOW:]
+    if _TESTING_RE.search(_last_sentence(closing)) and not _CONCLUDED_RE.search(closing):
+        return Commitment(None, last, Rule.UNCOMMITTED)
     found = _formatted(text, board)
-    if found is not None and (not cut_off or _quiet_after(text, found)):
+    if found is not None and (not cut_off or _quiet_after(text, found, opponent)):
         return found
     if len(lines) > 1:
         tok = _leading_move(lines[0])
@@ -671,7 +718,13 @@ def find_commitment(text: str, board: chess.Board, game: GameTail | None = None)
     for line in reversed(lines[-3:]):
         tok = _pick_in_prose(line, opponent)
         if tok is not None and not _is_square(tok, board):
-            if _HEDGE_RE.search(_sentence_around(line, tok.start, tok.end)):
+            # A closing paragraph that still weighs moves ("I am trying to determine the candidate
+            # checks"), or a question about the move, has not chosen one.
+            # (the window is the move's sentence and what follows it)
+            window = line[-_PROSE_WINDOW:]
+            sentence = _sentence_around(window, *_find_in(window, tok))
+            closing = window[window.find(sentence) :]
+            if (_HEDGE_RE.search(closing) and not _CONCLUDED_RE.search(closing)) or "?" in sentence:
                 return Commitment(None, line, Rule.UNCOMMITTED)
             return Commitment(tok, line, Rule.SENTENCE, _line_at(line, tok))
         if line.count(" ") >= _MAX_SIGN_OFF_WORDS or _tokens(line):
