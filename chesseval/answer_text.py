@@ -570,9 +570,13 @@ def _find_in(window: str, tok: Token) -> tuple[int, int]:
     return (at, at + len(tok.raw)) if at >= 0 else (0, 0)
 
 
+_BOUNDARY_RE = re.compile(r"(?<![\d.])[.!?]\s")
+
+
 def _last_sentence(text: str) -> str:
     body = text.rstrip(" .!\n")
-    return body[max(body.rfind(". "), body.rfind("! "), body.rfind("? ")) + 1 :]
+    ends = [m.end() for m in _BOUNDARY_RE.finditer(body)]
+    return body[ends[-1] if ends else 0 :]
 
 
 def _supposed(text: str, start: int) -> bool:
@@ -616,11 +620,10 @@ def _is_square(tok: Token, board: chess.Board) -> bool:
     return not any(True for _ in board.generate_pseudo_legal_moves(pawns, chess.BB_SQUARES[to]))
 
 
-def _quiet_after(text: str, found: Commitment, opponent: str) -> bool:
-    """Cut-off text keeps its last bold move only if what follows is a short tail with no other
-    move and no doubt: reasoning that goes on testing moves has not committed."""
-    at = text.rfind(found.segment)
-    tail = text[at + len(found.segment) :] if at >= 0 else text
+def _quiet_after(text: str, end: int, opponent: str) -> bool:
+    """Cut-off text keeps its last bold move only if what follows it is a short tail with no
+    other move and no doubt: reasoning that goes on testing moves has not committed."""
+    tail = text[end:]
     return (
         len(tail) < _PROSE_WINDOW
         and all(role == "negative" for _, role in _roles(tail, opponent))
@@ -633,7 +636,7 @@ def _is_list(span: str) -> bool:
     return len(toks) >= 2 and any(_LIST_GAP_RE.fullmatch(span, a.end, b.start) for a, b in zip(toks, toks[1:]))
 
 
-def _formatted(text: str, board: chess.Board) -> Commitment | None:
+def _formatted(text: str, board: chess.Board) -> tuple[Commitment, int] | None:
     """The last bold or code span holding a move that is neither a list of squares or candidates
     nor weighed in its sentence."""
     for s in reversed(list(_SPAN_RE.finditer(text))):
@@ -651,8 +654,63 @@ def _formatted(text: str, board: chess.Board) -> Commitment | None:
         sentence = _sentence_around(text, s.start(), s.end())
         if "?" in sentence or _HEDGE_RE.search(sentence):
             continue
-        return Commitment(tok, span, Rule.BOLD, _line_at(span, tok))
+        first = _list_line_start(text, s.start(), board)
+        if first is not None:
+            return first, s.end()
+        return Commitment(tok, span, Rule.BOLD, _line_at(span, tok)), s.end()
     return None
+
+
+_ITEM_RE = re.compile(r"[ \t]*\d+[.)][ \t]*(?:\*\*|__|`)")
+_MAX_ITEMS = 40
+
+
+def _legal(board: chess.Board, tok: Token) -> chess.Move | None:
+    for parse in (board.parse_san, board.parse_uci):
+        try:
+            return parse(tok.text)
+        except ValueError:
+            continue
+    return None
+
+
+def _list_line_start(text: str, at: int, board: chess.Board) -> Commitment | None:
+    """A bold move that opens the last item of a numbered list ("1. **Qh5** ... 2. **Nf6** ...
+    3. **Qxf7#**") may be the end of a line of play for both sides: then the line's first move
+    counts. The items are a line when their first two moves replay legally from the position."""
+    start = text.rfind("\n", 0, at) + 1
+    head = _ITEM_RE.match(text, start)
+    if head is None or head.end() < at:
+        return None
+    items: list[int] = [start]
+    pos = start
+    while pos > 0 and len(items) < _MAX_ITEMS:
+        prev = text.rfind("\n", 0, pos - 1) + 1
+        line = text[prev : pos - 1]
+        if _ITEM_RE.match(text, prev):
+            items.append(prev)
+        elif line.strip() and not line[:1].isspace() and not line.lstrip().startswith(("-", "*", "•")):
+            break
+        pos = prev
+    if len(items) < 2:
+        return None
+    spans = []
+    for item in reversed(items):
+        end = _ITEM_RE.match(text, item).end()  # type: ignore[union-attr]
+        m = _SPAN_RE.match(text, end - (1 if text[end - 1] == "`" else 2))
+        span = next((g for g in m.groups() if g is not None), "") if m else ""
+        tok = _pick(span)
+        if tok is None:
+            return None
+        spans.append((tok, span))
+    first = _legal(board, spans[0][0])
+    if first is None:
+        return None
+    after = board.copy(stack=False)
+    after.push(first)
+    if _legal(after, spans[1][0]) is None:
+        return None  # a list of alternatives for one side, not a line
+    return Commitment(spans[0][0], spans[0][1], Rule.LINE_OF_PLAY, tuple(tok for tok, _ in spans))
 
 
 # --- the order of the rules --------------------------------------------------------------------
@@ -705,9 +763,9 @@ def find_commitment(text: str, board: chess.Board, game: GameTail | None = None)
     closing = last[-_PROSE_WINDOW:]
     if _TESTING_RE.search(_last_sentence(closing)) and not _CONCLUDED_RE.search(closing):
         return Commitment(None, last, Rule.UNCOMMITTED)
-    found = _formatted(text, board)
-    if found is not None and (not cut_off or _quiet_after(text, found, opponent)):
-        return found
+    formatted = _formatted(text, board)
+    if formatted is not None and (not cut_off or _quiet_after(text, formatted[1], opponent)):
+        return formatted[0]
     if len(lines) > 1:
         tok = _leading_move(lines[0])
         if tok is not None:
