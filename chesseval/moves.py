@@ -297,7 +297,7 @@ def _parse(text: str, board: chess.Board) -> tuple[ParsedMove, tuple[Token, ...]
     if not isinstance(text, str) or not text.strip():
         return ParsedMove(MoveKind.NONE, detail="empty answer", rule=Rule.EMPTY), ()
     norm = normalise(text)
-    found = find_commitment(norm, board, _game_tail(board) if len(norm) > 8 else None)
+    found = find_commitment(norm, board, _game_tail(board))
     rule = found.rule
     if rule is Rule.NULL:
         return ParsedMove(MoveKind.ILLEGAL, None, found.segment, None, "a null move (pass) is not a move", rule=rule), ()
