@@ -759,7 +759,8 @@ def find_commitment(text: str, board: chess.Board, game: GameTail | None = None)
     stated = _statement(text, board, opponent)
     if stated is not None:
         return stated
-    cut_off = _looks_cut_off(last, opponent) or _ends_mid_list(text)
+    # A closing "..." trails off: the thought was not finished.
+    cut_off = _looks_cut_off(last, opponent) or _ends_mid_list(text) or last.rstrip().endswith(("...", "…"))
     closing = last[-_PROSE_WINDOW:]
     if _TESTING_RE.search(_last_sentence(closing)) and not _CONCLUDED_RE.search(closing):
         return Commitment(None, last, Rule.UNCOMMITTED)
@@ -782,7 +783,9 @@ def find_commitment(text: str, board: chess.Board, game: GameTail | None = None)
             window = line[-_PROSE_WINDOW:]
             sentence = _sentence_around(window, *_find_in(window, tok))
             closing = window[window.find(sentence) :]
-            if (_HEDGE_RE.search(closing) and not _CONCLUDED_RE.search(closing)) or "?" in sentence:
+            if (_HEDGE_RE.search(closing) and not _CONCLUDED_RE.search(closing)) or "?" in sentence or (
+                _RETRACT_RE.search(closing)
+            ):
                 return Commitment(None, line, Rule.UNCOMMITTED)
             return Commitment(tok, line, Rule.SENTENCE, _line_at(line, tok))
         if line.count(" ") >= _MAX_SIGN_OFF_WORDS or _tokens(line):
