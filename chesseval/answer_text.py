@@ -533,6 +533,7 @@ _STATEMENT_RE = re.compile(
     r"(?:\s+(?:first|next|winning|mating))?\s+(?:move|answer|solution|choice|continuation|reply)"
     r"(?:\s+[\w']+){0,5}?[\s*_`\"']*(?:is|would\s+be|will\s+be|:)"
     r"|\bI\s+(?:will\s+|'ll\s+|would\s+|am\s+going\s+to\s+)?(?:play|choose|select|pick|go\s+with|recommend)"
+    r"|\bI(?:'m|\s+am)\s+(?:going\s+with|playing|choosing|selecting|picking|sticking\s+with)"
     r"|\bI\s+am\s+(?:certain|sure|confident)\s+(?:that\s+)?(?:the\s+move)?)",
     re.IGNORECASE,
 )
@@ -546,15 +547,17 @@ _RETRACT_RE = re.compile(
 _HEDGE_RE = re.compile(
     r"\b(?:(?:an|another|one)\s+(?:[\w-]+\s+)?option|candidate|candidates|possibility|possible|possibly|might|maybe|perhaps|could|likely"
     r"|consider|considering|verify|verifying|test|testing|whether|seems?|wondering|contemplating|exploring"
-    r"|need\s+to|trying|appears?|promising)\b",
+    r"|need\s+to|trying|appears?|promising|interesting|re-?assess\w*|assessing|examining|analy[sz]ing|exploring"
+    r"|evaluating|investigating|focusing)\b",
     re.IGNORECASE,
 )
 # The closing paragraph of reasoning that is still at work ("I am now evaluating ...",
 # "next, I'll verify ...", "I need to make sure ...") has not concluded, unless it says it has.
 _TESTING_RE = re.compile(
-    r"\b(?:I\s*(?:'m|am)\s+(?:now\s+|currently\s+|still\s+)?(?:trying|checking|verifying|evaluating|considering"
-    r"|exploring|analy[sz]ing|focusing|focused|wondering|contemplating|examining|investigating|looking|re-?checking)"
-    r"|next,?\s+I(?:'ll|\s+will)|I(?:'ll|\s+will)?\s+need\s+to|I\s+just\s+need\s+to|let\s+me|keep\s+analy[sz]ing)\b",
+    r"\b(?:I\s*(?:'m|am)\s+(?:now\s+|currently\s+|still\s+|also\s+|carefully\s+|meticulously\s+)*"
+    r"(?!going\b|playing\b|choosing\b|selecting\b|picking\b|sticking\b)(?:\w+ing|focused)"
+    r"|next,?\s+I(?:'ll|\s+will)|I(?:'ll|\s+will)?\s+need\s+to|I\s+just\s+need\s+to|let\s+me|keep\s+analy[sz]ing"
+    r"|my\s+(?:plan|next\s+step|goal|aim|focus)\s+is)\b",
     re.IGNORECASE,
 )
 _CONCLUDED_RE = re.compile(
