@@ -237,6 +237,24 @@ _MAX_MARKERS = 16
 _MAX_OCCURRENCES = 2000
 
 
+# "Move:" labels the answer after these words only; "each move:", "strategic move:" introduce lists.
+_MOVE_LABELS = frozenset({"my", "best", "final", "chosen", "selected", "recommended", "suggested", "next", "the",
+                          "your", "winning", "correct", "strongest", "first", "white's", "black's", "engine", "our",
+                          "proposed", "solution", "answer", "new", "optimal", "preferred"})
+
+
+def _labels_my_move(low: str, at: int, opponent: str) -> bool:
+    before = low[max(0, at - 24) : at]
+    words = [w.strip("*_#>`'\"-:") for w in before[before.rfind("\n") + 1 :].split()]
+    words = [w for w in words if w]
+    if not words:
+        return True
+    last = words[-1]
+    if last in _NOT_MINE or last == opponent:
+        return False
+    return last in _MOVE_LABELS or last.rstrip(".)").isdigit()
+
+
 def _markers(text: str, opponent: str) -> list[tuple[int, int, str]]:
     """(start, end, kind) of the last answer markers, last first; ``opponent`` is "white's" or
     "black's". Scanned backwards and bounded, so pathological texts stay fast."""
@@ -251,8 +269,7 @@ def _markers(text: str, opponent: str) -> list[tuple[int, int, str]]:
             if (i == 0 or not low[i - 1].isalnum()) and (j == len(low) or not low[j].isalnum()):
                 tail = _MARKER_TAIL_RE.match(low, j)
                 if tail is not None and tail.group(0).startswith("]") == (word == "result" and i > 0 and low[i - 1] == "["):
-                    prev = low[max(0, i - 12) : i].split() if word == "move" else None
-                    if not prev or (prev[-1] not in _NOT_MINE and prev[-1] != opponent):
+                    if word != "move" or _labels_my_move(low, i, opponent):
                         found.append((i, tail.end(), "line"))
                         kept += 1
             i, seen = low.rfind(word, 0, i), seen + 1
@@ -529,11 +546,13 @@ def _continuation(text: str, game: GameTail) -> Commitment | int | None:
 # --- commitments in sentences ------------------------------------------------------------------
 
 _STATEMENT_RE = re.compile(
-    r"(?:\b(?:best|winning|finishing|correct|right|strongest|only|key|final|mating|decisive|my|chosen|forcing)"
+    r"(?:\b(?:best|winning|finishing|correct|right|strongest|only|key|final|mating|decisive|my|chosen|forcing|selected"
+    r"|recommended|suggested|optimal|proposed|preferred|ideal)"
     r"(?:\s+(?:first|next|winning|mating))?\s+(?:move|answer|solution|choice|continuation|reply)"
     r"(?:\s+[\w']+){0,5}?[\s*_`\"']*(?:is|would\s+be|will\s+be|:)"
     r"|\bI\s+(?:will\s+|'ll\s+|would\s+|am\s+going\s+to\s+)?(?:play|choose|select|pick|go\s+with|recommend)"
     r"|\bI(?:'m|\s+am)\s+(?:going\s+with|playing|choosing|selecting|picking|sticking\s+with)"
+    r"|\bthe\s+move\s+I(?:'ve|\s+have)?\s+(?:selected|chosen|picked)\s+is"
     r"|\bI\s+am\s+(?:certain|sure|confident)\s+(?:that\s+)?(?:the\s+move)?)",
     re.IGNORECASE,
 )
