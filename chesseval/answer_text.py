@@ -244,6 +244,8 @@ _MOVE_LABELS = frozenset({"my", "best", "final", "chosen", "selected", "recommen
 
 
 def _labels_my_move(low: str, at: int, opponent: str) -> bool:
+    if at > 0 and low[at - 1] in "\"'":
+        return True  # a JSON key or a quoted label: {"move": "Nf3"}
     before = low[max(0, at - 24) : at]
     words = [w.strip("*_#>`'\"-:") for w in before[before.rfind("\n") + 1 :].split()]
     words = [w for w in words if w]
