@@ -18,6 +18,10 @@ from hypothesis import strategies as st
 
 from chesseval.core.moves import MoveKind, ParsedMove, Rule, parse_line, parse_move
 
+# Random positions reached by random moves, so each board has a history on its stack (the
+# continuation rule is in play in every property below).
+from test_moves import positions  # noqa: E402  (tests/core is on the path, as pytest runs it)
+
 M, I, A, N = MoveKind.MOVE, MoveKind.ILLEGAL, MoveKind.AMBIGUOUS, MoveKind.NONE
 
 
@@ -136,26 +140,6 @@ PROSE_WORDS = ["the", "knight", "looks", "strong", "because", "pressure", "king"
                "black", "position", "tension", "develops", "centre", "it", "with", "a", "quiet", "plan", "and"]
 PROSE = st.lists(st.sampled_from(PROSE_WORDS), min_size=0, max_size=25).map(" ".join)
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-FENS = [
-    chess.STARTING_FEN,
-    "r3k2r/pP3ppp/8/2pP4/8/8/P1p2PPP/R3K2R w KQkq c6 0 2",
-    "r3k2r/pP3ppp/8/8/2Pp4/8/P4PpP/R3K2R b KQkq c3 0 2",
-    "4k3/8/8/8/8/2n5/1P1B4/4K3 w - - 0 1",
-]
-
-
-@st.composite
-def positions(draw: st.DrawFn) -> chess.Board:
-    """A position with its history on the stack (so the continuation rule is in play too)."""
-    board = chess.Board(draw(st.sampled_from(FENS)))
-    for _ in range(draw(st.integers(0, 30))):
-        moves = list(board.legal_moves)
-        if not moves:
-            break
-        board.push(moves[draw(st.integers(0, len(moves) - 1))])
-    return board
-
 
 def _writings(board: chess.Board, move: chess.Move) -> list[str]:
     san = board.san(move)
