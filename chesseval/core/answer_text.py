@@ -648,7 +648,7 @@ _HEDGE_RE = re.compile(
     r"\b(?:(?:an|another|one)\s+(?:[\w-]+\s+)?option|candidate|candidates|possibility|possible|possibly|might|maybe|perhaps|could|likely"
     r"|consider|considering|verify|verifying|test|testing|whether|seems?|wondering|contemplating|exploring"
     r"|need\s+to|trying|appears?|promising|interesting|re-?assess\w*|assessing|examining|analy[sz]ing|exploring"
-    r"|evaluating|investigating|focusing)\b",
+    r"|evaluating|investigating|focusing|comparing)\b",
     re.IGNORECASE,
 )
 # The closing paragraph of reasoning that is still at work ("I am now evaluating ...",
@@ -692,7 +692,7 @@ def _sentence_around(text: str, start: int, end: int) -> str:
     return text[lo + 1 : m.end() if m else end + 300]
 
 
-def _statement(text: str, board: chess.Board, opponent: str) -> Commitment | None:
+def _statement(text: str, board: chess.Board, opponent: str) -> tuple[Commitment, int] | None:
     """The last clear statement of a move ("the best move is **Kd7**", "I play Nf3") that no
     doubt follows; None when there is none or the last one was retracted."""
     found = None
@@ -716,7 +716,7 @@ def _statement(text: str, board: chess.Board, opponent: str) -> Commitment | Non
         return None
     if _is_square(tok, board):
         return None
-    return Commitment(tok, window, Rule.SENTENCE, _line_at(window, tok))
+    return Commitment(tok, window, Rule.SENTENCE, _line_at(window, tok)), end
 
 
 def _is_square(tok: Token, board: chess.Board) -> bool:
@@ -739,12 +739,19 @@ def _quiet_after(text: str, end: int, opponent: str) -> bool:
     )
 
 
+_ITEM_HEAD_RE = re.compile(r"[ \t]*(?:[-*•+]|\d+[.)])[ \t]*")
+
+
+def _opens_item(text: str, at: int) -> bool:
+    return _ITEM_HEAD_RE.fullmatch(text, text.rfind("\n", 0, at) + 1, at) is not None
+
+
 def _is_list(span: str) -> bool:
     toks = _tokens(span)
     return len(toks) >= 2 and any(_LIST_GAP_RE.fullmatch(span, a.end, b.start) for a, b in zip(toks, toks[1:]))
 
 
-def _formatted(text: str, board: chess.Board) -> tuple[Commitment, int] | None:
+def _formatted(text: str, board: chess.Board) -> tuple[Commitment, int, int] | None:
     """The last bold or code span holding a move that is neither a list of squares or candidates
     nor weighed in its sentence."""
     for s in reversed(list(_SPAN_RE.finditer(text))):
@@ -764,8 +771,8 @@ def _formatted(text: str, board: chess.Board) -> tuple[Commitment, int] | None:
             continue
         first = _list_line_start(text, s.start(), board)
         if first is not None:
-            return first, s.end()
-        return Commitment(tok, span, Rule.BOLD, _line_at(span, tok)), s.end()
+            return first, s.end(), s.start()
+        return Commitment(tok, span, Rule.BOLD, _line_at(span, tok)), s.end(), s.start()
     return None
 
 
@@ -865,16 +872,23 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
         # A first line the answer then doubts ("Wait, let me reconsider.") is no commitment.
         if run and _RETRACT_RE.search(text, text.find(lines[0]) + len(lines[0])) is None:
             return Commitment(run[0], lines[0], Rule.FIRST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
-    stated = _statement(text, board, opponent)
-    if stated is not None:
-        return stated
     # A closing "..." trails off: the thought was not finished.
     cut_off = _looks_cut_off(last, opponent) or _ends_mid_list(text) or last.rstrip().endswith(("...", "…"))
+    formatted = _formatted(text, board)
+    if formatted is not None and cut_off and not _quiet_after(text, formatted[1], opponent):
+        formatted = None
+    stated = _statement(text, board, opponent)
+    if stated is not None:
+        # The last commitment counts: a bold move in the closing line, written after the statement,
+        # replaces it, unless it opens an item of a list (the alternatives reviewed after "the best
+        # move is **Kd7**").
+        if formatted is None or formatted[2] < max(stated[1], text.rfind(last)) or _opens_item(text, formatted[2]):
+            return stated[0]
+        return formatted[0]
     closing = last[-_PROSE_WINDOW:]
     if _TESTING_RE.search(_last_sentence(closing)) and not _CONCLUDED_RE.search(closing):
         return Commitment(None, last, Rule.UNCOMMITTED)
-    formatted = _formatted(text, board)
-    if formatted is not None and (not cut_off or _quiet_after(text, formatted[1], opponent)):
+    if formatted is not None:
         return formatted[0]
     if len(lines) > 1:
         tok = _leading_move(lines[0])

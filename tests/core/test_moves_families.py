@@ -102,6 +102,9 @@ NOT_COMMITTED: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
     # the stated best move, then a bold list of the alternatives
     (_fen("e4", "e5", "Nf3", "Nc6"), "The best move is **Bb5**.\n\nOther tries:\n- **Bc4** - fine, allows Nf6\n"
      "- **d4** - premature\n- **Nc3** - slow", M, "f1b5", Rule.SENTENCE),
+    # the last commitment counts: a bold move in the closing line replaces an earlier statement
+    (_fen("e4", "e5", "Nf3", "Nc6"), "At first I thought the best move is Bc4, since it eyes f7.\n\n"
+     "But the pin matters more: so **Bb5** it is.", M, "f1b5", Rule.BOLD),
     # a first line that the answer then doubts
     (_fen(*FOOL), "d8h4\n\nWait, let me reconsider the knight first. If Black plays Nc6 then", N, None, Rule.CUT_OFF),
     # a bold move supposed, then cut off while checking it
