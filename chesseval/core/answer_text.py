@@ -538,9 +538,20 @@ def _continuation(text: str, game: GameTail) -> Commitment | int | None:
     def restarts(j: int) -> bool:
         return all(j + k < len(keys) and keys[j + k] == key for k, key in enumerate(game.first))
 
+    def is_copy(i: int) -> bool:
+        """Movetext, not moves named in a sentence ("if Be6+ Kd8 Qxg7 then ..."): a run of four
+        moves or more, or one that opens its line (after a label such as "Game:" at most)."""
+        r = i
+        while r > 0 and i - r < 4 and _LINE_GAP_RE.fullmatch(head, toks[r - 1].end, toks[r].start):
+            r -= 1
+        if i - r >= 3:
+            return True
+        prefix = head[head.rfind("\n", 0, toks[r].start) + 1 : toks[r].start]
+        return not _RESIDUE_RE.sub("", prefix) or prefix.rstrip(" *_`").endswith(":")
+
     ends_any = ends_numbered = restarted = None
     for i, key in enumerate(keys):
-        if key != k_last:
+        if key != k_last or not is_copy(i):
             continue
         if len(game.first) == 2 and restarts(i + 1):
             restarted = i

@@ -82,6 +82,9 @@ CONTINUATIONS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
     # prose after the copy is read by the ordinary rules
     (_game(*ITALIAN), f"The game so far: {ITALIAN_TEXT}. Now I would play d4 to open the centre.", M, "d2d4",
      Rule.SENTENCE),
+    # the game's last moves named in a sentence are not a copy of the game
+    (_game(*ITALIAN), "If 4. c3 Nf6 5. Ng5 then f7 is attacked, but that is premature, so I play d4.", M, "d2d4",
+     Rule.SENTENCE),
     # an explicit marker still wins
     (_game(*ITALIAN), f"{ITALIAN_TEXT} 5. d3\n\nAnswer: d4", M, "d2d4", Rule.MARKER),
 ]
