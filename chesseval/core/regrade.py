@@ -25,7 +25,7 @@ from typing import Any
 
 import chess
 
-from chesseval.core.answer_text import move_key
+from chesseval.core.continuation import move_key
 from chesseval.core.moves import MoveKind, ParsedMove, parse_move
 from chesseval.errors import ChessEvalError
 
