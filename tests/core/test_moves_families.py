@@ -152,6 +152,10 @@ def _writings(board: chess.Board, move: chess.Move) -> list[str]:
     out = [san, move.uci(), board.lan(move)]
     if san[0] in "NRQK":
         out.append(san[0].lower() + san[1:])  # lowercase SAN, read leniently
+    if san[0] in "NBRQK":
+        out.append("♘♗♖♕♔"["NBRQK".index(san[0])] + san[1:])  # figurine
+    if san.startswith("O-O"):
+        out.append(san.replace("O", "0"))
     return out
 
 
