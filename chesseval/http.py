@@ -173,11 +173,9 @@ class HttpSession:
         ``stream``, a 200 ``text/event-stream`` answer is read event by event into ``events``;
         any other answer is read whole, as without it.
         """
+        body = self._encode(payload)
         if stream:
-            return await self._post_stream(path, payload, params)
-        if self._closed:
-            raise ModelFatalError(f"{self.provider}: the HTTP session is closed", provider=self.provider)
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            return await self._post_stream(path, body, params)
         client = await self._acquire()
         start = time.perf_counter()
         healthy = True
@@ -201,10 +199,12 @@ class HttpSession:
             elapsed_s=time.perf_counter() - start,
         )
 
-    async def _post_stream(self, path: str, payload: Any, params: Mapping[str, str] | None) -> HttpResponse:
+    def _encode(self, payload: Any) -> bytes:
         if self._closed:
             raise ModelFatalError(f"{self.provider}: the HTTP session is closed", provider=self.provider)
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    async def _post_stream(self, path: str, body: bytes, params: Mapping[str, str] | None) -> HttpResponse:
         client = await self._acquire()
         start = time.perf_counter()
         healthy = True

@@ -3,22 +3,16 @@ and a 404 on an endpoint the server may lack answered with the specific fix. Ove
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
 from typing import Any
 
 import pytest
 from llm_server import Fault, ScriptedLLMServer
-from provider_helpers import FAKE_KEY, make_player, play_once, run
+from provider_helpers import FAKE_KEY, fmt, play_once, player_for, run, server  # noqa: F401 (server, fmt: fixtures)
 
 from chesseval.errors import ModelFatalError, ModelTransportError
 from chesseval.providers.error_body import parse_error_body
 
-FORMATS = {
-    "chat": ("openai/gpt-test", {}),
-    "responses": ("openai/gpt-test", {"api": "responses"}),
-    "anthropic": ("anthropic/claude-test", {}),
-    "google": ("google/gemini-2.5-test", {}),
-}
 
 # What LiteLLM's proxy answers when the upstream OpenAI key has no quota left: its own
 # throttling_error, the upstream body kept only as text inside the message.
@@ -31,22 +25,6 @@ LITELLM_QUOTA = {
         "code": "429",
     }
 }
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedLLMServer]:
-    with ScriptedLLMServer() as s:
-        yield s
-
-
-@pytest.fixture(params=sorted(FORMATS))
-def fmt(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-def player_for(fmt: str, server: ScriptedLLMServer, **options: Any):  # type: ignore[no-untyped-def]
-    model, extra = FORMATS[fmt]
-    return make_player(model, server.url, **{**extra, **options})
 
 
 def fatal(server: ScriptedLLMServer, fmt: str, **options: Any) -> str:
@@ -73,14 +51,10 @@ def fatal(server: ScriptedLLMServer, fmt: str, **options: Any) -> str:
     ],
 )
 def test_error_body_shapes_give_their_message(body: Any, message: str) -> None:
-    import json
-
     assert parse_error_body(json.dumps(body).encode()).message == message
 
 
 def test_error_body_codes_include_rewrapped_upstream_codes() -> None:
-    import json
-
     codes = parse_error_body(json.dumps(LITELLM_QUOTA).encode()).codes
     assert {"throttling_error", "insufficient_quota"} <= codes
     assert "429" not in codes  # numbers are statuses, not codes

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from llm_server import Fault, ScriptedLLMServer
-from provider_helpers import make_player, play_once, run, turn
+from provider_helpers import fmt, play_once, player_for, run, server, turn  # noqa: F401 (server, fmt: fixtures)
 
 from chesseval.errors import ConfigError, ModelFatalError, ModelTransportError
 from chesseval.http import _read_events
@@ -21,29 +20,7 @@ from chesseval.players import Reply, StopReason
 from chesseval.providers import create_player
 from chesseval.retry import RetryPolicy
 
-FORMATS = {
-    "chat": ("openai/gpt-test", {}),
-    "responses": ("openai/gpt-test", {"api": "responses"}),
-    "anthropic": ("anthropic/claude-test", {}),
-    "google": ("google/gemini-2.5-test", {}),
-}
 ANSWER = "The rook takes on e7 and the queen follows.\nAnswer: Rxe7"
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedLLMServer]:
-    with ScriptedLLMServer() as s:
-        yield s
-
-
-@pytest.fixture(params=sorted(FORMATS))
-def fmt(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-def player_for(fmt: str, server: ScriptedLLMServer, **options: Any):  # type: ignore[no-untyped-def]
-    model, extra = FORMATS[fmt]
-    return make_player(model, server.url, **{**extra, **options})
 
 
 def comparable(reply: Reply) -> tuple[Any, ...]:
