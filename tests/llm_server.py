@@ -12,7 +12,8 @@ gets the same answer as server-sent events in the provider's own wire format, se
 transfer encoding one event per chunk (see :func:`sse_events`). Stream faults: ``stream_drop``
 (half the events, then the connection is cut), ``stream_truncated`` (half the events, then a clean
 end), ``stream_error`` (half the events, then the provider's error event; ``body`` overrides it),
-``stream_stall`` (half the events, ``delay`` seconds of silence, then the rest).
+``stream_stall`` (half the events, ``delay`` seconds of silence, then the rest), ``stream_slow``
+(``delay`` seconds before every event, as a slow model writes).
 
 Each request takes the next :class:`Fault` from the script queue (``enqueue_*``), else asks the
 ``fault_plan`` callable (for randomised fault injection), else answers normally. A normal answer's
@@ -249,7 +250,7 @@ def _missing_body(fmt: str) -> dict[str, Any]:
     return {"usageMetadata": {"promptTokenCount": 1}}
 
 
-STREAM_FAULTS = frozenset({"stream_drop", "stream_truncated", "stream_error", "stream_stall"})
+STREAM_FAULTS = frozenset({"stream_drop", "stream_truncated", "stream_error", "stream_stall", "stream_slow"})
 SseItem = tuple[str | None, Any]
 """One server-sent event: its ``event:`` name (None: unnamed) and its data (JSON, or a raw string)."""
 
@@ -569,6 +570,14 @@ class ScriptedLLMServer:
         try:
             if stream.fault not in STREAM_FAULTS:
                 writer.write(b"".join(events) + end)
+                await writer.drain()
+                return True
+            if stream.fault == "stream_slow":
+                for event in events:
+                    await asyncio.sleep(stream.delay)
+                    writer.write(event)
+                    await writer.drain()
+                writer.write(end)
                 await writer.drain()
                 return True
             half = max(1, len(events) // 2)

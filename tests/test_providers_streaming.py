@@ -160,11 +160,13 @@ def test_a_stream_silent_longer_than_the_attempt_timeout_is_retried(server: Scri
     assert messages == ["openai: the stream sent nothing for 0.3s (the attempt timeout)"]
 
 
-def test_a_pause_shorter_than_the_attempt_timeout_is_fine(server: ScriptedLLMServer) -> None:
-    # The attempt timeout bounds each silence, not the stream: 0.3 s pauses pass a 0.5 s bound.
-    server.enqueue(Fault("stream_stall", delay=0.3, text=ANSWER))
+def test_a_stream_longer_than_the_attempt_timeout_is_fine_while_it_keeps_sending(server: ScriptedLLMServer) -> None:
+    # The attempt timeout bounds each silence, not the whole stream: ~20 events 0.1 s apart take
+    # 2 s, four times the 0.5 s attempt timeout, and arrive whole.
+    server.enqueue(Fault("stream_slow", delay=0.1, text=ANSWER))
     reply = run(play_once(player_for("responses", server, stream="true", attempt_timeout=0.5)))
     assert reply.text == ANSWER and reply.retries == 0
+    assert reply.latency_s > 1.0
 
 
 def test_the_total_timeout_caps_a_stream(server: ScriptedLLMServer) -> None:

@@ -79,7 +79,7 @@ def status_for_codes(codes: Iterable[str]) -> int:
     """
     found = set(codes)
     if found & QUOTA_CODES:
-        return 429
+        return 402
     if found & AUTH_CODES:
         return 401
     if found & RATE_LIMIT_CODES:
