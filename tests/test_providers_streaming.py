@@ -135,18 +135,33 @@ def test_an_overloaded_error_event_midstream_is_retried(server: ScriptedLLMServe
     assert len(messages) == 1 and "error event in the stream" in messages[0]
 
 
+def _failed(code: str) -> dict[str, Any]:
+    """A Responses API ``response.failed`` event."""
+    return {"type": "response.failed", "sequence_number": 9, "response": {"id": "resp_x", "object": "response", "status": "failed", "output": [], "error": {"code": code, "message": f"failed: {code}"}}}
+
+
 @pytest.mark.parametrize(
-    ("body", "expected"),
+    ("fmt_", "body", "expected"),
     [
-        ({"type": "error", "error": {"type": "billing_error", "message": "Your credit balance is too low."}}, "quota, credit or billing"),
-        ({"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long"}}, "the request was refused"),
+        ("anthropic", {"type": "error", "error": {"type": "billing_error", "message": "Your credit balance is too low."}}, "quota, credit or billing"),
+        ("anthropic", {"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long"}}, "the request was refused"),
+        ("chat", {"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota", "code": "insufficient_quota"}}, "quota, credit or billing"),
+        ("responses", _failed("invalid_prompt"), r"as HTTP 400: failed: invalid_prompt\).*request was refused"),
+        ("google", {"error": {"code": 400, "message": "API key not valid.", "status": "INVALID_ARGUMENT", "details": [{"reason": "API_KEY_INVALID"}]}}, "the API key was rejected"),
     ],
 )
-def test_a_fatal_error_event_midstream_stops_at_once(server: ScriptedLLMServer, body: dict[str, Any], expected: str) -> None:
+def test_a_fatal_error_event_midstream_stops_at_once(server: ScriptedLLMServer, fmt_: str, body: dict[str, Any], expected: str) -> None:
     server.enqueue(Fault("stream_error", body=body))
     with pytest.raises(ModelFatalError, match=expected):
-        run(play_once(player_for("anthropic", server, stream="true")))
+        run(play_once(player_for(fmt_, server, stream="true")))
     assert len(server.requests) == 1
+
+
+def test_a_failed_response_for_a_passing_reason_is_retried(server: ScriptedLLMServer) -> None:
+    server.enqueue(Fault("stream_error", body=_failed("server_error")))
+    server.enqueue_answer(ANSWER)
+    reply = run(play_once(player_for("responses", server, stream="true")))
+    assert reply.text == ANSWER and reply.retries == 1
 
 
 def test_a_stream_silent_longer_than_the_attempt_timeout_is_retried(server: ScriptedLLMServer) -> None:
