@@ -194,6 +194,8 @@ class HttpPlayer:
         self._ever_answered = False
         self._fatal: ModelFatalError | None = None
         self._stopped = asyncio.Event()
+        self._policy_source: RetryPolicy | None = None
+        self._policy = self.retry_policy
 
     # -- the Player protocol ------------------------------------------------------------------
 
@@ -236,7 +238,7 @@ class HttpPlayer:
         wire = self.stream_request(request) if self.streaming else request
         started = time.perf_counter()
         call = CallStats()
-        policy = dataclasses.replace(self.retry_policy, sleep=self._sleep)
+        policy = self._call_policy()
         try:
             parsed = await call_with_retry(lambda: self._attempt(wire), policy, stats=call, on_retry=self._on_retry)
         except ModelError as exc:
@@ -354,6 +356,14 @@ class HttpPlayer:
                 "seed": turn.seed,
             }
         )
+
+    def _call_policy(self) -> RetryPolicy:
+        """``retry_policy`` sleeping through :meth:`_sleep`; rebuilt only when the policy is replaced
+        (``dataclasses.replace`` re-validates every field: ~10 us a call on the hot path)."""
+        if self._policy_source is not self.retry_policy:
+            self._policy_source = self.retry_policy
+            self._policy = dataclasses.replace(self.retry_policy, sleep=self._sleep)
+        return self._policy
 
     def _raise_if_stopped(self) -> None:
         if self._fatal is not None:
