@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 import pytest
 from llm_server import ScriptedLLMServer
 
-from chesseval.players import Turn
+from chesseval.core.players import Turn
 from chesseval.providers import create_player
 from chesseval.providers.base import HttpPlayer
-from chesseval.puzzles import Puzzle
-from chesseval.retry import RetryPolicy
+from chesseval.core.puzzles import Puzzle
+from chesseval.providers.retry import RetryPolicy
 
 T = TypeVar("T")
 

@@ -25,8 +25,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chesseval.errors import ConfigError, ModelResponseError
-from chesseval.http import SseEvent
-from chesseval.players import Message, StopReason, Usage
+from chesseval.core.players import Message, StopReason, Usage
+from chesseval.providers.http import SseEvent
 from chesseval.providers.base import HttpPlayer, Parsed, Request, optional_int, require, resolve_base_url, resolve_key
 from chesseval.providers.error_body import ErrorBody
 from chesseval.providers.streaming import assemble_anthropic

@@ -33,7 +33,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from chesseval.http import SseEvent
+from chesseval.providers.http import SseEvent
 from chesseval.providers.error_body import AUTH_CODES, QUOTA_CODES, RATE_LIMIT_CODES, ErrorBody, parse_error_body
 
 __all__ = [
