@@ -123,28 +123,31 @@ def assemble_chat(events: list[SseEvent]) -> dict[str, Any]:
     saw_content = False
     finish: str | None = None
     for event in events:
-        if event.data.strip() == "[DONE]":
+        if event.data == "[DONE]" or event.data.strip() == "[DONE]":
             break
         data = _load(event)
-        if not isinstance(data, dict) or event.event == "error" or data.get("error"):
+        if event.event == "error" or type(data) is not dict or data.get("error"):
             raise _error_event(data, "chat.completion.chunk")
         if not head:
             head = {k: data[k] for k in ("id", "created", "model", "system_fingerprint") if k in data}
-        if isinstance(data.get("usage"), dict):
+        if type(data.get("usage")) is dict:
             usage = data["usage"]
-        for choice in data.get("choices") or []:
-            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+        for choice in data.get("choices") or ():
+            if type(choice) is not dict or choice.get("index", 0) != 0:
                 continue
-            delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
-            if isinstance(delta.get("content"), str):
-                saw_content = True
-                content.append(delta["content"])
-            if isinstance(delta.get("refusal"), str):
-                refusal.append(delta["refusal"])
-            piece = delta.get("reasoning_content") or delta.get("reasoning")
-            if isinstance(piece, str):
-                reasoning.append(piece)
-            if isinstance(choice.get("finish_reason"), str):
+            delta = choice.get("delta")
+            if type(delta) is dict:
+                piece = delta.get("content")
+                if type(piece) is str:
+                    saw_content = True
+                    content.append(piece)
+                piece = delta.get("refusal")
+                if type(piece) is str:
+                    refusal.append(piece)
+                piece = delta.get("reasoning_content") or delta.get("reasoning")
+                if type(piece) is str:
+                    reasoning.append(piece)
+            if type(choice.get("finish_reason")) is str:
                 finish = choice["finish_reason"]
     if finish is None:
         raise _cut("a finish_reason", events)
