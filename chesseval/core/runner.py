@@ -39,7 +39,7 @@ from chesseval.version import __version__
 __all__ = ["RunConfig", "RunResult", "run_async", "play_puzzle", "redact_options"]
 
 # Options that change how calls are made, not what is answered: changing them still resumes.
-_TRANSPORT_OPTIONS = {"max_connections", "max_retries", "timeout", "attempt_timeout", "cache", "cache_dir", "prices"}
+_TRANSPORT_OPTIONS = {"max_connections", "max_retries", "timeout", "attempt_timeout", "cache", "cache_dir", "prices", "stream"}
 _SECRET_WORDS = ("key", "token", "secret", "password", "auth", "credential")
 
 
