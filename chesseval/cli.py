@@ -26,6 +26,7 @@ COMMAND_MODULES: list[str] = [
     "chesseval.cli_suites",
     "chesseval.cli_analysis",
     "chesseval.cli_mining",
+    "chesseval.importers.cli",
 ]
 
 
