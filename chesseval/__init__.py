@@ -22,7 +22,7 @@ from chesseval.errors import (
     RunError,
 )
 from chesseval.judge import Verdict
-from chesseval.moves import MoveKind, ParsedMove, parse_move
+from chesseval.moves import MoveKind, ParsedMove, parse_line, parse_move
 from chesseval.players import Player, Reply, Turn, Usage
 from chesseval.prompts import PromptFormat, PromptOptions, render_prompt
 from chesseval.providers import create_player
@@ -44,6 +44,7 @@ __all__ = [
     "MoveKind",
     "ParsedMove",
     "parse_move",
+    "parse_line",
     "Player",
     "Reply",
     "Turn",

@@ -2,28 +2,40 @@
 and return the one move-like token in it. Reading that token against a board is
 :mod:`chesseval.moves`' job.
 
-The order, first match wins:
+The order, first match wins (:class:`Rule` names each step):
 
-1. the last answer marker that is followed by a move (``Answer:``, ``Final answer:``,
-   ``Move:``, ``[RESULT]``, ``\\boxed{}``, ``<answer>``, a JSON ``"move":`` key);
-2. else a last line that is nothing but a move (``Nf3``, ``**12... Qh4#**``);
-3. else a first line that is nothing but a move (answers that commit first, explain after);
-4. else the last bold or code-formatted span holding a move;
-5. else a first line that opens with a move and explains it ("Bb5 - pins the knight");
-6. else a move in the last line, when that line is a finished sentence (cut-off reasoning
+1. ``marker``: the last answer marker that is followed by a move (``Answer:``, ``Final answer:``,
+   ``Move:``, ``[RESULT]``, ``\\boxed{}``, ``<answer>``, a JSON ``"move":`` key); a marker cut off
+   before its move (``[RESULT]g``) is passed over;
+2. ``continuation``: on a board with history, an answer that repeats the game's movetext commits
+   to the first move after the game's last move (or, without a copy, to the move numbered as the
+   next move of the game);
+3. ``last-line`` / ``line-of-play``: a last line that is nothing but a move, or a line of moves
+   (``Nf3``, ``**12... Qh4#**``, ``e8e4 f2f4``, ``1. Qxd2 Qxf7+ 2. Kh8``): the first move;
+4. ``first-line`` / ``line-of-play``: the same for the first line (commit first, explain after);
+5. ``sentence``: a clear statement of the move ("the best move is **Kd7**", "I play ...") that
+   nothing later retracts;
+6. ``bold``: the last bold or code-formatted span holding a move — not a list of squares or
+   candidates, nor one in a sentence that is still weighing it ("is an option", "let me verify");
+7. ``first-line``: a first line that opens with a move and explains it ("Bb5 - pins the knight");
+8. ``sentence``: a move in the last line, when that line is a finished sentence (cut-off reasoning
    commits to nothing) — a move after "play"/"is"/"so"/":" first, never one after "played",
    "not", "after", "on", nor one in a list of candidates.
+
+Whatever step decides, a line of moves counts by its first move: :attr:`Commitment.line` holds
+the tokens of the whole line for :func:`chesseval.moves.parse_line`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
 import unicodedata
 
 import chess
 
-__all__ = ["COORD_RE", "SAN_RE", "Token", "find_commitment", "normalise"]
+__all__ = ["COORD_RE", "SAN_RE", "Commitment", "GameTail", "Rule", "Token", "find_commitment", "normalise"]
 
 
 # --- normalisation -----------------------------------------------------------------------------
@@ -99,16 +111,82 @@ class Token:
     lenient: bool = False
 
 
+class Rule(enum.StrEnum):
+    """Which step of the reading decided, reported as ``ParsedMove.rule`` so a verdict can be audited."""
+
+    MARKER = "marker"
+    CONTINUATION = "continuation"
+    LAST_LINE = "last-line"
+    FIRST_LINE = "first-line"
+    LINE_OF_PLAY = "line-of-play"
+    SENTENCE = "sentence"
+    BOLD = "bold"
+    # Nothing committed, and why:
+    NULL = "null"
+    """A null move (``--``, ``0000``): committed, but not a move."""
+    REPEAT_ONLY = "repeat-only"
+    """The answer repeats the game and adds no move."""
+    CUT_OFF = "cut-off"
+    UNCOMMITTED = "uncommitted"
+    """Moves are only weighed ("is an option", "let me verify"), or every one is retracted."""
+    NO_MOVE = "no-move"
+    EMPTY = "empty"
+
+
+@dataclasses.dataclass(frozen=True)
+class Commitment:
+    """What an answer commits to: the token (None when nothing), where it was found and by which rule."""
+
+    token: Token | None
+    segment: str
+    rule: Rule
+    line: tuple[Token, ...] = ()
+    """The committed token and the moves written after it in the same line of play."""
+
+
+@dataclasses.dataclass(frozen=True)
+class GameTail:
+    """The ends of a board's history, as :func:`move_key` keys, for the continuation rule."""
+
+    first: tuple[str, ...]
+    """The game's first (up to) two moves: a copy followed by these starts the game over."""
+    last: tuple[str, ...]
+    """Its last (up to) two moves, in order."""
+    last_number: int
+    """The move number of the last move."""
+    last_white: bool
+    """Whether White played the last move."""
+
+
+_KEY_DROP = str.maketrans("", "", "x:-+#!?=()/ ")
+_KEY_RE = re.compile(r"([KQRBNkqrn])?([a-h])?[1-8]?([a-h][1-8])([QRBNqrbn])?")
+
+
+def move_key(text: str) -> str:
+    """A loose identity of a written move (piece, target, promotion) for matching copied movetext:
+    ``Nxe5+``, ``Ne5`` and ``Nge5`` all give ``Ne5``; ``exd5`` gives ``ed5``; castling ``OO``/``OOO``."""
+    t = text.translate(_KEY_DROP)
+    if t and set(t) <= {"O", "0", "o"}:
+        return "O" * len(t)
+    m = _KEY_RE.fullmatch(t)
+    if m is None:
+        return t
+    piece, file, dst, promo = m.groups()
+    # A pawn capture keeps its file: "gxh5" and "gxh5" by the other side's pawn differ from "h5".
+    head = piece.upper() if piece else (file if file and file != dst[0] else "")
+    return head + dst + (promo.upper() if promo else "")
+
+
+def _token_of(m: re.Match[str]) -> Token:
+    castle, coord, ucu, san = m.group("castle", "coord", "ucu", "san")
+    kind, text = ("castle", castle) if castle else ("coord", coord) if coord else ("ucu", ucu) if ucu else ("san", san)
+    if kind == "ucu":
+        kind, text = "coord", text.lower()
+    return Token(text, kind, m.start(), m.end(), m.group("suffix") or "", m.group(0))
+
+
 def _tokens(segment: str) -> list[Token]:
-    found = []
-    for m in _TOKEN_RE.finditer(segment):
-        castle, coord, ucu, san = m.group("castle", "coord", "ucu", "san")
-        kind, text = (
-            ("castle", castle) if castle else ("coord", coord) if coord else ("ucu", ucu) if ucu else ("san", san)
-        )
-        if kind == "ucu":
-            kind, text = "coord", text.lower()
-        found.append(Token(text, kind, m.start(), m.end(), m.group("suffix") or "", m.group(0)))
+    found = [_token_of(m) for m in _TOKEN_RE.finditer(segment)]
     words = list(_PIECE_WORDS_RE.finditer(segment)) if len(segment) <= 200 else []
     if words:
         for w in words:
@@ -333,6 +411,14 @@ def _looks_cut_off(line: str, opponent: str) -> bool:
     return True
 
 
+_EMPTY_ITEM_RE = re.compile(r"\n[ \t]*(?:[*\-•]|\d+\.|\*\*)[ \t]*$")
+
+
+def _ends_mid_list(text: str) -> bool:
+    """Text that stops on an empty list item or an opened bold was cut off, whatever came before."""
+    return _EMPTY_ITEM_RE.search(text[-40:].rstrip("\n")) is not None
+
+
 def _spans(text: str) -> list[str]:
     return [next(g for g in s.groups() if g is not None) for s in _SPAN_RE.finditer(text)]
 
@@ -345,49 +431,360 @@ def _has_content(line: str) -> bool:
     return _CONTENT_RE.search(line) is not None or _is_null(line)
 
 
-def find_commitment(text: str, turn: chess.Color) -> tuple[Token | None, str, str]:
-    """(token, segment it was found in, how it was found)."""
+# --- lines of play ------------------------------------------------------------------------------
+
+# What may stand between two moves of one line: spaces, move numbers ("12.", "12...", "…"),
+# arrows, the game-end star and markup. Commas and "or" make a list of candidates, not a line.
+_LINE_GAP_RE = re.compile(r"(?:\s|[*_`'\"]|->|→|=>|\.\.\.|…|\d+\s*(?:\.+|…)|1-0|0-1|1/2-1/2)*")
+_NUMBER_RE = re.compile(r"(\d+)\s*(\.+|…)\s*$")
+_MAX_LINE = 60
+_MAX_BARE_LINE_OF_PLAY = 400
+
+
+def _run(text: str, toks: list[Token], i: int) -> tuple[Token, ...]:
+    """toks[i] and the moves that follow it in the same line of play."""
+    j = i + 1
+    while j < len(toks) and j - i < _MAX_LINE and _LINE_GAP_RE.fullmatch(text, toks[j - 1].end, toks[j].start):
+        j += 1
+    return tuple(toks[i:j])
+
+
+def _bare_line(line: str) -> tuple[Token, ...]:
+    """The moves of a line that holds nothing but one move or a line of moves (with move numbers,
+    check marks and markup): ``Nf3``, ``**12... Qh4#**``, ``e8e4 f2f4``, ``1. Qxd2 Qxf7+ 2. Kh8``."""
+    if len(line) > _MAX_BARE_LINE_OF_PLAY:
+        return ()
+    toks = _tokens(line)
+    if not toks or (len(toks) == 1 and len(line) > _MAX_BARE_LINE):
+        return ()
+    if _RESIDUE_RE.sub("", line[: toks[0].start] + " " + line[toks[-1].end :]):
+        return ()
+    run = _run(line, toks, 0)
+    return run if len(run) == len(toks) else ()
+
+
+def _line_at(segment: str, tok: Token) -> tuple[Token, ...]:
+    toks = _tokens(segment)
+    i = next((k for k, t in enumerate(toks) if t.start == tok.start), None)
+    return (tok,) if i is None else _run(segment, toks, i)
+
+
+# --- game continuations -----------------------------------------------------------------------
+
+_MAX_CONTINUATION_SCAN = 60_000
+
+
+def _continuation(text: str, game: GameTail) -> Commitment | int | None:
+    """The first move written after a copy of the game's movetext; or the offset where a copy
+    ends that no move follows; or None when the answer holds no copy of the game."""
+    head = text[:_MAX_CONTINUATION_SCAN]
+    toks = [_token_of(m) for m in _TOKEN_RE.finditer(head)]
+    if not toks:
+        return None
+    keys = [move_key(t.text) for t in toks]
+    k_last = game.last[-1]
+    k_prev = game.last[0] if len(game.last) == 2 else None
+
+    def number(i: int) -> tuple[int, str] | None:
+        m = _NUMBER_RE.search(head, toks[i - 1].end if i else max(0, toks[i].start - 12), toks[i].start)
+        return (int(m.group(1)), "." if m.group(2) == "." else "...") if m else None
+
+    def restarts(j: int) -> bool:
+        return all(j + k < len(keys) and keys[j + k] == key for k, key in enumerate(game.first))
+
+    ends_any = ends_numbered = restarted = None
+    for i, key in enumerate(keys):
+        if key != k_last:
+            continue
+        if len(game.first) == 2 and restarts(i + 1):
+            restarted = i
+            continue
+        white_at = i if game.last_white else i - 1
+        num = number(white_at) if white_at >= 0 else None
+        paired = i > 0 and keys[i - 1] == k_prev and _LINE_GAP_RE.fullmatch(head, toks[i - 1].end, toks[i].start)
+        # The move number stands before White's move of the pair: "28. Kxf1" or "27... Rxf1+ 28. Kxf1".
+        if num is not None and num == (game.last_number, ".") and (paired or game.last_white):
+            ends_numbered = i
+            break
+        if paired and ends_any is None:
+            ends_any = i
+    end = ends_numbered if ends_numbered is not None else ends_any
+    if end is None and (restarted is not None or (len(game.first) == 2 and restarts(0) and len(toks) > 4)):
+        # The game written out (again) and cut off before its end: nothing was added to it.
+        return len(head)
+    if end is None:
+        # No copy: an answer that goes straight on from the current move number.
+        n = game.last_number + (1 if not game.last_white else 0)
+        num = number(0)
+        # Black to move: "17... Kh8"; White to move: "18. Rg7+".
+        if num is not None and num == (n, "..." if game.last_white else "."):
+            return Commitment(toks[0], head[toks[0].start : toks[0].end], Rule.CONTINUATION, _run(head, toks, 0))
+        return None
+    nxt = end + 1
+    if nxt < len(toks) and _LINE_GAP_RE.fullmatch(head, toks[end].end, toks[nxt].start):
+        return Commitment(toks[nxt], head[toks[nxt].start : toks[nxt].end], Rule.CONTINUATION, _run(head, toks, nxt))
+    return toks[end].end
+
+
+# --- commitments in sentences ------------------------------------------------------------------
+
+_STATEMENT_RE = re.compile(
+    r"(?:\b(?:best|winning|finishing|correct|right|strongest|only|key|final|mating|decisive|my|chosen|forcing)"
+    r"(?:\s+(?:first|next|winning|mating))?\s+(?:move|answer|solution|choice|continuation|reply)"
+    r"(?:\s+[\w']+){0,5}?[\s*_`\"']*(?:is|would\s+be|will\s+be|:)"
+    r"|\bI\s+(?:will\s+|'ll\s+|would\s+|am\s+going\s+to\s+)?(?:play|choose|select|pick|go\s+with|recommend)"
+    r"|\bI\s+am\s+(?:certain|sure|confident)\s+(?:that\s+)?(?:the\s+move)?)",
+    re.IGNORECASE,
+)
+# Doubt after a statement withdraws it ("Qd7+ is mate! Wait, the king escapes to e6 ...").
+_RETRACT_RE = re.compile(
+    r"\b(?:wait|hmm+|reconsider|re-?check|re-?evaluate|recalculate|actually|on\s+second\s+thought"
+    r"|scratch\s+that|not\s+(?:check)?mate|isn't\s+(?:check)?mate|let\s+me\s+(?:check|verify|think|look|see|double))\b",
+    re.IGNORECASE,
+)
+# Still weighing a move: "So Qd6+ is an option", "a likely mate-in-1 candidate", "next, I'll verify".
+_HEDGE_RE = re.compile(
+    r"\b(?:(?:an|another|one)\s+(?:[\w-]+\s+)?option|candidate|candidates|possibility|possible|possibly|might|maybe|perhaps|could|likely"
+    r"|consider|considering|verify|verifying|test|testing|whether|seems?|wondering|contemplating|exploring"
+    r"|need\s+to|trying|appears?|promising)\b",
+    re.IGNORECASE,
+)
+# The closing paragraph of reasoning that is still at work ("I am now evaluating ...",
+# "next, I'll verify ...", "I need to make sure ...") has not concluded, unless it says it has.
+_TESTING_RE = re.compile(
+    r"\b(?:I\s*(?:'m|am)\s+(?:now\s+|currently\s+|still\s+)?(?:trying|checking|verifying|evaluating|considering"
+    r"|exploring|analy[sz]ing|focusing|focused|wondering|contemplating|examining|investigating|looking|re-?checking)"
+    r"|next,?\s+I(?:'ll|\s+will)|I(?:'ll|\s+will)?\s+need\s+to|I\s+just\s+need\s+to|let\s+me|keep\s+analy[sz]ing)\b",
+    re.IGNORECASE,
+)
+_CONCLUDED_RE = re.compile(
+    r"\b(?:confident|certain|definitive|definitively|irrefutable|conclusion|concluded|solution|confirmed|final)\b",
+    re.IGNORECASE,
+)
+_HYPOTHETICAL = frozenset({"if", "when", "whether", "suppose", "unless", "should"})
+_SENTENCE_END_RE = re.compile(r"[.!?\n](?=\s|$)")
+
+
+def _find_in(window: str, tok: Token) -> tuple[int, int]:
+    at = window.rfind(tok.raw)
+    return (at, at + len(tok.raw)) if at >= 0 else (0, 0)
+
+
+_BOUNDARY_RE = re.compile(r"(?<![\d.])[.!?]\s")
+
+
+def _last_sentence(text: str) -> str:
+    body = text.rstrip(" .!\n")
+    ends = [m.end() for m in _BOUNDARY_RE.finditer(body)]
+    return body[ends[-1] if ends else 0 :]
+
+
+def _supposed(text: str, start: int) -> bool:
+    return bool(set(text[max(0, start - 30) : start].lower().split()[-3:]) & _HYPOTHETICAL)
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    lo = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start), text.rfind("! ", 0, start), start - 300)
+    m = _SENTENCE_END_RE.search(text, end, end + 300)
+    return text[lo + 1 : m.end() if m else end + 300]
+
+
+def _statement(text: str, board: chess.Board, opponent: str) -> Commitment | None:
+    """The last clear statement of a move ("the best move is **Kd7**", "I play Nf3") that no
+    doubt follows; None when there is none or the last one was retracted."""
+    found = None
+    for m in _STATEMENT_RE.finditer(text):
+        if _supposed(text, m.start()):
+            continue
+        window = text[m.end() : m.end() + 60]
+        toks = _tokens(window)
+        if not toks or _CONTENT_RE.search(_RESIDUE_RE.sub("", window[: toks[0].start]).replace("the", "").replace("move", "")):
+            continue
+        found = (m, toks[0], window)
+    if found is None:
+        return None
+    m, tok, window = found
+    if _RETRACT_RE.search(text, m.end() + tok.end):
+        return None
+    if _is_square(tok, board):
+        return None
+    return Commitment(tok, window, Rule.SENTENCE, _line_at(window, tok))
+
+
+def _is_square(tok: Token, board: chess.Board) -> bool:
+    """A bare square in prose ("covers g1 and h1") is a pawn move only if a pawn could go there."""
+    if tok.kind != "san" or len(tok.text) != 2:
+        return False
+    to = chess.parse_square(tok.text)
+    pawns = board.pieces_mask(chess.PAWN, board.turn)
+    return not any(True for _ in board.generate_pseudo_legal_moves(pawns, chess.BB_SQUARES[to]))
+
+
+def _quiet_after(text: str, end: int, opponent: str) -> bool:
+    """Cut-off text keeps its last bold move only if what follows it is a short tail with no
+    other move and no doubt: reasoning that goes on testing moves has not committed."""
+    tail = text[end:]
+    return (
+        len(tail) < _PROSE_WINDOW
+        and all(role == "negative" for _, role in _roles(tail, opponent))
+        and _RETRACT_RE.search(tail) is None
+    )
+
+
+def _is_list(span: str) -> bool:
+    toks = _tokens(span)
+    return len(toks) >= 2 and any(_LIST_GAP_RE.fullmatch(span, a.end, b.start) for a, b in zip(toks, toks[1:]))
+
+
+def _formatted(text: str, board: chess.Board) -> tuple[Commitment, int] | None:
+    """The last bold or code span holding a move that is neither a list of squares or candidates
+    nor weighed in its sentence."""
+    for s in reversed(list(_SPAN_RE.finditer(text))):
+        span = next(g for g in s.groups() if g is not None)
+        if len(span) > 120 or _is_list(span):
+            continue
+        tok = _pick(span)
+        if tok is None:
+            continue
+        if _is_square(tok, board) or _prev_word(text, s.start()) in _NEGATIVE_WORDS:
+            continue
+        # "**Assessing Qg2+ as a check**" titles a reasoning summary; "If White plays **Nh7+**" supposes.
+        if span.lstrip(" *_").split(" ", 1)[0].lower().endswith("ing") or _supposed(text, s.start()):
+            continue
+        sentence = _sentence_around(text, s.start(), s.end())
+        if "?" in sentence or _HEDGE_RE.search(sentence):
+            continue
+        first = _list_line_start(text, s.start(), board)
+        if first is not None:
+            return first, s.end()
+        return Commitment(tok, span, Rule.BOLD, _line_at(span, tok)), s.end()
+    return None
+
+
+_ITEM_RE = re.compile(r"[ \t]*\d+[.)][ \t]*(?:\*\*|__|`)")
+_MAX_ITEMS = 40
+
+
+def _legal(board: chess.Board, tok: Token) -> chess.Move | None:
+    for parse in (board.parse_san, board.parse_uci):
+        try:
+            return parse(tok.text)
+        except ValueError:
+            continue
+    return None
+
+
+def _list_line_start(text: str, at: int, board: chess.Board) -> Commitment | None:
+    """A bold move that opens the last item of a numbered list ("1. **Qh5** ... 2. **Nf6** ...
+    3. **Qxf7#**") may be the end of a line of play for both sides: then the line's first move
+    counts. The items are a line when their first two moves replay legally from the position."""
+    start = text.rfind("\n", 0, at) + 1
+    head = _ITEM_RE.match(text, start)
+    if head is None or head.end() < at:
+        return None
+    items: list[int] = [start]
+    pos = start
+    while pos > 0 and len(items) < _MAX_ITEMS:
+        prev = text.rfind("\n", 0, pos - 1) + 1
+        line = text[prev : pos - 1]
+        if _ITEM_RE.match(text, prev):
+            items.append(prev)
+        elif line.strip() and not line[:1].isspace() and not line.lstrip().startswith(("-", "*", "•")):
+            break
+        pos = prev
+    if len(items) < 2:
+        return None
+    spans = []
+    for item in reversed(items):
+        end = _ITEM_RE.match(text, item).end()  # type: ignore[union-attr]
+        m = _SPAN_RE.match(text, end - (1 if text[end - 1] == "`" else 2))
+        span = next((g for g in m.groups() if g is not None), "") if m else ""
+        tok = _pick(span)
+        if tok is None:
+            return None
+        spans.append((tok, span))
+    first = _legal(board, spans[0][0])
+    if first is None:
+        return None
+    after = board.copy(stack=False)
+    after.push(first)
+    if _legal(after, spans[1][0]) is None:
+        return None  # a list of alternatives for one side, not a line
+    return Commitment(spans[0][0], spans[0][1], Rule.LINE_OF_PLAY, tuple(tok for tok, _ in spans))
+
+
+# --- the order of the rules --------------------------------------------------------------------
+
+
+def find_commitment(text: str, board: chess.Board, game: GameTail | None = None) -> Commitment:
+    """What ``text`` (normalised) commits to in ``board``'s position; ``game`` enables the
+    continuation rule. Reads the board, never changes it."""
+    turn = board.turn
     opponent = "black's" if turn == chess.WHITE else "white's"
     for _, end, kind in _markers(text, opponent):
         segment = _marker_segment(text, end, kind)
         for span in _spans(segment):
             tok = _pick(span)
             if tok is not None:
-                return tok, span, "marker"
+                return Commitment(tok, span, Rule.MARKER, _line_at(span, tok))
         tok = _pick(segment)
         if tok is not None:
-            return tok, segment, "marker"
+            return Commitment(tok, segment, Rule.MARKER, _line_at(segment, tok))
         if _is_null(segment):
-            return None, segment.strip().strip("*_`\"'."), "null"
+            return Commitment(None, segment.strip().strip("*_`\"'."), Rule.NULL)
+    if game is not None:
+        found = _continuation(text, game)
+        if isinstance(found, Commitment):
+            return found
+        if isinstance(found, int):
+            # The game was copied and nothing follows it as movetext: the rest may still commit.
+            rest = find_commitment(text[found:], board)
+            if rest.token is None and rest.rule in (Rule.EMPTY, Rule.NO_MOVE, Rule.CUT_OFF):
+                return Commitment(None, "", Rule.REPEAT_ONLY)
+            return rest
     lines = [ln for ln in text.split("\n") if _has_content(ln)]
     if not lines:
-        return None, "", "empty"
+        return Commitment(None, "", Rule.EMPTY)
     last = lines[-1]
-    tok = _is_bare_move(last)
-    if tok is not None:
-        return tok, last, "last line"
+    run = _bare_line(last)
+    if run:
+        return Commitment(run[0], last, Rule.LAST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
     if _is_null(last):
-        return None, last.strip().strip("*_`\"'."), "null"
+        return Commitment(None, last.strip().strip("*_`\"'."), Rule.NULL)
     if len(lines) > 1:
-        tok = _is_bare_move(lines[0])
-        if tok is not None:
-            return tok, lines[0], "first line"
-    for span in reversed(_spans(text)):
-        if len(span) <= 120:
-            tok = _pick(span)
-            if tok is not None:
-                return tok, span, "formatted"
+        run = _bare_line(lines[0])
+        # A first line the answer then doubts ("Wait, let me reconsider.") is no commitment.
+        if run and _RETRACT_RE.search(text, text.find(lines[0]) + len(lines[0])) is None:
+            return Commitment(run[0], lines[0], Rule.FIRST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
+    stated = _statement(text, board, opponent)
+    if stated is not None:
+        return stated
+    cut_off = _looks_cut_off(last, opponent) or _ends_mid_list(text)
+    closing = last[-_PROSE_WINDOW:]
+    if _TESTING_RE.search(_last_sentence(closing)) and not _CONCLUDED_RE.search(closing):
+        return Commitment(None, last, Rule.UNCOMMITTED)
+    formatted = _formatted(text, board)
+    if formatted is not None and (not cut_off or _quiet_after(text, formatted[1], opponent)):
+        return formatted[0]
     if len(lines) > 1:
         tok = _leading_move(lines[0])
         if tok is not None:
-            return tok, lines[0], "first line"
-    if _looks_cut_off(last, opponent):
-        return None, last, "cut off"
+            return Commitment(tok, lines[0], Rule.FIRST_LINE, _line_at(lines[0], tok))
+    if cut_off:
+        return Commitment(None, last, Rule.CUT_OFF)
     # A short closing line without a move ("Good luck!") does not hide the conclusion before it.
     for line in reversed(lines[-3:]):
         tok = _pick_in_prose(line, opponent)
-        if tok is not None:
-            return tok, line, "last line"
+        if tok is not None and not _is_square(tok, board):
+            # A closing paragraph that still weighs moves ("I am trying to determine the candidate
+            # checks"), or a question about the move, has not chosen one.
+            # (the window is the move's sentence and what follows it)
+            window = line[-_PROSE_WINDOW:]
+            sentence = _sentence_around(window, *_find_in(window, tok))
+            closing = window[window.find(sentence) :]
+            if (_HEDGE_RE.search(closing) and not _CONCLUDED_RE.search(closing)) or "?" in sentence:
+                return Commitment(None, line, Rule.UNCOMMITTED)
+            return Commitment(tok, line, Rule.SENTENCE, _line_at(line, tok))
         if line.count(" ") >= _MAX_SIGN_OFF_WORDS or _tokens(line):
             break
-    return None, last, "no move"
+    return Commitment(None, last, Rule.NO_MOVE)

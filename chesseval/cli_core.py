@@ -1,4 +1,4 @@
-"""Core subcommands: ``run``, ``report``, ``show``, ``validate``, ``list``."""
+"""Core subcommands: ``run``, ``report``, ``show``, ``validate``, ``list``, ``parse``."""
 
 from __future__ import annotations
 
@@ -186,6 +186,29 @@ def cmd_show(args: argparse.Namespace) -> int:
     raise ConfigError(f"puzzle {args.puzzle_id!r} is not in suite {suite.name!r} ({suite.path})")
 
 
+def cmd_parse(args: argparse.Namespace) -> int:
+    from chesseval.regrade import agreement, board_of, describe, regrade_file
+
+    rows = regrade_file(args.file)
+    for row in rows:
+        mark = "" if row.agrees is None else ("  ok" if row.agrees else "  DIFFERS")
+        print(f"{row.line}: {describe(row.parsed, board_of(row.record))}{mark}")
+    stats = agreement(rows)
+    if not stats:
+        return 0
+    print("\nagreement with the labels:")
+    for difficulty, (agree, total) in stats.items():
+        print(f"  {difficulty:<10} {agree:>4}/{total:<4} {100 * agree / total:5.1f}%")
+    differs = [row for row in rows if row.agrees is False]
+    if differs:
+        print(f"\n{len(differs)} disagreement(s):")
+    for row in differs:
+        rec = row.record
+        want = rec.get("intended_san") or rec.get("intended_text") or ""
+        print(f"  line {row.line} ({row.difficulty}): label {rec.get('label')} {want}".rstrip() + f"; parsed {describe(row.parsed, board_of(rec))}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from chesseval.puzzles import validate_puzzles
     from chesseval.suites import resolve_suite
@@ -274,6 +297,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("files", nargs="+", help="puzzle files or suite names")
     p.add_argument("--max-errors", type=int, default=50)
     p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("parse", help="read the move each stored answer commits to (re-grade another benchmark's log)")
+    p.add_argument("file", help="JSONL records with fen, optional moves_before (SAN from the start), raw_response, optional label")
+    p.set_defaults(handler=cmd_parse)
 
     p = sub.add_parser("list", help="list suites, providers and runs")
     p.add_argument("--runs-dir", default="runs")

@@ -30,7 +30,7 @@ from chesseval.errors import ConfigError, ModelError, ModelFatalError
 from chesseval.judge import Step, Verdict, judge_move, verdict_of_reply
 from chesseval.moves import parse_move
 from chesseval.players import Message, Player, Reply, Turn, Usage
-from chesseval.prompts import TEMPLATE_ID, PromptFormat, PromptOptions, messages_sha256, render_follow_up, render_prompt
+from chesseval.prompts import PromptFormat, PromptOptions, messages_sha256, render_follow_up, render_prompt
 from chesseval.providers import create_player
 from chesseval.puzzles import Puzzle, load_puzzles
 from chesseval.records import RECORD_SCHEMA, RunDir, RunStatus, find_run, utc_now
@@ -91,7 +91,7 @@ class RunConfig:
             "suite_sha256": suite_sha256,
             "format": str(self.format),
             "prompt_options": self.prompt_options.to_dict(),
-            "template": TEMPLATE_ID,
+            "template": self.prompt_options.template_id,
             "limit": self.limit,
             "seed": self.seed,
         }
@@ -169,6 +169,7 @@ async def play_puzzle(
             parse_kind=str(parsed.kind),
             parsed_text=parsed.text,
             parse_detail=parsed.detail,
+            parse_rule=str(parsed.rule),
             played_uci=parsed.move.uci() if parsed.move else None,
             latency_s=round(reply.latency_s, 6),
             usage=reply.usage.to_dict(),
@@ -319,7 +320,7 @@ async def evaluate_async(
         "player": player.describe(),
         "suite": suite.to_dict(),
         "format": str(config.format),
-        "template": TEMPLATE_ID,
+        "template": config.prompt_options.template_id,
         "prompt_options": config.prompt_options.to_dict(),
         "limit": config.limit,
         "seed": config.seed,
