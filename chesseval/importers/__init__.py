@@ -2,7 +2,7 @@
 
 ``import_logs("jsonl", path)`` or ``import_logs("inspect", path)`` reads a foreign log, checks
 every answer before writing anything, re-reads each answer with :func:`chesseval.parse_move` /
-``parse_line``, judges it by the Lichess rule (:mod:`chesseval.importers.regrade`), and writes one
+``parse_line``, judges it by the Lichess rule (:mod:`chesseval.importers.judging`), and writes one
 run folder per (source, model, prompt style) with the player ``replay/<model>``, plus a suite per
 source (see :mod:`chesseval.importers.runs`). ``report``, ``compare``, ``history``, ``breakdown``
 and ``--html`` then work on them like on any run.
@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from chesseval.importers.regrade import ForeignAnswer, ImportFormatError
+from chesseval.importers.judging import ForeignAnswer, ImportFormatError
 from chesseval.importers.runs import ImportedRun
 
 __all__ = ["FORMATS", "ImportResult", "import_logs", "read_log", "ImportFormatError", "ForeignAnswer"]

@@ -14,6 +14,8 @@ from typing import Any
 
 import chess
 
+from chesseval.answer_text import move_key
+
 __all__ = ["Disagreement", "SourceAgreement", "source_agreement", "harness_move_uci"]
 
 
@@ -95,7 +97,11 @@ def source_agreement(records: Iterable[dict[str, Any]]) -> SourceAgreement:
             raw = str(grading["extracted_move"])
             theirs = harness_move_uci(raw, rec["fen"]) if raw.strip() else None
             moves_n += 1
-            if theirs != mine:
+            differ = theirs != mine
+            if theirs is None and mine is None and raw.strip():
+                # Neither is a legal move: the same written move (e.g. the same illegal Qxf7) agrees.
+                differ = move_key(raw.strip()) != move_key(str(turn0.get("parsed_text") or ""))
+            if differ:
                 moves_diff += 1
                 shown_mine = turn0.get("played_san") or mine or _no_move(turn0)
                 out.append(Disagreement(pid, "move", repr(raw) + ("" if theirs else " (not a legal move)"), str(shown_mine)))

@@ -28,7 +28,7 @@ from typing import Any
 
 import chess
 
-from chesseval.importers.regrade import ForeignAnswer, ImportFormatError, JudgingMode
+from chesseval.importers.judging import ForeignAnswer, ImportFormatError, JudgingMode
 from chesseval.players import StopReason, Usage
 from chesseval.puzzles import Puzzle
 

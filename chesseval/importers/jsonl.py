@@ -22,7 +22,8 @@ from typing import Any
 
 import chess
 
-from chesseval.importers.regrade import ForeignAnswer, ImportFormatError, JudgingMode
+from chesseval.regrade import board_of
+from chesseval.importers.judging import ForeignAnswer, ImportFormatError, JudgingMode
 
 __all__ = ["read_jsonl", "judging_mode"]
 
@@ -175,6 +176,11 @@ def _answer(obj: dict[str, Any], path: str, line_no: int) -> ForeignAnswer:
     rating, rd, rating_source = _rating(meta, path, line_no)
     mode, why = judging_mode(source, meta, expected_line) if broken is None else (JudgingMode.SINGLE, broken)
     moves_before = obj.get("moves_before")
+    if moves_before:
+        try:
+            board_of({"fen": fen, "moves_before": moves_before})
+        except ValueError as exc:
+            raise ImportFormatError(path, line_no, str(exc)) from None
     style = str(meta.get("prompt_asks") or "unknown prompt")
     if meta.get("paradigm"):
         style += f" [{meta['paradigm']}]"

@@ -22,7 +22,7 @@ from typing import Any
 import chess
 
 from chesseval import __version__
-from chesseval.importers.regrade import ForeignAnswer, ImportFormatError, regrade
+from chesseval.importers.judging import ForeignAnswer, ImportFormatError, regrade
 from chesseval.puzzles import Puzzle
 from chesseval.records import RunDir, RunStatus, list_runs, slug, utc_now
 from chesseval.report import summarize

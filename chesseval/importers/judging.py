@@ -21,18 +21,17 @@ Three judging modes, chosen per answer and written into the record with the reas
 from __future__ import annotations
 
 import dataclasses
-import io
 from typing import Any
 
 import chess
-import chess.pgn
 
 from chesseval.errors import ChessEvalError
 from chesseval.judge import Step, Verdict, judge_move, verdict_of_reply
-from chesseval.moves import MoveKind, ParsedMove, parse_move
+from chesseval.moves import MoveKind, ParsedMove, parse_line, parse_move
 from chesseval.players import Reply, StopReason, Usage
 from chesseval.puzzles import Puzzle
 from chesseval.records import RECORD_SCHEMA
+from chesseval.regrade import board_of
 
 __all__ = ["ForeignAnswer", "JudgingMode", "regrade", "position_board", "ImportFormatError"]
 
@@ -103,27 +102,9 @@ class ForeignAnswer:
 
 
 def position_board(answer: ForeignAnswer) -> chess.Board:
-    """The position with the game that led to it on the move stack, when the prompt showed one.
-
-    The parser reads a reply that repeats the game and adds one move by looking at the stack.
-    When the movetext does not lead to ``fen`` the bare position is used (and nothing is lost:
-    the judged position is ``fen`` either way).
-    """
-    board = chess.Board(answer.fen)
-    if not answer.moves_before:
-        return board
-    try:
-        game = chess.pgn.read_game(io.StringIO(answer.moves_before))
-    except (ValueError, UnicodeDecodeError):
-        return board
-    if game is None or game.errors:
-        return board
-    replay = game.board()
-    for move in game.mainline_moves():
-        replay.push(move)
-    if replay.board_fen() == board.board_fen() and replay.turn == board.turn:
-        return replay
-    return board
+    """The position, with the game that led to it on the move stack when the prompt showed one
+    (the parser reads a reply that repeats the game and adds one move by that stack)."""
+    return board_of({"fen": answer.fen, "moves_before": answer.moves_before})
 
 
 def _reading(parsed: ParsedMove, board: chess.Board) -> dict[str, Any]:
@@ -133,21 +114,11 @@ def _reading(parsed: ParsedMove, board: chess.Board) -> dict[str, Any]:
         "parse_detail": parsed.detail,
         "played_uci": parsed.move.uci() if parsed.move else None,
     }
-    rule = getattr(parsed, "rule", None)
-    if rule is not None:
-        out["parse_rule"] = str(rule)
+    if parsed.rule:
+        out["parse_rule"] = str(parsed.rule)
     if parsed.move is not None and board.is_legal(parsed.move):
         out["played_san"] = board.san(parsed.move)
     return out
-
-
-def _read_line(text: str, board: chess.Board) -> list[ParsedMove]:
-    from chesseval import moves
-
-    parse_line = getattr(moves, "parse_line", None)
-    if parse_line is None:
-        return [parse_move(text, board)]
-    return list(parse_line(text, board))
 
 
 def regrade(answer: ForeignAnswer, puzzle: Puzzle | None) -> dict[str, Any]:
@@ -225,7 +196,7 @@ def regrade(answer: ForeignAnswer, puzzle: Puzzle | None) -> dict[str, Any]:
 
 def _judge_line(text: str, board: chess.Board, reply: Reply, puzzle: Puzzle, base_turn: dict[str, Any], turns: list[dict[str, Any]]) -> tuple[Verdict, int]:
     """Judge a whole-line answer move by move; returns (verdict, solver moves found)."""
-    readings = _read_line(text, board)
+    readings = parse_line(text, board)
     line = puzzle.line
     solution = puzzle.solution
     found = 0
