@@ -13,10 +13,10 @@ import sys
 from collections import Counter
 from typing import Any
 
-from chesseval.analysis import paired_comparison, wilson_interval
+from chesseval.analysis.breakdown import paired_comparison, wilson_interval
 from chesseval.importers.agreement import harness_move_uci, source_agreement
-from chesseval.leaderboard import RunData, load_runs_dir
-from chesseval.rating import rating_from_records
+from chesseval.analysis.leaderboard import RunData, load_runs_dir
+from chesseval.core.rating import rating_from_records
 
 CHESS_BENCH = "vorahardik7/chess-bench"
 RELEASES = [

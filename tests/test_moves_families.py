@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chesseval.moves import MoveKind, ParsedMove, Rule, parse_line, parse_move
+from chesseval.core.moves import MoveKind, ParsedMove, Rule, parse_line, parse_move
 
 M, I, A, N = MoveKind.MOVE, MoveKind.ILLEGAL, MoveKind.AMBIGUOUS, MoveKind.NONE
 

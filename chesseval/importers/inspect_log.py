@@ -29,8 +29,8 @@ from typing import Any
 import chess
 
 from chesseval.importers.judging import ForeignAnswer, ImportFormatError, JudgingMode
-from chesseval.players import StopReason, Usage
-from chesseval.puzzles import Puzzle
+from chesseval.core.players import StopReason, Usage
+from chesseval.core.puzzles import Puzzle
 
 __all__ = ["read_inspect_log", "read_eval_archive"]
 

@@ -26,11 +26,11 @@ from typing import Any
 import chess
 
 from chesseval.errors import ChessEvalError
-from chesseval.judge import Step, Verdict, judge_move, verdict_of_reply
-from chesseval.moves import MoveKind, ParsedMove, parse_line, parse_move
-from chesseval.players import Reply, StopReason, Usage
-from chesseval.puzzles import Puzzle
-from chesseval.records import RECORD_SCHEMA
+from chesseval.core.judge import Step, Verdict, judge_move, verdict_of_reply
+from chesseval.core.moves import MoveKind, ParsedMove, parse_line, parse_move
+from chesseval.core.players import Reply, StopReason, Usage
+from chesseval.core.puzzles import Puzzle
+from chesseval.core.records import RECORD_SCHEMA
 from chesseval.regrade import board_of
 
 __all__ = ["ForeignAnswer", "JudgingMode", "regrade", "position_board", "ImportFormatError"]

@@ -21,12 +21,12 @@ from typing import Any
 
 import chess
 
-from chesseval import __version__
+from chesseval.version import __version__
 from chesseval.importers.judging import ForeignAnswer, ImportFormatError, regrade
-from chesseval.puzzles import Puzzle
-from chesseval.records import RunDir, RunStatus, list_runs, slug, utc_now
-from chesseval.report import summarize
-from chesseval.suites import Suite, write_suite
+from chesseval.core.puzzles import Puzzle
+from chesseval.core.records import RunDir, RunStatus, list_runs, slug, utc_now
+from chesseval.core.results import summarize
+from chesseval.core.suites import Suite, write_suite
 
 __all__ = ["ImportedRun", "write_import"]
 
@@ -146,7 +146,7 @@ def write_import(
 
 
 def _file_sha256(path: str | os.PathLike[str]) -> str:
-    from chesseval.suites import file_sha256
+    from chesseval.core.suites import file_sha256
 
     return file_sha256(path)
 

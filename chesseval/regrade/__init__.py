@@ -25,9 +25,9 @@ from typing import Any
 
 import chess
 
-from chesseval.answer_text import move_key
+from chesseval.core.answer_text import move_key
 from chesseval.errors import ChessEvalError
-from chesseval.moves import MoveKind, ParsedMove, parse_move
+from chesseval.core.moves import MoveKind, ParsedMove, parse_move
 
 __all__ = ["AnswerFileError", "Regraded", "agreement", "agrees", "board_of", "describe", "read_answers", "regrade_file"]
 

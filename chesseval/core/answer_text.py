@@ -1,0 +1,790 @@
+"""Find the move text an answer commits to: normalise the answer, pick the committing span,
+and return the one move-like token in it. Reading that token against a board is
+:mod:`chesseval.core.moves`' job.
+
+The order, first match wins (:class:`Rule` names each step):
+
+1. ``marker``: the last answer marker that is followed by a move (``Answer:``, ``Final answer:``,
+   ``Move:``, ``[RESULT]``, ``\\boxed{}``, ``<answer>``, a JSON ``"move":`` key); a marker cut off
+   before its move (``[RESULT]g``) is passed over;
+2. ``continuation``: on a board with history, an answer that repeats the game's movetext commits
+   to the first move after the game's last move (or, without a copy, to the move numbered as the
+   next move of the game);
+3. ``last-line`` / ``line-of-play``: a last line that is nothing but a move, or a line of moves
+   (``Nf3``, ``**12... Qh4#**``, ``e8e4 f2f4``, ``1. Qxd2 Qxf7+ 2. Kh8``): the first move;
+4. ``first-line`` / ``line-of-play``: the same for the first line (commit first, explain after);
+5. ``sentence``: a clear statement of the move ("the best move is **Kd7**", "I play ...") that
+   nothing later retracts;
+6. ``bold``: the last bold or code-formatted span holding a move — not a list of squares or
+   candidates, nor one in a sentence that is still weighing it ("is an option", "let me verify");
+7. ``first-line``: a first line that opens with a move and explains it ("Bb5 - pins the knight");
+8. ``sentence``: a move in the last line, when that line is a finished sentence (cut-off reasoning
+   commits to nothing) — a move after "play"/"is"/"so"/":" first, never one after "played",
+   "not", "after", "on", nor one in a list of candidates.
+
+Whatever step decides, a line of moves counts by its first move: :attr:`Commitment.line` holds
+the tokens of the whole line for :func:`chesseval.moves.parse_line`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+import unicodedata
+
+import chess
+
+__all__ = ["COORD_RE", "SAN_RE", "Commitment", "GameTail", "Rule", "Token", "find_commitment", "normalise"]
+
+
+# --- normalisation -----------------------------------------------------------------------------
+
+_FIGURINES = {
+    "♔": "K", "♕": "Q", "♖": "R", "♗": "B", "♘": "N", "♙": "",
+    "♚": "K", "♛": "Q", "♜": "R", "♝": "B", "♞": "N", "♟": "",
+}
+_TRANSLATE = str.maketrans(
+    {
+        **{c: (v or None) for c, v in _FIGURINES.items()},
+        # Zero-width characters and variation selectors (emoji figurines) are invisible.
+        **dict.fromkeys(map(chr, [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0xFE0E, 0xFE0F, 0x00AD])),
+        **dict.fromkeys(map(chr, [*range(0x2010, 0x2016), 0x2212, 0x2043, 0xFE58, 0xFE63]), "-"),
+        "×": "x",
+        "†": "+",
+        "‡": "#",
+        "\u00a0": " ",
+    }
+)
+
+
+def normalise(text: str) -> str:
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+    if "\\" in text:
+        text = text.replace("\\#", "#").replace("\\_", "_")
+    return text
+
+
+# --- finding move-like tokens ------------------------------------------------------------------
+
+_PROMO = r"(?:=?[QRBNqrbn]|\([QRBNqrbn]\)|/[QRBNqrbn])"
+_SUFFIX = r"(?:[+#!?]|ch(?![A-Za-z0-9]))*"
+_EP = r"(?:\s?e\.\s?p\.?|ep(?![A-Za-z0-9]))?"
+# Squares are lowercase except in four-character UCI (E2E4), where an uppercase file is
+# unambiguous; a lone "E4" or "B4" in prose is not read as a move.
+_TOKEN_RE = re.compile(
+    r"(?<![A-Za-z0-9@])(?:"
+    r"(?P<castle>[O0o]-[O0o](?:-[O0o])?)"
+    r"|(?P<coord>[KQRBNPkqrbnp]?[a-h][1-8][-x:]?[a-h][1-8]" + _PROMO + r"?)"
+    r"|(?P<ucu>[A-H][1-8][A-H][1-8][QRBNqrbn]?)"
+    r"|(?P<san>[KQRBNPkqrbnp]?[a-h]?[1-8]?[x:-]?[a-h][1-8]" + _PROMO + r"?)"
+    r")(?P<suffix>" + _SUFFIX + r")" + _EP + r"(?![A-Za-z0-9])"
+)
+COORD_RE = re.compile(
+    r"(?P<piece>[KQRBNPkqrbnp])?(?P<src>[a-h][1-8])(?P<sep>[-x:])?(?P<dst>[a-h][1-8])"
+    r"(?:=?(?P<p1>[QRBNqrbn])|\((?P<p2>[QRBNqrbn])\)|/(?P<p3>[QRBNqrbn]))?"
+)
+SAN_RE = re.compile(
+    r"(?P<piece>[KQRBNPkqrbnp])?(?P<dis>[a-h]?[1-8]?)(?P<sep>[x:-])?(?P<dst>[a-h][1-8])"
+    r"(?:=?(?P<p1>[QRBNqrbn])|\((?P<p2>[QRBNqrbn])\)|/(?P<p3>[QRBNqrbn]))?"
+)
+_NULL_TOKENS = frozenset({"--", "z0", "0000", "@@@@", "null", "pass"})
+
+# Piece names in prose ("knight to f3", "Queen takes h7") read as the piece move.
+_PIECE_WORDS_RE = re.compile(
+    r"\b(knight|bishop|rook|queen|king)\s+(?:(to|takes|captures|x)\s+(?:on\s+)?)?([a-h][1-8])\b",
+    re.IGNORECASE,
+)
+_PIECE_LETTER = {"knight": "N", "bishop": "B", "rook": "R", "queen": "Q", "king": "K"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Token:
+    text: str
+    kind: str  # castle | coord | san
+    start: int
+    end: int
+    suffix: str
+    raw: str
+    """The whole match (with check marks and annotations), reported as ``ParsedMove.text``."""
+    lenient: bool = False
+
+
+class Rule(enum.StrEnum):
+    """Which step of the reading decided, reported as ``ParsedMove.rule`` so a verdict can be audited."""
+
+    MARKER = "marker"
+    CONTINUATION = "continuation"
+    LAST_LINE = "last-line"
+    FIRST_LINE = "first-line"
+    LINE_OF_PLAY = "line-of-play"
+    SENTENCE = "sentence"
+    BOLD = "bold"
+    # Nothing committed, and why:
+    NULL = "null"
+    """A null move (``--``, ``0000``): committed, but not a move."""
+    REPEAT_ONLY = "repeat-only"
+    """The answer repeats the game and adds no move."""
+    CUT_OFF = "cut-off"
+    UNCOMMITTED = "uncommitted"
+    """Moves are only weighed ("is an option", "let me verify"), or every one is retracted."""
+    NO_MOVE = "no-move"
+    EMPTY = "empty"
+
+
+@dataclasses.dataclass(frozen=True)
+class Commitment:
+    """What an answer commits to: the token (None when nothing), where it was found and by which rule."""
+
+    token: Token | None
+    segment: str
+    rule: Rule
+    line: tuple[Token, ...] = ()
+    """The committed token and the moves written after it in the same line of play."""
+
+
+@dataclasses.dataclass(frozen=True)
+class GameTail:
+    """The ends of a board's history, as :func:`move_key` keys, for the continuation rule."""
+
+    first: tuple[str, ...]
+    """The game's first (up to) two moves: a copy followed by these starts the game over."""
+    last: tuple[str, ...]
+    """Its last (up to) two moves, in order."""
+    last_number: int
+    """The move number of the last move."""
+    last_white: bool
+    """Whether White played the last move."""
+
+
+_KEY_DROP = str.maketrans("", "", "x:-+#!?=()/ ")
+_KEY_RE = re.compile(r"([KQRBNkqrn])?([a-h])?[1-8]?([a-h][1-8])([QRBNqrbn])?")
+
+
+def move_key(text: str) -> str:
+    """A loose identity of a written move (piece, target, promotion) for matching copied movetext:
+    ``Nxe5+``, ``Ne5`` and ``Nge5`` all give ``Ne5``; ``exd5`` gives ``ed5``; castling ``OO``/``OOO``."""
+    t = text.translate(_KEY_DROP)
+    if t and set(t) <= {"O", "0", "o"}:
+        return "O" * len(t)
+    m = _KEY_RE.fullmatch(t)
+    if m is None:
+        return t
+    piece, file, dst, promo = m.groups()
+    # A pawn capture keeps its file: "gxh5" and "gxh5" by the other side's pawn differ from "h5".
+    head = piece.upper() if piece else (file if file and file != dst[0] else "")
+    return head + dst + (promo.upper() if promo else "")
+
+
+def _token_of(m: re.Match[str]) -> Token:
+    castle, coord, ucu, san = m.group("castle", "coord", "ucu", "san")
+    kind, text = ("castle", castle) if castle else ("coord", coord) if coord else ("ucu", ucu) if ucu else ("san", san)
+    if kind == "ucu":
+        kind, text = "coord", text.lower()
+    return Token(text, kind, m.start(), m.end(), m.group("suffix") or "", m.group(0))
+
+
+def _tokens(segment: str) -> list[Token]:
+    found = [_token_of(m) for m in _TOKEN_RE.finditer(segment)]
+    words = list(_PIECE_WORDS_RE.finditer(segment)) if len(segment) <= 200 else []
+    if words:
+        for w in words:
+            found = [t for t in found if not (w.start() <= t.start < w.end())]
+            capture = "x" if (w.group(2) or "to").lower() != "to" else ""
+            text = _PIECE_LETTER[w.group(1).lower()] + capture + w.group(3)
+            found.append(Token(text, "san", w.start(), w.end(), "", w.group(0), lenient=True))
+        found.sort(key=lambda t: t.start)
+    return found
+
+
+# --- choosing the committed token --------------------------------------------------------------
+
+# Markers are found with str.find on the lowercased text and checked in place: a regex scan of a
+# 20 kB reasoning trace costs milliseconds, the finds cost microseconds.
+_MARKER_WORDS = ("answer", "move", "solution", "result")
+_MARKER_TAIL_RE = re.compile(r"[\"'*_\s]*(?:[:=]|(?<=answer)\s*is\b|(?<=answer\*\*)\s*is\b)|\](?:\s*:)?")
+# "Candidate move:", "Last move:" and the like label moves that are not the answer.
+_NOT_MINE = frozenset({"last", "previous", "opponent's", "opponent", "their", "prior", "candidate", "alternative", "threat",
+                       "threatened", "other", "another", "bad", "losing", "rejected", "wrong"})
+_SPAN_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|```[a-z]*\n?((?s:.*?))```|`([^`\n]+)`|<(?:b|strong|code)>(.*?)</")
+_RESIDUE_RE = re.compile(r"\d+\s*\.+|<[^>]*>|\\[A-Za-z]+|[\s*_`\"'“”‘’>\[\](){}$.,;:!?\-#+|]")
+_CUE_WORDS = frozenset(
+    {"play", "plays", "playing", "choose", "chose", "pick", "with", "is", "recommend", "select", "go", "answer",
+     "so", "thus", "therefore", "hence", "respond", "reply"}
+)
+# "Candidates: Bb5, Bc4, d4" lists ideas, it does not choose one.
+_LIST_LABELS = frozenset(
+    {"candidates", "candidate", "options", "option", "ideas", "alternatives", "consider", "considering", "threats",
+     "lines", "moves", "tries", "possibilities", "choices", "include", "including"}
+)
+_NEGATIVE_WORDS = frozenset(
+    {"played", "after", "if", "not", "than", "avoid", "allows", "allow", "threatens", "threat", "threatening",
+     "of", "vs", "versus", "against", "prevents", "prevent", "stop", "stops", "answered", "moved",
+     # the past: the opponent's last move quoted from the prompt
+     "was", "were", "had", "replied", "responded", "captured", "defended", "attacked", "protected", "blocked",
+     "covered", "controlled", "protects", "protecting",
+     # squares named while describing the position, not moves
+     "on", "at", "from", "attacks", "attacking", "defends", "defending", "controls", "covers", "covering",
+     "square", "squares", "toward", "towards", "pinned", "blocks", "guards", "guarding", "eyes", "eyeing"}
+)
+_PREV_WORD_RE = re.compile(r"([A-Za-z']+)[\s*_`\"'(]*$")
+_MAX_SIGN_OFF_WORDS = 12
+_MAX_BARE_LINE = 80
+_PROSE_WINDOW = 400
+_MAX_SEGMENT = 300
+_MAX_MARKERS = 16
+_MAX_OCCURRENCES = 2000
+
+
+def _markers(text: str, opponent: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of the last answer markers, last first; ``opponent`` is "white's" or
+    "black's". Scanned backwards and bounded, so pathological texts stay fast."""
+    low = text.lower()
+    if len(low) != len(text):  # a few non-ASCII letters change length when lowercased
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    found: list[tuple[int, int, str]] = []
+    for word in _MARKER_WORDS:
+        i, seen, kept = low.rfind(word), 0, 0
+        while i >= 0 and seen < _MAX_OCCURRENCES and kept < _MAX_MARKERS:
+            j = i + len(word)
+            if (i == 0 or not low[i - 1].isalnum()) and (j == len(low) or not low[j].isalnum()):
+                tail = _MARKER_TAIL_RE.match(low, j)
+                if tail is not None and tail.group(0).startswith("]") == (word == "result" and i > 0 and low[i - 1] == "["):
+                    prev = low[max(0, i - 12) : i].split() if word == "move" else None
+                    if not prev or (prev[-1] not in _NOT_MINE and prev[-1] != opponent):
+                        found.append((i, tail.end(), "line"))
+                        kept += 1
+            i, seen = low.rfind(word, 0, i), seen + 1
+    if "\\boxed{" in low:
+        i = low.rfind("\\boxed{")
+        while i >= 0 and len(found) < 2 * _MAX_MARKERS:
+            found.append((i, i + 7, "boxed"))
+            i = low.rfind("\\boxed{", 0, i)
+    if "</" in low:
+        for tag in ("<answer>", "<move>", "<final_answer>"):
+            # Only a closed tag: "Answer: <move>" echoed from a prompt template is not an answer.
+            last_close = low.rfind("</" + tag[1:])
+            i = low.rfind(tag, 0, max(last_close, 0))
+            while i >= 0 and len(found) < 3 * _MAX_MARKERS:
+                found.append((i, i + len(tag), "tag"))
+                i = low.rfind(tag, 0, i)
+    found.sort(reverse=True)
+    return found[:_MAX_MARKERS]
+
+
+def _prev_word(segment: str, start: int, opponent: str = "") -> str:
+    before = segment[max(0, start - 40) : start]
+    label = before.rstrip(" *_`\"'")
+    if label.endswith(":"):
+        words = label[:-1].rstrip(" *_`\"'").lower().split()
+        if len(words) >= 2 and words[-1] == "move" and (words[-2] in _NOT_MINE or words[-2] == opponent):
+            return "played"  # "Black's move: Nc6" quotes the other side
+        if words and words[-1] in _LIST_LABELS:
+            return "candidates"
+        return ":"
+    m = _PREV_WORD_RE.search(before)
+    return m.group(1).lower() if m else ""
+
+
+def _is_bare_move(line: str) -> Token | None:
+    if len(line) > _MAX_BARE_LINE:
+        return None
+    toks = _tokens(line)
+    if len(toks) != 1:
+        return None
+    tok = toks[0]
+    if _RESIDUE_RE.sub("", line[: tok.start] + " " + line[tok.end :]):
+        return None
+    return tok
+
+
+def _leading_move(line: str) -> Token | None:
+    """The move a line opens with and then explains: "Bb5 - pins the knight", "e2e4: opens lines"."""
+    head = line[:60]
+    toks = _tokens(head)
+    if not toks or _RESIDUE_RE.sub("", head[: toks[0].start]):
+        return None
+    after = head[toks[0].end :].lstrip()
+    return toks[0] if after[:1] in ("-", ":", ",", "(") else None
+
+
+def _is_null(segment: str) -> bool:
+    return len(segment) < 20 and segment.strip().strip("*_`\"'.").lower() in _NULL_TOKENS
+
+
+def _marker_segment(text: str, end: int, kind: str) -> str:
+    # The committed move follows its marker closely; a bound keeps many markers in one huge
+    # line from costing quadratic time.
+    rest = text[end : end + _MAX_SEGMENT]
+    if kind == "boxed":
+        depth, i = 1, 0
+        while i < len(rest) and depth:
+            depth += {"{": 1, "}": -1}.get(rest[i], 0)
+            i += 1
+        return rest[: i - 1 if depth == 0 else i]
+    if kind == "tag":
+        close = rest.find("</")
+        return rest if close < 0 else rest[:close]
+    line, _, after = rest.partition("\n")
+    if _CONTENT_RE.search(line) or _is_null(line):
+        return line
+    # "Answer:" alone on its line, the move on the next non-empty one.
+    for nxt in after.split("\n", 3)[:3]:
+        if nxt.strip():
+            return nxt
+    return ""
+
+
+def _pick(segment: str) -> Token | None:
+    toks = _tokens(segment)
+    return toks[0] if toks else None
+
+
+_BETWEEN_MOVES_RE = re.compile(r"\s*(?:\d+\s*\.+\s*)?")
+
+
+_LIST_GAP_RE = re.compile(r"\s*(?:[,;/]|and|or)\s*(?:and\s+|or\s+)?")
+
+
+def _roles(line: str, opponent: str) -> list[tuple[Token, str]]:
+    """Each move token of a prose line with its role: "cued" (after "I play", "is", ":"),
+    "plain", "negative" (the past, a threat, a rejected idea, a square, a list of candidates)
+    or "reply" (a later move of a line such as "Nxe5 Nxe5 d4")."""
+    roles = []
+    prev_end = -1
+    prev_negative = in_list = False
+    for tok in _tokens(line):
+        gap = line[prev_end : tok.start] if prev_end >= 0 else None
+        prev_end = tok.end
+        if gap is not None and _BETWEEN_MOVES_RE.fullmatch(gap):
+            roles.append((tok, "reply"))
+            continue
+        word = _prev_word(line, tok.start, opponent)
+        in_list = word == "candidates" or (in_list and gap is not None and _LIST_GAP_RE.fullmatch(gap) is not None)
+        # "defends e5 and d4": a list goes on in the same role.
+        negative = (
+            in_list
+            or word in _NEGATIVE_WORDS
+            or word == opponent
+            or (word in ("and", "or", "nor") and prev_negative)
+        )
+        prev_negative = negative
+        if negative:
+            roles.append((tok, "negative"))
+        elif word in _CUE_WORDS or word == ":":
+            roles.append((tok, "cued"))
+        else:
+            roles.append((tok, "plain"))
+    return roles
+
+
+def _pick_in_prose(line: str, opponent: str) -> Token | None:
+    """The last cued move of a prose line, else its first plain one."""
+    if len(line) > _PROSE_WINDOW:
+        # A long paragraph: only its closing sentences can hold the conclusion.
+        tail = line[-_PROSE_WINDOW:]
+        cut = tail.find(". ")
+        line = tail[cut + 2 :] if cut >= 0 else tail
+    roles = _roles(line, opponent)
+    cued = [tok for tok, role in roles if role == "cued"]
+    if cued:
+        return cued[-1]
+    return next((tok for tok, role in roles if role == "plain"), None)
+
+
+def _looks_cut_off(line: str, opponent: str) -> bool:
+    stripped = line.rstrip()
+    if not stripped:
+        return True
+    if stripped[-1] in ".!?)]}\"'`*>”’$。":
+        return False
+    tail = stripped[-_PROSE_WINDOW:]
+    roles = _roles(tail, opponent)
+    if roles and roles[-1][0].end == len(tail):
+        # Ends on a move without a full stop: "I play Nf3" commits; "...let me check Bb5 first:
+        # after a6" was cut off, and so is a long line ending on a move in passing.
+        # A line of moves ("1. Bb5 a6 2. Ba4") is judged by its first move.
+        head, role = next((tok, role) for tok, role in reversed(roles) if role != "reply" or tok is roles[0][0])
+        words_before = tail[: head.start].count(" ")
+        return not (role == "cued" or (role == "plain" and words_before < _MAX_SIGN_OFF_WORDS))
+    return True
+
+
+_EMPTY_ITEM_RE = re.compile(r"\n[ \t]*(?:[*\-•]|\d+\.|\*\*)[ \t]*$")
+
+
+def _ends_mid_list(text: str) -> bool:
+    """Text that stops on an empty list item or an opened bold was cut off, whatever came before."""
+    return _EMPTY_ITEM_RE.search(text[-40:].rstrip("\n")) is not None
+
+
+def _spans(text: str) -> list[str]:
+    return [next(g for g in s.groups() if g is not None) for s in _SPAN_RE.finditer(text)]
+
+
+_CONTENT_RE = re.compile(r"[^\W_]")
+
+
+def _has_content(line: str) -> bool:
+    """Lines that are only markup (``---``, a code fence) are not the last line of an answer."""
+    return _CONTENT_RE.search(line) is not None or _is_null(line)
+
+
+# --- lines of play ------------------------------------------------------------------------------
+
+# What may stand between two moves of one line: spaces, move numbers ("12.", "12...", "…"),
+# arrows, the game-end star and markup. Commas and "or" make a list of candidates, not a line.
+_LINE_GAP_RE = re.compile(r"(?:\s|[*_`'\"]|->|→|=>|\.\.\.|…|\d+\s*(?:\.+|…)|1-0|0-1|1/2-1/2)*")
+_NUMBER_RE = re.compile(r"(\d+)\s*(\.+|…)\s*$")
+_MAX_LINE = 60
+_MAX_BARE_LINE_OF_PLAY = 400
+
+
+def _run(text: str, toks: list[Token], i: int) -> tuple[Token, ...]:
+    """toks[i] and the moves that follow it in the same line of play."""
+    j = i + 1
+    while j < len(toks) and j - i < _MAX_LINE and _LINE_GAP_RE.fullmatch(text, toks[j - 1].end, toks[j].start):
+        j += 1
+    return tuple(toks[i:j])
+
+
+def _bare_line(line: str) -> tuple[Token, ...]:
+    """The moves of a line that holds nothing but one move or a line of moves (with move numbers,
+    check marks and markup): ``Nf3``, ``**12... Qh4#**``, ``e8e4 f2f4``, ``1. Qxd2 Qxf7+ 2. Kh8``."""
+    if len(line) > _MAX_BARE_LINE_OF_PLAY:
+        return ()
+    toks = _tokens(line)
+    if not toks or (len(toks) == 1 and len(line) > _MAX_BARE_LINE):
+        return ()
+    if _RESIDUE_RE.sub("", line[: toks[0].start] + " " + line[toks[-1].end :]):
+        return ()
+    run = _run(line, toks, 0)
+    return run if len(run) == len(toks) else ()
+
+
+def _line_at(segment: str, tok: Token) -> tuple[Token, ...]:
+    toks = _tokens(segment)
+    i = next((k for k, t in enumerate(toks) if t.start == tok.start), None)
+    return (tok,) if i is None else _run(segment, toks, i)
+
+
+# --- game continuations -----------------------------------------------------------------------
+
+_MAX_CONTINUATION_SCAN = 60_000
+
+
+def _continuation(text: str, game: GameTail) -> Commitment | int | None:
+    """The first move written after a copy of the game's movetext; or the offset where a copy
+    ends that no move follows; or None when the answer holds no copy of the game."""
+    head = text[:_MAX_CONTINUATION_SCAN]
+    toks = [_token_of(m) for m in _TOKEN_RE.finditer(head)]
+    if not toks:
+        return None
+    keys = [move_key(t.text) for t in toks]
+    k_last = game.last[-1]
+    k_prev = game.last[0] if len(game.last) == 2 else None
+
+    def number(i: int) -> tuple[int, str] | None:
+        m = _NUMBER_RE.search(head, toks[i - 1].end if i else max(0, toks[i].start - 12), toks[i].start)
+        return (int(m.group(1)), "." if m.group(2) == "." else "...") if m else None
+
+    def restarts(j: int) -> bool:
+        return all(j + k < len(keys) and keys[j + k] == key for k, key in enumerate(game.first))
+
+    ends_any = ends_numbered = restarted = None
+    for i, key in enumerate(keys):
+        if key != k_last:
+            continue
+        if len(game.first) == 2 and restarts(i + 1):
+            restarted = i
+            continue
+        white_at = i if game.last_white else i - 1
+        num = number(white_at) if white_at >= 0 else None
+        paired = i > 0 and keys[i - 1] == k_prev and _LINE_GAP_RE.fullmatch(head, toks[i - 1].end, toks[i].start)
+        # The move number stands before White's move of the pair: "28. Kxf1" or "27... Rxf1+ 28. Kxf1".
+        if num is not None and num == (game.last_number, ".") and (paired or game.last_white):
+            ends_numbered = i
+            break
+        if paired and ends_any is None:
+            ends_any = i
+    end = ends_numbered if ends_numbered is not None else ends_any
+    if end is None and (restarted is not None or (len(game.first) == 2 and restarts(0) and len(toks) > 4)):
+        # The game written out (again) and cut off before its end: nothing was added to it.
+        return len(head)
+    if end is None:
+        # No copy: an answer that goes straight on from the current move number.
+        n = game.last_number + (1 if not game.last_white else 0)
+        num = number(0)
+        # Black to move: "17... Kh8"; White to move: "18. Rg7+".
+        if num is not None and num == (n, "..." if game.last_white else "."):
+            return Commitment(toks[0], head[toks[0].start : toks[0].end], Rule.CONTINUATION, _run(head, toks, 0))
+        return None
+    nxt = end + 1
+    if nxt < len(toks) and _LINE_GAP_RE.fullmatch(head, toks[end].end, toks[nxt].start):
+        return Commitment(toks[nxt], head[toks[nxt].start : toks[nxt].end], Rule.CONTINUATION, _run(head, toks, nxt))
+    return toks[end].end
+
+
+# --- commitments in sentences ------------------------------------------------------------------
+
+_STATEMENT_RE = re.compile(
+    r"(?:\b(?:best|winning|finishing|correct|right|strongest|only|key|final|mating|decisive|my|chosen|forcing)"
+    r"(?:\s+(?:first|next|winning|mating))?\s+(?:move|answer|solution|choice|continuation|reply)"
+    r"(?:\s+[\w']+){0,5}?[\s*_`\"']*(?:is|would\s+be|will\s+be|:)"
+    r"|\bI\s+(?:will\s+|'ll\s+|would\s+|am\s+going\s+to\s+)?(?:play|choose|select|pick|go\s+with|recommend)"
+    r"|\bI\s+am\s+(?:certain|sure|confident)\s+(?:that\s+)?(?:the\s+move)?)",
+    re.IGNORECASE,
+)
+# Doubt after a statement withdraws it ("Qd7+ is mate! Wait, the king escapes to e6 ...").
+_RETRACT_RE = re.compile(
+    r"\b(?:wait|hmm+|reconsider|re-?check|re-?evaluate|recalculate|actually|on\s+second\s+thought"
+    r"|scratch\s+that|not\s+(?:check)?mate|isn't\s+(?:check)?mate|let\s+me\s+(?:check|verify|think|look|see|double))\b",
+    re.IGNORECASE,
+)
+# Still weighing a move: "So Qd6+ is an option", "a likely mate-in-1 candidate", "next, I'll verify".
+_HEDGE_RE = re.compile(
+    r"\b(?:(?:an|another|one)\s+(?:[\w-]+\s+)?option|candidate|candidates|possibility|possible|possibly|might|maybe|perhaps|could|likely"
+    r"|consider|considering|verify|verifying|test|testing|whether|seems?|wondering|contemplating|exploring"
+    r"|need\s+to|trying|appears?|promising)\b",
+    re.IGNORECASE,
+)
+# The closing paragraph of reasoning that is still at work ("I am now evaluating ...",
+# "next, I'll verify ...", "I need to make sure ...") has not concluded, unless it says it has.
+_TESTING_RE = re.compile(
+    r"\b(?:I\s*(?:'m|am)\s+(?:now\s+|currently\s+|still\s+)?(?:trying|checking|verifying|evaluating|considering"
+    r"|exploring|analy[sz]ing|focusing|focused|wondering|contemplating|examining|investigating|looking|re-?checking)"
+    r"|next,?\s+I(?:'ll|\s+will)|I(?:'ll|\s+will)?\s+need\s+to|I\s+just\s+need\s+to|let\s+me|keep\s+analy[sz]ing)\b",
+    re.IGNORECASE,
+)
+_CONCLUDED_RE = re.compile(
+    r"\b(?:confident|certain|definitive|definitively|irrefutable|conclusion|concluded|solution|confirmed|final)\b",
+    re.IGNORECASE,
+)
+_HYPOTHETICAL = frozenset({"if", "when", "whether", "suppose", "unless", "should"})
+_SENTENCE_END_RE = re.compile(r"[.!?\n](?=\s|$)")
+
+
+def _find_in(window: str, tok: Token) -> tuple[int, int]:
+    at = window.rfind(tok.raw)
+    return (at, at + len(tok.raw)) if at >= 0 else (0, 0)
+
+
+_BOUNDARY_RE = re.compile(r"(?<![\d.])[.!?]\s")
+
+
+def _last_sentence(text: str) -> str:
+    body = text.rstrip(" .!\n")
+    ends = [m.end() for m in _BOUNDARY_RE.finditer(body)]
+    return body[ends[-1] if ends else 0 :]
+
+
+def _supposed(text: str, start: int) -> bool:
+    return bool(set(text[max(0, start - 30) : start].lower().split()[-3:]) & _HYPOTHETICAL)
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    lo = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start), text.rfind("! ", 0, start), start - 300)
+    m = _SENTENCE_END_RE.search(text, end, end + 300)
+    return text[lo + 1 : m.end() if m else end + 300]
+
+
+def _statement(text: str, board: chess.Board, opponent: str) -> Commitment | None:
+    """The last clear statement of a move ("the best move is **Kd7**", "I play Nf3") that no
+    doubt follows; None when there is none or the last one was retracted."""
+    found = None
+    for m in _STATEMENT_RE.finditer(text):
+        if _supposed(text, m.start()):
+            continue
+        window = text[m.end() : m.end() + 60]
+        toks = _tokens(window)
+        if not toks or _CONTENT_RE.search(_RESIDUE_RE.sub("", window[: toks[0].start]).replace("the", "").replace("move", "")):
+            continue
+        found = (m, toks[0], window)
+    if found is None:
+        return None
+    m, tok, window = found
+    if _RETRACT_RE.search(text, m.end() + tok.end):
+        return None
+    if _is_square(tok, board):
+        return None
+    return Commitment(tok, window, Rule.SENTENCE, _line_at(window, tok))
+
+
+def _is_square(tok: Token, board: chess.Board) -> bool:
+    """A bare square in prose ("covers g1 and h1") is a pawn move only if a pawn could go there."""
+    if tok.kind != "san" or len(tok.text) != 2:
+        return False
+    to = chess.parse_square(tok.text)
+    pawns = board.pieces_mask(chess.PAWN, board.turn)
+    return not any(True for _ in board.generate_pseudo_legal_moves(pawns, chess.BB_SQUARES[to]))
+
+
+def _quiet_after(text: str, end: int, opponent: str) -> bool:
+    """Cut-off text keeps its last bold move only if what follows it is a short tail with no
+    other move and no doubt: reasoning that goes on testing moves has not committed."""
+    tail = text[end:]
+    return (
+        len(tail) < _PROSE_WINDOW
+        and all(role == "negative" for _, role in _roles(tail, opponent))
+        and _RETRACT_RE.search(tail) is None
+    )
+
+
+def _is_list(span: str) -> bool:
+    toks = _tokens(span)
+    return len(toks) >= 2 and any(_LIST_GAP_RE.fullmatch(span, a.end, b.start) for a, b in zip(toks, toks[1:]))
+
+
+def _formatted(text: str, board: chess.Board) -> tuple[Commitment, int] | None:
+    """The last bold or code span holding a move that is neither a list of squares or candidates
+    nor weighed in its sentence."""
+    for s in reversed(list(_SPAN_RE.finditer(text))):
+        span = next(g for g in s.groups() if g is not None)
+        if len(span) > 120 or _is_list(span):
+            continue
+        tok = _pick(span)
+        if tok is None:
+            continue
+        if _is_square(tok, board) or _prev_word(text, s.start()) in _NEGATIVE_WORDS:
+            continue
+        # "**Assessing Qg2+ as a check**" titles a reasoning summary; "If White plays **Nh7+**" supposes.
+        if span.lstrip(" *_").split(" ", 1)[0].lower().endswith("ing") or _supposed(text, s.start()):
+            continue
+        sentence = _sentence_around(text, s.start(), s.end())
+        if "?" in sentence or _HEDGE_RE.search(sentence):
+            continue
+        first = _list_line_start(text, s.start(), board)
+        if first is not None:
+            return first, s.end()
+        return Commitment(tok, span, Rule.BOLD, _line_at(span, tok)), s.end()
+    return None
+
+
+_ITEM_RE = re.compile(r"[ \t]*\d+[.)][ \t]*(?:\*\*|__|`)")
+_MAX_ITEMS = 40
+
+
+def _legal(board: chess.Board, tok: Token) -> chess.Move | None:
+    for parse in (board.parse_san, board.parse_uci):
+        try:
+            return parse(tok.text)
+        except ValueError:
+            continue
+    return None
+
+
+def _list_line_start(text: str, at: int, board: chess.Board) -> Commitment | None:
+    """A bold move that opens the last item of a numbered list ("1. **Qh5** ... 2. **Nf6** ...
+    3. **Qxf7#**") may be the end of a line of play for both sides: then the line's first move
+    counts. The items are a line when their first two moves replay legally from the position."""
+    start = text.rfind("\n", 0, at) + 1
+    head = _ITEM_RE.match(text, start)
+    if head is None or head.end() < at:
+        return None
+    items: list[int] = [start]
+    pos = start
+    while pos > 0 and len(items) < _MAX_ITEMS:
+        prev = text.rfind("\n", 0, pos - 1) + 1
+        line = text[prev : pos - 1]
+        if _ITEM_RE.match(text, prev):
+            items.append(prev)
+        elif line.strip() and not line[:1].isspace() and not line.lstrip().startswith(("-", "*", "•")):
+            break
+        pos = prev
+    if len(items) < 2:
+        return None
+    spans = []
+    for item in reversed(items):
+        end = _ITEM_RE.match(text, item).end()  # type: ignore[union-attr]
+        m = _SPAN_RE.match(text, end - (1 if text[end - 1] == "`" else 2))
+        span = next((g for g in m.groups() if g is not None), "") if m else ""
+        tok = _pick(span)
+        if tok is None:
+            return None
+        spans.append((tok, span))
+    first = _legal(board, spans[0][0])
+    if first is None:
+        return None
+    after = board.copy(stack=False)
+    after.push(first)
+    if _legal(after, spans[1][0]) is None:
+        return None  # a list of alternatives for one side, not a line
+    return Commitment(spans[0][0], spans[0][1], Rule.LINE_OF_PLAY, tuple(tok for tok, _ in spans))
+
+
+# --- the order of the rules --------------------------------------------------------------------
+
+
+def find_commitment(text: str, board: chess.Board, game: GameTail | None = None) -> Commitment:
+    """What ``text`` (normalised) commits to in ``board``'s position; ``game`` enables the
+    continuation rule. Reads the board, never changes it."""
+    turn = board.turn
+    opponent = "black's" if turn == chess.WHITE else "white's"
+    for _, end, kind in _markers(text, opponent):
+        segment = _marker_segment(text, end, kind)
+        for span in _spans(segment):
+            tok = _pick(span)
+            if tok is not None:
+                return Commitment(tok, span, Rule.MARKER, _line_at(span, tok))
+        tok = _pick(segment)
+        if tok is not None:
+            return Commitment(tok, segment, Rule.MARKER, _line_at(segment, tok))
+        if _is_null(segment):
+            return Commitment(None, segment.strip().strip("*_`\"'."), Rule.NULL)
+    if game is not None:
+        found = _continuation(text, game)
+        if isinstance(found, Commitment):
+            return found
+        if isinstance(found, int):
+            # The game was copied and nothing follows it as movetext: the rest may still commit.
+            rest = find_commitment(text[found:], board)
+            if rest.token is None and rest.rule in (Rule.EMPTY, Rule.NO_MOVE, Rule.CUT_OFF):
+                return Commitment(None, "", Rule.REPEAT_ONLY)
+            return rest
+    lines = [ln for ln in text.split("\n") if _has_content(ln)]
+    if not lines:
+        return Commitment(None, "", Rule.EMPTY)
+    last = lines[-1]
+    run = _bare_line(last)
+    if run:
+        return Commitment(run[0], last, Rule.LAST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
+    if _is_null(last):
+        return Commitment(None, last.strip().strip("*_`\"'."), Rule.NULL)
+    if len(lines) > 1:
+        run = _bare_line(lines[0])
+        # A first line the answer then doubts ("Wait, let me reconsider.") is no commitment.
+        if run and _RETRACT_RE.search(text, text.find(lines[0]) + len(lines[0])) is None:
+            return Commitment(run[0], lines[0], Rule.FIRST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
+    stated = _statement(text, board, opponent)
+    if stated is not None:
+        return stated
+    cut_off = _looks_cut_off(last, opponent) or _ends_mid_list(text)
+    closing = last[-_PROSE_WINDOW:]
+    if _TESTING_RE.search(_last_sentence(closing)) and not _CONCLUDED_RE.search(closing):
+        return Commitment(None, last, Rule.UNCOMMITTED)
+    formatted = _formatted(text, board)
+    if formatted is not None and (not cut_off or _quiet_after(text, formatted[1], opponent)):
+        return formatted[0]
+    if len(lines) > 1:
+        tok = _leading_move(lines[0])
+        if tok is not None:
+            return Commitment(tok, lines[0], Rule.FIRST_LINE, _line_at(lines[0], tok))
+    if cut_off:
+        return Commitment(None, last, Rule.CUT_OFF)
+    # A short closing line without a move ("Good luck!") does not hide the conclusion before it.
+    for line in reversed(lines[-3:]):
+        tok = _pick_in_prose(line, opponent)
+        if tok is not None and not _is_square(tok, board):
+            # A closing paragraph that still weighs moves ("I am trying to determine the candidate
+            # checks"), or a question about the move, has not chosen one.
+            # (the window is the move's sentence and what follows it)
+            window = line[-_PROSE_WINDOW:]
+            sentence = _sentence_around(window, *_find_in(window, tok))
+            closing = window[window.find(sentence) :]
+            if (_HEDGE_RE.search(closing) and not _CONCLUDED_RE.search(closing)) or "?" in sentence:
+                return Commitment(None, line, Rule.UNCOMMITTED)
+            return Commitment(tok, line, Rule.SENTENCE, _line_at(line, tok))
+        if line.count(" ") >= _MAX_SIGN_OFF_WORDS or _tokens(line):
+            break
+    return Commitment(None, last, Rule.NO_MOVE)
