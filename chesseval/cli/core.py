@@ -22,6 +22,8 @@ def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("-M", dest="model_args", action="append", default=[], metavar="KEY=VALUE", help="model option (repeatable), e.g. -M depth=2")
     p.add_argument("--format", default="fen", choices=["fen", "pgn", "board"], help="how the position is shown (default: %(default)s)")
     p.add_argument("--legal-moves", action="store_true", help="list the legal moves in the prompt")
+    p.add_argument("--expects", default="move", choices=["move", "line"],
+                   help="one move per answer, or the whole solution line in one answer (default: %(default)s)")
     p.add_argument("--limit", type=int, default=None, help="only the first N puzzles of the suite")
     p.add_argument("--seed", type=int, default=0, help="seed for sampling players and providers that take one")
     p.add_argument("--runs-dir", default="runs", help="where run folders go (default: %(default)s)")
@@ -71,7 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         suite=args.suite,
         format=PromptFormat(args.format),
         model_options=_model_options(args),
-        prompt_options=PromptOptions(legal_moves=args.legal_moves),
+        prompt_options=PromptOptions(legal_moves=args.legal_moves, expects=args.expects),
         limit=args.limit,
         seed=args.seed,
         max_connections=args.max_connections,
@@ -178,7 +180,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     suite = resolve_suite(args.suite)
     for puzzle in iter_puzzles(suite.path):
         if puzzle.id == args.puzzle_id:
-            prompt = render_prompt(puzzle, PromptFormat(args.format), PromptOptions(legal_moves=args.legal_moves))
+            options = PromptOptions(legal_moves=args.legal_moves, expects=args.expects)
+            prompt = render_prompt(puzzle, PromptFormat(args.format), options)
             for m in prompt.messages:
                 print(f"--- {m['role']} ---")
                 print(m["content"])
@@ -292,6 +295,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--suite", default=DEFAULT_SUITE)
     p.add_argument("--format", default="fen", choices=["fen", "pgn", "board"])
     p.add_argument("--legal-moves", action="store_true")
+    p.add_argument("--expects", default="move", choices=["move", "line"], help="the one-move or the whole-line template")
     p.set_defaults(handler=cmd_show)
 
     p = sub.add_parser("validate", help="check puzzle files; prints file:line: reason for every problem")

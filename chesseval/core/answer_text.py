@@ -237,6 +237,26 @@ _MAX_MARKERS = 16
 _MAX_OCCURRENCES = 2000
 
 
+# "Move:" labels the answer after these words only; "each move:", "strategic move:" introduce lists.
+_MOVE_LABELS = frozenset({"my", "best", "final", "chosen", "selected", "recommended", "suggested", "next", "the",
+                          "your", "winning", "correct", "strongest", "first", "white's", "black's", "engine", "our",
+                          "proposed", "solution", "answer", "new", "optimal", "preferred"})
+
+
+def _labels_my_move(low: str, at: int, opponent: str) -> bool:
+    if at > 0 and low[at - 1] in "\"'":
+        return True  # a JSON key or a quoted label: {"move": "Nf3"}
+    before = low[max(0, at - 24) : at]
+    words = [w.strip("*_#>`'\"-:") for w in before[before.rfind("\n") + 1 :].split()]
+    words = [w for w in words if w]
+    if not words:
+        return True
+    last = words[-1]
+    if last in _NOT_MINE or last == opponent:
+        return False
+    return last in _MOVE_LABELS or last.rstrip(".)").isdigit()
+
+
 def _markers(text: str, opponent: str) -> list[tuple[int, int, str]]:
     """(start, end, kind) of the last answer markers, last first; ``opponent`` is "white's" or
     "black's". Scanned backwards and bounded, so pathological texts stay fast."""
@@ -251,8 +271,7 @@ def _markers(text: str, opponent: str) -> list[tuple[int, int, str]]:
             if (i == 0 or not low[i - 1].isalnum()) and (j == len(low) or not low[j].isalnum()):
                 tail = _MARKER_TAIL_RE.match(low, j)
                 if tail is not None and tail.group(0).startswith("]") == (word == "result" and i > 0 and low[i - 1] == "["):
-                    prev = low[max(0, i - 12) : i].split() if word == "move" else None
-                    if not prev or (prev[-1] not in _NOT_MINE and prev[-1] != opponent):
+                    if word != "move" or _labels_my_move(low, i, opponent):
                         found.append((i, tail.end(), "line"))
                         kept += 1
             i, seen = low.rfind(word, 0, i), seen + 1
@@ -529,10 +548,13 @@ def _continuation(text: str, game: GameTail) -> Commitment | int | None:
 # --- commitments in sentences ------------------------------------------------------------------
 
 _STATEMENT_RE = re.compile(
-    r"(?:\b(?:best|winning|finishing|correct|right|strongest|only|key|final|mating|decisive|my|chosen|forcing)"
+    r"(?:\b(?:best|winning|finishing|correct|right|strongest|only|key|final|mating|decisive|my|chosen|forcing|selected"
+    r"|recommended|suggested|optimal|proposed|preferred|ideal)"
     r"(?:\s+(?:first|next|winning|mating))?\s+(?:move|answer|solution|choice|continuation|reply)"
     r"(?:\s+[\w']+){0,5}?[\s*_`\"']*(?:is|would\s+be|will\s+be|:)"
     r"|\bI\s+(?:will\s+|'ll\s+|would\s+|am\s+going\s+to\s+)?(?:play|choose|select|pick|go\s+with|recommend)"
+    r"|\bI(?:'m|\s+am)\s+(?:going\s+with|playing|choosing|selecting|picking|sticking\s+with)"
+    r"|\bthe\s+move\s+I(?:'ve|\s+have)?\s+(?:selected|chosen|picked)\s+is"
     r"|\bI\s+am\s+(?:certain|sure|confident)\s+(?:that\s+)?(?:the\s+move)?)",
     re.IGNORECASE,
 )
@@ -546,15 +568,17 @@ _RETRACT_RE = re.compile(
 _HEDGE_RE = re.compile(
     r"\b(?:(?:an|another|one)\s+(?:[\w-]+\s+)?option|candidate|candidates|possibility|possible|possibly|might|maybe|perhaps|could|likely"
     r"|consider|considering|verify|verifying|test|testing|whether|seems?|wondering|contemplating|exploring"
-    r"|need\s+to|trying|appears?|promising)\b",
+    r"|need\s+to|trying|appears?|promising|interesting|re-?assess\w*|assessing|examining|analy[sz]ing|exploring"
+    r"|evaluating|investigating|focusing)\b",
     re.IGNORECASE,
 )
 # The closing paragraph of reasoning that is still at work ("I am now evaluating ...",
 # "next, I'll verify ...", "I need to make sure ...") has not concluded, unless it says it has.
 _TESTING_RE = re.compile(
-    r"\b(?:I\s*(?:'m|am)\s+(?:now\s+|currently\s+|still\s+)?(?:trying|checking|verifying|evaluating|considering"
-    r"|exploring|analy[sz]ing|focusing|focused|wondering|contemplating|examining|investigating|looking|re-?checking)"
-    r"|next,?\s+I(?:'ll|\s+will)|I(?:'ll|\s+will)?\s+need\s+to|I\s+just\s+need\s+to|let\s+me|keep\s+analy[sz]ing)\b",
+    r"\b(?:I\s*(?:'m|am)\s+(?:now\s+|currently\s+|still\s+|also\s+|carefully\s+|meticulously\s+)*"
+    r"(?!going\b|playing\b|choosing\b|selecting\b|picking\b|sticking\b)(?:\w+ing|focused)"
+    r"|next,?\s+I(?:'ll|\s+will)|I(?:'ll|\s+will)?\s+need\s+to|I\s+just\s+need\s+to|let\s+me|keep\s+analy[sz]ing"
+    r"|my\s+(?:plan|next\s+step|goal|aim|focus)\s+is)\b",
     re.IGNORECASE,
 )
 _CONCLUDED_RE = re.compile(
@@ -759,7 +783,8 @@ def find_commitment(text: str, board: chess.Board, game: GameTail | None = None)
     stated = _statement(text, board, opponent)
     if stated is not None:
         return stated
-    cut_off = _looks_cut_off(last, opponent) or _ends_mid_list(text)
+    # A closing "..." trails off: the thought was not finished.
+    cut_off = _looks_cut_off(last, opponent) or _ends_mid_list(text) or last.rstrip().endswith(("...", "…"))
     closing = last[-_PROSE_WINDOW:]
     if _TESTING_RE.search(_last_sentence(closing)) and not _CONCLUDED_RE.search(closing):
         return Commitment(None, last, Rule.UNCOMMITTED)
@@ -782,7 +807,9 @@ def find_commitment(text: str, board: chess.Board, game: GameTail | None = None)
             window = line[-_PROSE_WINDOW:]
             sentence = _sentence_around(window, *_find_in(window, tok))
             closing = window[window.find(sentence) :]
-            if (_HEDGE_RE.search(closing) and not _CONCLUDED_RE.search(closing)) or "?" in sentence:
+            if (_HEDGE_RE.search(closing) and not _CONCLUDED_RE.search(closing)) or "?" in sentence or (
+                _RETRACT_RE.search(closing)
+            ):
                 return Commitment(None, line, Rule.UNCOMMITTED)
             return Commitment(tok, line, Rule.SENTENCE, _line_at(line, tok))
         if line.count(" ") >= _MAX_SIGN_OFF_WORDS or _tokens(line):

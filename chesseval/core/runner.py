@@ -106,6 +106,17 @@ class RunResult:
     resumed: bool
 
 
+def _parse_fields(parsed: ParsedMove) -> dict[str, Any]:
+    """How an answer was read, as a turn record stores it."""
+    return {
+        "parse_kind": str(parsed.kind),
+        "parsed_text": parsed.text,
+        "parse_detail": parsed.detail,
+        "parse_rule": str(parsed.rule),
+        "played_uci": parsed.move.uci() if parsed.move else None,
+    }
+
+
 def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -119,6 +130,10 @@ async def play_puzzle(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Play one puzzle by the Lichess protocol and return its record (a JSON-ready dict).
+
+    With ``options.expects == "line"`` the model is asked once for the whole solution line; its
+    solver moves are then judged one by one, each read in the real position after the puzzle's
+    replies (turns after the first record ``from_line``).
 
     Raises only :class:`ModelFatalError` (the run must stop); every other failure is a verdict.
     """
@@ -138,6 +153,9 @@ async def play_puzzle(
     waited = 0.0
     error: str | None = None
     solution = puzzle.solution
+    line_mode = options.expects == "line"
+    line: list[ParsedMove] = []
+    reply: Reply | None = None
     for i, expected in enumerate(solution):
         turn: dict[str, Any] = {
             "index": i,
@@ -146,39 +164,47 @@ async def play_puzzle(
             "expected_uci": board.parse_uci(expected).uci(),
         }
         turns.append(turn)
-        try:
-            reply = await player.play(Turn(tuple(messages), board.copy(), puzzle, i, seed))
-        except ModelFatalError:
-            raise
-        except ModelError as exc:
-            error = _error_text(exc)
-            turn.update(outcome=Verdict.ERROR.value, error=error, retries=getattr(exc, "retries", None))
-            verdict = Verdict.ERROR
-            break
-        usage = usage + reply.usage
-        latency += reply.latency_s
-        retries += reply.retries
-        waited += float(reply.extra.get("retry_wait_s") or 0.0)
-        cost = None if cost is None or reply.cost_usd is None else cost + reply.cost_usd
-        parsed = parse_move(reply.text, board)
-        turn.update(
-            answer=reply.text,
-            stop_reason=reply.stop_reason,
-            refusal=reply.refusal,
-            parse_kind=str(parsed.kind),
-            parsed_text=parsed.text,
-            parse_detail=parsed.detail,
-            parse_rule=str(parsed.rule),
-            played_uci=parsed.move.uci() if parsed.move else None,
-            latency_s=round(reply.latency_s, 6),
-            usage=reply.usage.to_dict(),
-            retries=reply.retries,
-            cost_usd=reply.cost_usd,
-            cached=reply.cached,
-            error=None,
-        )
-        if reply.extra:
-            turn["extra"] = reply.extra
+        if line_mode and i > 0 and reply is not None:
+            # The one answer's line: its move 2i, read again in the real position (the model may
+            # have expected another reply).
+            written = line[2 * i].text if 2 * i < len(line) else None
+            parsed = dataclasses.replace(
+                parse_move(written, board) if written else ParsedMove(MoveKind.NONE, detail="the answer's line ends before this move"),
+                rule=line[0].rule,
+            )
+            turn.update(messages=[], from_line=True, **_parse_fields(parsed))
+        else:
+            try:
+                reply = await player.play(Turn(tuple(messages), board.copy(), puzzle, i, seed))
+            except ModelFatalError:
+                raise
+            except ModelError as exc:
+                error = _error_text(exc)
+                turn.update(outcome=Verdict.ERROR.value, error=error, retries=getattr(exc, "retries", None))
+                verdict = Verdict.ERROR
+                break
+            usage = usage + reply.usage
+            latency += reply.latency_s
+            retries += reply.retries
+            waited += float(reply.extra.get("retry_wait_s") or 0.0)
+            cost = None if cost is None or reply.cost_usd is None else cost + reply.cost_usd
+            line = parse_line(reply.text, board) if line_mode else []
+            parsed = line[0] if line else parse_move(reply.text, board)
+            turn.update(
+                answer=reply.text,
+                stop_reason=reply.stop_reason,
+                refusal=reply.refusal,
+                **_parse_fields(parsed),
+                latency_s=round(reply.latency_s, 6),
+                usage=reply.usage.to_dict(),
+                retries=reply.retries,
+                cost_usd=reply.cost_usd,
+                cached=reply.cached,
+                error=None,
+            )
+            if reply.extra:
+                turn["extra"] = reply.extra
+        assert reply is not None
         failed = verdict_of_reply(reply, parsed)
         if failed is not None:
             verdict = failed
@@ -205,6 +231,9 @@ async def play_puzzle(
         turn["outcome"] = "continue"
         board.push(parsed.move)
         reply_move = chess.Move.from_uci(puzzle.line[2 * i + 1])
+        if line_mode:
+            board.push(reply_move)
+            continue
         follow = render_follow_up(puzzle, board, reply_move, fmt, options)
         board.push(reply_move)
         assistant: Message = {"role": "assistant", "content": reply.text}
