@@ -8,11 +8,15 @@ source harness itself concluded (``source_grading``).
 
 Three judging modes, chosen per answer and written into the record with the reason:
 
-- ``line``: the prompt asked for the whole solution in one reply. The solver's moves of the
-  expected line are judged one by one, each in the position the expected line reaches (the
-  opponent's replies are the solution's, not the ones the answer predicted), and the first wrong
-  move fails, as on Lichess. First-move accuracy is kept beside it.
-- ``single``: the prompt asked for one move; the log holds the solution's move for that position.
+- ``line``: the prompt asked for the whole solution in one reply. The answer is played by the
+  runner's own whole-line mode (:func:`chesseval.core.runner.play_puzzle` with
+  ``expects="line"``, through :class:`ReplayPlayer`): the solver's moves of the expected line are
+  judged one by one, each read in the real position after the solution's replies (not the ones the
+  answer predicted), and the first wrong move fails, as on Lichess. First-move accuracy is kept
+  beside it.
+- ``single``: the prompt asked for one move; it is judged on the solution's first solver move
+  (by ``play_puzzle`` too, except answers that repeat the game before their move: those need the
+  game on the board's move stack, which the runner's boards do not carry).
 - ``unjudged``: the position has no solution in the log (a game move). The answer is read, and an
   answer without a legal move still gets its verdict (``illegal``, ``no_move``, ``empty``), but a
   legal move is ``unjudged``, left out of every rate.
@@ -27,10 +31,12 @@ import chess
 
 from chesseval.errors import ChessEvalError
 from chesseval.core.judge import Step, Verdict, judge_move, verdict_of_reply
-from chesseval.core.moves import MoveKind, ParsedMove, parse_line, parse_move
-from chesseval.core.players import Reply, StopReason, Usage
+from chesseval.core.moves import ParsedMove, parse_move
+from chesseval.core.players import Reply, StopReason, Turn, Usage
+from chesseval.core.prompts import PromptFormat, PromptOptions
 from chesseval.core.puzzles import Puzzle
 from chesseval.core.records import RECORD_SCHEMA
+from chesseval.core.runner import play_puzzle
 from chesseval.regrade import board_of
 
 __all__ = ["ForeignAnswer", "JudgingMode", "regrade", "position_board", "ImportFormatError"]
@@ -107,62 +113,78 @@ def position_board(answer: ForeignAnswer) -> chess.Board:
     return board_of({"fen": answer.fen, "moves_before": answer.moves_before})
 
 
+class ReplayPlayer:
+    """A player that gives the stored answer: the runner's own judging then applies unchanged."""
+
+    def __init__(self, answer: ForeignAnswer) -> None:
+        self.answer = answer
+        self.asked = 0
+
+    @property
+    def name(self) -> str:
+        return f"replay/{self.answer.model}"
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": "replay", "source": self.answer.source}
+
+    async def play(self, turn: Turn) -> Reply:
+        self.asked += 1
+        if self.asked > 1:  # pragma: no cover - the puzzles given to play_puzzle make this impossible
+            raise AssertionError("a stored answer is one reply; play_puzzle asked for a second")
+        return Reply(text=self.answer.text, stop_reason=self.answer.stop_reason, usage=self.answer.usage)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _judged_puzzle(answer: ForeignAnswer, puzzle: Puzzle) -> tuple[Puzzle, PromptOptions]:
+    """The puzzle as the runner should play it from one stored reply, and the template that fits.
+
+    A whole-line answer is played in the runner's line mode (one reply, every solver move judged);
+    a one-move answer on the first solver move only, since nobody asked the model for the rest.
+    """
+    if answer.mode == JudgingMode.LINE:
+        return puzzle, PromptOptions(expects="line")
+    return dataclasses.replace(puzzle, moves=puzzle.line[:1], has_setup_move=False, alternatives=()), PromptOptions()
+
+
 def _reading(parsed: ParsedMove, board: chess.Board) -> dict[str, Any]:
     out: dict[str, Any] = {
         "parse_kind": str(parsed.kind),
         "parsed_text": parsed.text,
         "parse_detail": parsed.detail,
+        "parse_rule": str(parsed.rule),
         "played_uci": parsed.move.uci() if parsed.move else None,
     }
-    if parsed.rule:
-        out["parse_rule"] = str(parsed.rule)
     if parsed.move is not None and board.is_legal(parsed.move):
         out["played_san"] = board.san(parsed.move)
     return out
 
 
-def regrade(answer: ForeignAnswer, puzzle: Puzzle | None) -> dict[str, Any]:
-    """The run record of one foreign answer (see the module docstring for the judging modes)."""
+def _one_move(answer: ForeignAnswer, puzzle: Puzzle | None) -> dict[str, Any]:
+    """A one-move answer read with the game on the move stack (or a game move with no solution).
+
+    The runner's boards carry no game history, so answers that repeat the game before their move
+    are judged here, with the same parser, verdict rules and record keys.
+    """
     board = position_board(answer)
     reply = Reply(text=answer.text, stop_reason=answer.stop_reason, usage=answer.usage)
-    base_turn: dict[str, Any] = {
-        "index": 0,
-        "prompt_sha256": None,
-        "messages": list(answer.messages),
-        "answer": answer.text,
-        "stop_reason": answer.stop_reason,
-        "refusal": None,
-        "latency_s": 0.0,
-        "usage": answer.usage.to_dict(),
-        "retries": 0,
-        "cost_usd": None,
-        "cached": False,
-        "error": None,
-    }
-    mode = answer.mode if puzzle is not None else JudgingMode.UNJUDGED
-    turns: list[dict[str, Any]] = []
-    found = 0
-    if mode == JudgingMode.LINE:
-        assert puzzle is not None
-        verdict, found = _judge_line(answer.text, board, reply, puzzle, base_turn, turns)
-    else:
-        parsed = parse_move(answer.text, board)
-        turn = {**base_turn, **_reading(parsed, board)}
-        if puzzle is not None:
-            turn["expected_uci"] = puzzle.solution[0]
-        turns.append(turn)
-        failed = verdict_of_reply(reply, parsed)
-        if failed is not None:
-            verdict = failed
-        elif puzzle is None:
+    parsed = parse_move(answer.text, board)
+    turn: dict[str, Any] = {"index": 0, "prompt_sha256": None, "messages": list(answer.messages),
+                            "expected_uci": puzzle.solution[0] if puzzle else None, "answer": answer.text,
+                            "stop_reason": answer.stop_reason, "refusal": None, **_reading(parsed, board),
+                            "latency_s": 0.0, "usage": answer.usage.to_dict(), "retries": 0, "cost_usd": None,
+                            "cached": False, "error": None}  # fmt: skip
+    verdict = verdict_of_reply(reply, parsed)
+    if verdict is None:
+        assert parsed.move is not None
+        if puzzle is None:
             verdict = Verdict.UNJUDGED
         else:
-            assert parsed.move is not None
             step = judge_move(board, parsed.move, puzzle.solution[0], is_last=True)
             verdict = Verdict.CORRECT if step is Step.SOLVED else Verdict.WRONG
-            found = int(verdict is Verdict.CORRECT)
-        turn["outcome"] = verdict.value
-    solver = "white" if chess.Board(answer.fen).turn == chess.WHITE else "black"
+    turn["outcome"] = verdict.value
+    found = int(verdict is Verdict.CORRECT)
     return {
         "schema": RECORD_SCHEMA,
         "puzzle_id": puzzle.id if puzzle else None,
@@ -171,85 +193,42 @@ def regrade(answer: ForeignAnswer, puzzle: Puzzle | None) -> dict[str, Any]:
         "rating_source": answer.rating_source if answer.rating is not None else "none",
         "themes": list(answer.themes),
         "fen": answer.fen,
-        "moves": list(answer.expected_line or ()),
+        "moves": list(puzzle.solution[:1]) if puzzle else [],
         "has_setup_move": False,
-        "format": answer.style,
-        "n_solver_moves": len(puzzle.solution) if puzzle else 0,
-        "solver": solver,
+        "n_solver_moves": 1 if puzzle else 0,
+        "solver": "white" if board.turn == chess.WHITE else "black",
         "verdict": verdict.value,
         "first_move_correct": found >= 1,
         "solver_moves_found": found,
-        "judging": {"mode": mode, "why": answer.mode_why if puzzle is not None else "the log has no solution for this position (a game move): read, not judged"},
-        "source_grading": answer.source_grading,
-        "origin": {"source": answer.source, "file": answer.source_file, "where": answer.where, "model": answer.model},
-        "turns": turns,
+        "turns": [turn],
         "latency_s": 0.0,
         "usage": answer.usage.to_dict(),
         "cost_usd": None,
         "retries": 0,
         "retry_wait_s": 0.0,
         "error": None,
-        "started_at": None,
-        "finished_at": None,
     }
 
 
-def _judge_line(text: str, board: chess.Board, reply: Reply, puzzle: Puzzle, base_turn: dict[str, Any], turns: list[dict[str, Any]]) -> tuple[Verdict, int]:
-    """Judge a whole-line answer move by move; returns (verdict, solver moves found)."""
-    readings = parse_line(text, board)
-    line = puzzle.line
-    solution = puzzle.solution
-    found = 0
-    expected_board = board.copy()
-    for i, expected in enumerate(solution):
-        turn: dict[str, Any] = {**base_turn, "index": i, "expected_uci": expected}
-        if i:
-            turn["answer"] = None  # the answer is in turn 0; later turns are its later moves
-            turn["messages"] = []
-        turns.append(turn)
-        model_index = 2 * i
-        parsed = readings[model_index] if model_index < len(readings) else None
-        if parsed is None:
-            # The line stops before the solution does: no move committed for this turn.
-            turn.update(parse_kind=str(MoveKind.NONE), parsed_text=None, played_uci=None,
-                        parse_detail="the answer's line ends before this solver move")  # fmt: skip
-            verdict = Verdict.NO_MOVE if i == 0 else Verdict.WRONG
-            if i:
-                turn["parse_detail"] += " (counted as a miss: the line was asked for in full)"
-            turn["outcome"] = verdict.value
-            return verdict, found
-        turn.update(_reading(parsed, expected_board))
-        if i == 0:
-            failed = verdict_of_reply(reply, parsed)
-            if failed is not None:
-                turn["outcome"] = failed.value
-                return failed, found
-        if parsed.kind is not MoveKind.MOVE or parsed.move is None:
-            turn["outcome"] = Verdict.WRONG.value
-            turn["parse_detail"] = f"{parsed.detail or 'no move'} (a later move of the line: counted as a miss)"
-            return Verdict.WRONG, found
-        move = parsed.move
-        if not expected_board.is_legal(move):
-            # Read in the answer's own line (after the reply it predicted), but not playable after
-            # the solution's reply: the answer expected another defence.
-            turn["outcome"] = Verdict.WRONG.value
-            turn["parse_detail"] = "not playable after the solution's reply (the answer predicted another reply)"
-            return Verdict.WRONG, found
-        step = judge_move(expected_board, move, expected, is_last=i == len(solution) - 1)
-        turn["played_san"] = expected_board.san(move)
-        if step is Step.WRONG:
-            turn["outcome"] = Verdict.WRONG.value
-            return Verdict.WRONG, found
-        found += 1
-        if step is Step.SOLVED:
-            turn["outcome"] = Verdict.CORRECT.value
-            return Verdict.CORRECT, found
-        turn["outcome"] = "continue"
-        predicted = readings[model_index + 1] if model_index + 1 < len(readings) else None
-        solution_reply = line[2 * i + 1]
-        if predicted is not None and predicted.move is not None:
-            turn["predicted_reply_uci"] = predicted.move.uci()
-            turn["predicted_reply_matches"] = predicted.move.uci() == solution_reply
-        expected_board.push(move)
-        expected_board.push(chess.Move.from_uci(solution_reply))
-    return Verdict.CORRECT, found  # pragma: no cover - the loop always returns on the last move
+async def regrade(answer: ForeignAnswer, puzzle: Puzzle | None) -> dict[str, Any]:
+    """The run record of one foreign answer (see the module docstring for the judging modes)."""
+    if puzzle is None or answer.moves_before:
+        record = _one_move(answer, puzzle)
+    else:
+        judged, options = _judged_puzzle(answer, puzzle)
+        record = await play_puzzle(judged, ReplayPlayer(answer), PromptFormat.FEN, options)
+        # The prompt was the source's, not chesseval's: keep what the log holds of it.
+        for turn in record["turns"]:
+            turn["prompt_sha256"] = None
+            turn["messages"] = list(answer.messages) if turn["index"] == 0 else []
+    mode = answer.mode if puzzle is not None else JudgingMode.UNJUDGED
+    why = answer.mode_why if puzzle is not None else "the log has no solution for this position (a game move): read, not judged"
+    record.update(
+        format=answer.style,
+        started_at=None,
+        finished_at=None,
+        judging={"mode": mode, "why": why},
+        source_grading=answer.source_grading,
+        origin={"source": answer.source, "file": answer.source_file, "where": answer.where, "model": answer.model},
+    )
+    return record

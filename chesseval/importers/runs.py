@@ -10,6 +10,7 @@ run never holds a puzzle twice and every input answer is in exactly one record.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
@@ -129,20 +130,25 @@ def write_import(
     # One run per (source, model, style); a puzzle already in a run starts the next attempt.
     groups: dict[tuple[str, str, str, int], list[dict[str, Any]]] = defaultdict(list)
     held: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
-    for a, pid in zip(answers, ids):
+    records = asyncio.run(_regrade_all(answers, ids))
+    for a, pid, record in zip(answers, ids, records):
         key3 = (a.source, a.model, a.style)
         attempt = held[key3].get(str(pid), 0) + 1
         held[key3][str(pid)] = attempt
-        record = regrade(a, a.puzzle(pid) if pid is not None else None)
         record["puzzle_id"] = pid
         groups[(*key3, attempt)].append(record)
 
     runs: list[ImportedRun] = []
-    for (source, model, style, attempt), records in groups.items():
-        run = _write_run(out_dir, source=source, model=model, style=style, attempt=attempt, records=records,
+    for (source, model, style, attempt), run_records in groups.items():
+        run = _write_run(out_dir, source=source, model=model, style=style, attempt=attempt, records=run_records,
                          suite=suites[source], fmt=fmt, log_path=str(log_path), log_sha256=log_sha256)  # fmt: skip
-        runs.append(ImportedRun(run.path, source, model, style, attempt, len(records), dict(Counter(r["verdict"] for r in records))))
+        runs.append(ImportedRun(run.path, source, model, style, attempt, len(run_records), dict(Counter(r["verdict"] for r in run_records))))
     return runs
+
+
+async def _regrade_all(answers: Sequence[ForeignAnswer], ids: Sequence[str | None]) -> list[dict[str, Any]]:
+    # One event loop for the whole log: the replayed answers need no network, only the runner's code.
+    return [await regrade(a, a.puzzle(pid) if pid is not None else None) for a, pid in zip(answers, ids)]
 
 
 def _file_sha256(path: str | os.PathLike[str]) -> str:
