@@ -241,3 +241,61 @@ def test_all_of_llm_answers_is_accounted_for_in_under_a_minute(shared_data: Path
         seen.update(r["origin"]["where"] for r in records)
     assert len(seen) == n_lines and set(seen.values()) == {1}
     assert {r.source for r in result.runs} == {"vorahardik7/chess-bench", "vorahardik7/chessbench", "AllenJue/LLM-Chess-Puzzles", "hunterchen7/chessbench-llm"}
+
+
+# -- Inspect logs written by hand in the documented shape (no inspect_ai needed) ------------------
+# The real round trip, with a log Inspect itself wrote, is tests/importers/test_importers_inspect.py.
+
+
+def _inspect_log(samples: list[dict[str, object]]) -> dict[str, object]:
+    return {"version": 2, "status": "success", "eval": {"task": "mates", "model": "openai/some-model"}, "samples": samples}
+
+
+def _sample(sid: str, completion: str, value: str, **metadata: object) -> dict[str, object]:
+    return {"id": sid, "epoch": 1, "input": "...", "target": "f1f8", "metadata": metadata,
+            "messages": [{"role": "user", "content": "Find the mate."}, {"role": "assistant", "content": completion}],
+            "output": {"completion": completion, "choices": [{"message": {"role": "assistant", "content": completion}, "stop_reason": "stop"}],
+                       "usage": {"input_tokens": 10, "output_tokens": 3}},
+            "scores": {"match": {"value": value, "answer": completion}}}  # fmt: skip
+
+
+def test_inspect_json_and_eval_archive_in_the_documented_shape(tmp_path: Path) -> None:
+    import zipfile
+
+    samples = [
+        _sample("a", "Answer: f1f8 a7a6 f8a8", "I", fen=MATE2_FEN, expected_line=MATE2_LINE, whole_line=True, rating=1500),
+        _sample("b", "Rf8", "C", fen=MATE2_FEN, expected_line=MATE2_LINE),
+    ]
+    log = _inspect_log(samples)
+    json_path = tmp_path / "log.json"
+    json_path.write_text(json.dumps(log), encoding="utf-8")
+    eval_path = tmp_path / "log.eval"
+    with zipfile.ZipFile(eval_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("header.json", json.dumps({k: v for k, v in log.items() if k != "samples"}))
+        for s in samples:
+            zf.writestr(f"samples/{s['id']}_epoch_1.json", json.dumps(s))
+    for path in (json_path, eval_path):
+        result = import_logs("inspect", path, out=tmp_path / f"runs_{path.suffix[1:]}")
+        [run] = result.runs
+        records = {r["puzzle_id"]: r for r in load_run(run.path).records}
+        assert (records["a"]["verdict"], records["a"]["judging"]["mode"], records["a"]["solver_moves_found"]) == ("correct", "line", 2)
+        assert (records["b"]["verdict"], records["b"]["judging"]["mode"]) == ("correct", "single")
+        assert records["a"]["turns"][0]["messages"] == [{"role": "user", "content": "Find the mate."}]
+        assert records["a"]["usage"]["output_tokens"] == 3
+        # The match scorer said 'I' for a right answer: compare lists it.
+        agreement = source_agreement(load_run(run.path).records)
+        assert (agreement.verdicts_compared, agreement.verdicts_differ) == (2, 1)
+        assert agreement.disagreements[0].puzzle_id == "a"
+
+
+def test_inspect_log_errors_name_the_sample(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_inspect_log([_sample("s7", "Rf8", "C")])), encoding="utf-8")
+    with pytest.raises(ImportFormatError, match=r"bad\.json:s7: sample metadata has no 'fen' string: None"):
+        import_logs("inspect", bad, out=tmp_path / "runs")
+    bad.write_text(json.dumps({"not": "a log"}), encoding="utf-8")
+    with pytest.raises(ImportFormatError, match=r"not an Inspect log"):
+        import_logs("inspect", bad, out=tmp_path / "runs")
+    (tmp_path / "x.eval").write_bytes(b"not a zip")
+    with pytest.raises(ImportFormatError, match=r"unreadable \.eval archive"):
+        import_logs("inspect", tmp_path / "x.eval", out=tmp_path / "runs")
