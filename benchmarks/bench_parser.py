@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chesseval.moves import parse_move  # noqa: E402
+from chesseval.core.moves import parse_move  # noqa: E402
 from chesseval.regrade import agrees, read_answers  # noqa: E402
 
 

@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import heapq
+import itertools
 import re
 import unicodedata
 
 import chess
 
-__all__ = ["COORD_RE", "SAN_RE", "Commitment", "GameTail", "Rule", "Token", "find_commitment", "normalise"]
+__all__ = ["COORD_RE", "SAN_RE", "Commitment", "GameTail", "Rule", "Token", "find_commitment", "game_tail", "move_key", "normalise"]
 
 
 # --- normalisation -----------------------------------------------------------------------------
@@ -156,6 +158,10 @@ class GameTail:
     """The move number of the last move."""
     last_white: bool
     """Whether White played the last move."""
+    last_text: str = ""
+    """The last move in SAN without check marks: an answer without it holds no copy of the game."""
+    prev_text: str = ""
+    """The move before it, likewise."""
 
 
 _KEY_DROP = str.maketrans("", "", "x:-+#!?=()/ ")
@@ -493,11 +499,32 @@ def _line_at(segment: str, tok: Token) -> tuple[Token, ...]:
 _MAX_CONTINUATION_SCAN = 60_000
 
 
+def _may_copy_the_end(head: str, game: GameTail) -> bool:
+    """A cheap test before tokenising a long answer: does the game's last move stand anywhere
+    right after the move before it or after its move number?"""
+    number = f"{game.last_number}." if game.last_white else ""
+    for needle in {game.last_text, game.last_text.replace("x", "")}:
+        at = head.find(needle)
+        while at >= 0:
+            before = head[max(0, at - 24) : at]
+            if (game.prev_text and (game.prev_text in before or game.prev_text.replace("x", "") in before)) or (
+                number and number in before
+            ):
+                return True
+            at = head.find(needle, at + 1)
+    return False
+
+
 def _continuation(text: str, game: GameTail) -> Commitment | int | None:
     """The first move written after a copy of the game's movetext; or the offset where a copy
     ends that no move follows; or None when the answer holds no copy of the game."""
     head = text[:_MAX_CONTINUATION_SCAN]
-    toks = [_token_of(m) for m in _TOKEN_RE.finditer(head)]
+    if game.last_text and not _may_copy_the_end(head, game):
+        # No copy of the game's end: only an answer opening with the next move number (or a copy of
+        # the game cut off before its end) is about the game.
+        toks = [_token_of(m) for m in itertools.islice(_TOKEN_RE.finditer(head), 5)]
+    else:
+        toks = [_token_of(m) for m in _TOKEN_RE.finditer(head)]
     if not toks:
         return None
     keys = [move_key(t.text) for t in toks]
@@ -545,19 +572,71 @@ def _continuation(text: str, game: GameTail) -> Commitment | int | None:
     return toks[end].end
 
 
+def game_tail(board: chess.Board) -> GameTail | None:
+    """The keys of a board's first and last moves, or None without history."""
+    stack = board.move_stack
+    if not stack:
+        return None
+    before = board.copy()
+    last = [before.pop()]
+    if len(stack) > 1:
+        last.insert(0, before.pop())
+    last_number, last_white = before.fullmove_number, before.turn == chess.WHITE
+    last_keys, texts = [], []
+    for move in last:
+        texts.append(before.san(move).rstrip("+#"))
+        last_keys.append(move_key(texts[-1]))
+        before.push(move)
+    root = board.root()
+    first_keys = []
+    for move in stack[:2]:
+        first_keys.append(move_key(root.san(move)))
+        root.push(move)
+    if len(last) == 2:
+        last_number, last_white = (last_number, False) if last_white else (last_number + 1, True)
+    prev_text = texts[0] if len(texts) == 2 else ""
+    return GameTail(tuple(first_keys), tuple(last_keys), last_number, last_white, texts[-1], prev_text)
+
 # --- commitments in sentences ------------------------------------------------------------------
 
-_STATEMENT_RE = re.compile(
-    r"(?:\b(?:best|winning|finishing|correct|right|strongest|only|key|final|mating|decisive|my|chosen|forcing|selected"
-    r"|recommended|suggested|optimal|proposed|preferred|ideal)"
-    r"(?:\s+(?:first|next|winning|mating))?\s+(?:move|answer|solution|choice|continuation|reply)"
-    r"(?:\s+[\w']+){0,5}?[\s*_`\"']*(?:is|would\s+be|will\s+be|:)"
-    r"|\bI\s+(?:will\s+|'ll\s+|would\s+|am\s+going\s+to\s+)?(?:play|choose|select|pick|go\s+with|recommend)"
-    r"|\bI(?:'m|\s+am)\s+(?:going\s+with|playing|choosing|selecting|picking|sticking\s+with)"
-    r"|\bthe\s+move\s+I(?:'ve|\s+have)?\s+(?:selected|chosen|picked)\s+is"
-    r"|\bI\s+am\s+(?:certain|sure|confident)\s+(?:that\s+)?(?:the\s+move)?)",
-    re.IGNORECASE,
+# A statement of the move: an adjective before one of these nouns and "is" (or ":") after it
+# ("the best move is", "my final answer:", "the selected move from the list is"), the noun and
+# "I've chosen is", or the first person choosing ("I play", "I'll go with", "I am certain the move").
+# Found from anchor words with plain string tests: a regex over 20 kB of reasoning costs milliseconds.
+# (two patterns: one alternation of both costs ten times more)
+_NOUN_ANCHOR_RE = re.compile(r"(?:move|answer|solution|choice|continuation|reply)\b")
+_I_ANCHOR_RE = re.compile(r"(?<![a-z])i(?=['\s])")
+_STATEMENT_ADJECTIVES = frozenset(
+    {"best", "winning", "finishing", "correct", "right", "strongest", "only", "key", "final", "mating", "decisive", "my",
+     "chosen", "forcing", "selected", "recommended", "suggested", "optimal", "proposed", "preferred", "ideal"}
 )
+_AFTER_NOUN_RE = re.compile(r"(?:\s+[\w']+){0,5}?[\s*_`\"']*(?:is|would\s+be|will\s+be|:)(?![\w])")
+_CHOSEN_AFTER_NOUN_RE = re.compile(r"\s+i(?:'ve|\s+have)?\s+(?:selected|chosen|picked)\s+is\b")
+_FIRST_PERSON_RE = re.compile(
+    r"i(?:'ll|\s+will|\s+would|\s+am\s+going\s+to)?\s+(?:play|choose|select|pick|go\s+with|recommend)\b"
+    r"|i(?:'m|\s+am)\s+(?:going\s+with|playing|choosing|selecting|picking|sticking\s+with)\b"
+    r"|i\s+am\s+(?:certain|sure|confident)\s+(?:that\s+)?(?:the\s+move\b)?"
+)
+
+
+def _statement_end(low: str, a: re.Match[str]) -> int | None:
+    """Where the statement anchored at ``a`` ends (the move follows), or None."""
+    if a.group() == "i":
+        m = _FIRST_PERSON_RE.match(low, a.start())
+        return m.end() if m else None
+    chosen = _CHOSEN_AFTER_NOUN_RE.match(low, a.end())
+    if chosen:
+        return chosen.end()
+    words = [w.strip("*_`\"'") for w in low[max(0, a.start() - 40) : a.start()].split()[-2:]]
+    if not words or not (
+        words[-1] in _STATEMENT_ADJECTIVES
+        or (len(words) == 2 and words[0] in _STATEMENT_ADJECTIVES and words[1] in ("first", "next", "winning", "mating"))
+    ):
+        return None
+    m = _AFTER_NOUN_RE.match(low, a.end())
+    return m.end() if m else None
+
+
 # Doubt after a statement withdraws it ("Qd7+ is mate! Wait, the king escapes to e6 ...").
 _RETRACT_RE = re.compile(
     r"\b(?:wait|hmm+|reconsider|re-?check|re-?evaluate|recalculate|actually|on\s+second\s+thought"
@@ -617,18 +696,23 @@ def _statement(text: str, board: chess.Board, opponent: str) -> Commitment | Non
     """The last clear statement of a move ("the best move is **Kd7**", "I play Nf3") that no
     doubt follows; None when there is none or the last one was retracted."""
     found = None
-    for m in _STATEMENT_RE.finditer(text):
-        if _supposed(text, m.start()):
+    low = text.lower()
+    if len(low) != len(text):  # a few non-ASCII letters change length when lowercased
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    anchors = heapq.merge(_NOUN_ANCHOR_RE.finditer(low), _I_ANCHOR_RE.finditer(low), key=lambda m: m.start())
+    for a in anchors:
+        end = _statement_end(low, a)
+        if end is None or _supposed(text, a.start()):
             continue
-        window = text[m.end() : m.end() + 60]
+        window = text[end : end + 60]
         toks = _tokens(window)
         if not toks or _CONTENT_RE.search(_RESIDUE_RE.sub("", window[: toks[0].start]).replace("the", "").replace("move", "")):
             continue
-        found = (m, toks[0], window)
+        found = (end, toks[0], window)
     if found is None:
         return None
-    m, tok, window = found
-    if _RETRACT_RE.search(text, m.end() + tok.end):
+    end, tok, window = found
+    if _RETRACT_RE.search(text, end + tok.end):
         return None
     if _is_square(tok, board):
         return None
@@ -740,9 +824,9 @@ def _list_line_start(text: str, at: int, board: chess.Board) -> Commitment | Non
 # --- the order of the rules --------------------------------------------------------------------
 
 
-def find_commitment(text: str, board: chess.Board, game: GameTail | None = None) -> Commitment:
-    """What ``text`` (normalised) commits to in ``board``'s position; ``game`` enables the
-    continuation rule. Reads the board, never changes it."""
+def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> Commitment:
+    """What ``text`` (normalised) commits to in ``board``'s position; with ``history`` the board's
+    move stack enables the continuation rule. Reads the board, never changes it."""
     turn = board.turn
     opponent = "black's" if turn == chess.WHITE else "white's"
     for _, end, kind in _markers(text, opponent):
@@ -756,13 +840,14 @@ def find_commitment(text: str, board: chess.Board, game: GameTail | None = None)
             return Commitment(tok, segment, Rule.MARKER, _line_at(segment, tok))
         if _is_null(segment):
             return Commitment(None, segment.strip().strip("*_`\"'."), Rule.NULL)
+    game = game_tail(board) if history and board.move_stack else None
     if game is not None:
         found = _continuation(text, game)
         if isinstance(found, Commitment):
             return found
         if isinstance(found, int):
             # The game was copied and nothing follows it as movetext: the rest may still commit.
-            rest = find_commitment(text[found:], board)
+            rest = find_commitment(text[found:], board, history=False)
             if rest.token is None and rest.rule in (Rule.EMPTY, Rule.NO_MOVE, Rule.CUT_OFF):
                 return Commitment(None, "", Rule.REPEAT_ONLY)
             return rest

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import chess
 
-from chesseval.core.answer_text import COORD_RE, SAN_RE, GameTail, Rule, Token, find_commitment, move_key, normalise
+from chesseval.core.answer_text import COORD_RE, SAN_RE, Rule, Token, find_commitment, normalise
 
 __all__ = ["MoveKind", "ParsedMove", "Rule", "parse_line", "parse_move"]
 
@@ -269,35 +269,11 @@ def parse_line(text: str, board: chess.Board) -> list[ParsedMove]:
         return [ParsedMove(MoveKind.NONE, detail=f"parser error: {type(exc).__name__}: {exc}")]
 
 
-def _game_tail(board: chess.Board) -> GameTail | None:
-    """The keys of a board's first and last moves, or None without history."""
-    stack = board.move_stack
-    if not stack:
-        return None
-    before = board.copy()
-    last = [before.pop()]
-    if len(stack) > 1:
-        last.insert(0, before.pop())
-    last_number, last_white = before.fullmove_number, before.turn == chess.WHITE
-    last_keys = []
-    for move in last:
-        last_keys.append(move_key(before.san(move)))
-        before.push(move)
-    root = board.root()
-    first_keys = []
-    for move in stack[:2]:
-        first_keys.append(move_key(root.san(move)))
-        root.push(move)
-    if len(last) == 2:
-        last_number, last_white = (last_number, False) if last_white else (last_number + 1, True)
-    return GameTail(tuple(first_keys), tuple(last_keys), last_number, last_white)
-
-
 def _parse(text: str, board: chess.Board) -> tuple[ParsedMove, tuple[Token, ...]]:
     if not isinstance(text, str) or not text.strip():
         return ParsedMove(MoveKind.NONE, detail="empty answer", rule=Rule.EMPTY), ()
     norm = normalise(text)
-    found = find_commitment(norm, board, _game_tail(board))
+    found = find_commitment(norm, board)
     rule = found.rule
     if rule is Rule.NULL:
         return ParsedMove(MoveKind.ILLEGAL, None, found.segment, None, "a null move (pass) is not a move", rule=rule), ()
