@@ -42,7 +42,7 @@ def _short(value: Any, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def judging_mode(source: str, meta: dict[str, Any], expected_line: tuple[str, ...] | None) -> tuple[str, str]:
+def judging_mode(source: str, meta: dict[str, Any], expected_line: tuple[str, ...] | None) -> tuple[JudgingMode, str]:
     """(mode, why) for one answer: ``line`` when the prompt asked for the whole solution."""
     if expected_line is None:
         return JudgingMode.UNJUDGED, "the log has no solution for this position"

@@ -1,7 +1,7 @@
 """Re-grading one foreign answer: read it again with chesseval's parser, judge it by the Lichess rule.
 
 A foreign log is turned into :class:`ForeignAnswer` values by a format reader (``jsonl``,
-``inspect_log``); :func:`regrade` makes the same record ``chesseval run`` writes for a puzzle
+``inspect_log``); :func:`judge_answer` makes the same record ``chesseval run`` writes for a puzzle
 (``verdict``, ``first_move_correct``, ``solver_moves_found``, ``turns``), plus what only an
 import has: how it was judged and why (``judging``), where it came from (``origin``) and what the
 source harness itself concluded (``source_grading``).
@@ -25,6 +25,7 @@ Three judging modes, chosen per answer and written into the record with the reas
 from __future__ import annotations
 
 import dataclasses
+import enum
 from typing import Any
 
 import chess
@@ -39,7 +40,7 @@ from chesseval.core.records import RECORD_SCHEMA
 from chesseval.core.runner import play_puzzle
 from chesseval.regrade import board_of
 
-__all__ = ["ForeignAnswer", "JudgingMode", "regrade", "position_board", "ImportFormatError"]
+__all__ = ["ForeignAnswer", "JudgingMode", "ReplayPlayer", "judge_answer", "position_board", "ImportFormatError"]
 
 
 class ImportFormatError(ChessEvalError, ValueError):
@@ -51,10 +52,13 @@ class ImportFormatError(ChessEvalError, ValueError):
         super().__init__(f"{loc}: {reason}")
 
 
-class JudgingMode:
+class JudgingMode(enum.StrEnum):
     LINE = "line"
+    """The prompt asked for the whole solution line in one reply."""
     SINGLE = "single"
+    """One move asked, judged on the solution's first solver move."""
     UNJUDGED = "unjudged"
+    """No solution in the log (a game move)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +85,7 @@ class ForeignAnswer:
     rating_deviation: int | None = None
     rating_source: str = "lichess"
     themes: tuple[str, ...] = ()
-    mode: str = JudgingMode.SINGLE
+    mode: JudgingMode = JudgingMode.SINGLE
     mode_why: str = ""
     source_grading: dict[str, Any] | None = None
     """What the source harness concluded, where its log says: ``extracted_move`` (its reading of
@@ -210,7 +214,7 @@ def _one_move(answer: ForeignAnswer, puzzle: Puzzle | None) -> dict[str, Any]:
     }
 
 
-async def regrade(answer: ForeignAnswer, puzzle: Puzzle | None) -> dict[str, Any]:
+async def judge_answer(answer: ForeignAnswer, puzzle: Puzzle | None) -> dict[str, Any]:
     """The run record of one foreign answer (see the module docstring for the judging modes)."""
     if puzzle is None or answer.moves_before:
         record = _one_move(answer, puzzle)

@@ -23,7 +23,7 @@ from typing import Any
 import chess
 
 from chesseval.version import __version__
-from chesseval.importers.judging import ForeignAnswer, ImportFormatError, regrade
+from chesseval.importers.judging import ForeignAnswer, ImportFormatError, judge_answer
 from chesseval.core.puzzles import Puzzle
 from chesseval.core.records import RunDir, RunStatus, list_runs, slug, utc_now
 from chesseval.core.results import summarize
@@ -148,7 +148,7 @@ def write_import(
 
 async def _regrade_all(answers: Sequence[ForeignAnswer], ids: Sequence[str | None]) -> list[dict[str, Any]]:
     # One event loop for the whole log: the replayed answers need no network, only the runner's code.
-    return [await regrade(a, a.puzzle(pid) if pid is not None else None) for a, pid in zip(answers, ids)]
+    return [await judge_answer(a, a.puzzle(pid) if pid is not None else None) for a, pid in zip(answers, ids)]
 
 
 def _file_sha256(path: str | os.PathLike[str]) -> str:
