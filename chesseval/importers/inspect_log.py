@@ -30,7 +30,6 @@ import chess
 
 from chesseval.importers.judging import ForeignAnswer, ImportFormatError, JudgingMode
 from chesseval.core.players import StopReason, Usage
-from chesseval.core.puzzles import Puzzle
 
 __all__ = ["read_inspect_log", "read_eval_archive"]
 
@@ -117,9 +116,17 @@ def _solution(meta: dict[str, Any], target: Any, path: str, where: str) -> tuple
     except ValueError:
         raise ImportFormatError(path, where, f"invalid FEN {_short(fen)}") from None
     if meta.get("moves"):
-        puzzle = Puzzle(id=where, fen=fen, moves=tuple(_uci_list(meta["moves"])), has_setup_move=bool(meta.get("has_setup_move", True)))
-        line = list(puzzle.line)
-        fen = puzzle.board().fen()
+        moves = _uci_list(meta["moves"])
+        if bool(meta.get("has_setup_move", True)):
+            # Lichess layout: fen is before the opponent's setup move moves[0].
+            board = chess.Board(fen)
+            try:
+                board.push(board.parse_uci(moves[0]))
+            except ValueError:
+                raise ImportFormatError(path, where, f"setup move {_short(moves[0])} is not legal in {fen!r}") from None
+            fen, line = board.fen(), moves[1:]
+        else:
+            line = moves
     else:
         line = _uci_list(meta.get("expected_line")) or _uci_list(target)
     if not line:

@@ -293,6 +293,9 @@ def test_inspect_log_errors_name_the_sample(tmp_path: Path) -> None:
     bad.write_text(json.dumps(_inspect_log([_sample("s7", "Rf8", "C")])), encoding="utf-8")
     with pytest.raises(ImportFormatError, match=r"bad\.json:s7: sample metadata has no 'fen' string: None"):
         import_logs("inspect", bad, out=tmp_path / "runs")
+    bad.write_text(json.dumps(_inspect_log([_sample("s8", "Rf8", "C", fen=START, moves=["e2e5", "e7e5"])])), encoding="utf-8")
+    with pytest.raises(ImportFormatError, match=r"bad\.json:s8: setup move 'e2e5' is not legal"):
+        import_logs("inspect", bad, out=tmp_path / "runs")
     bad.write_text(json.dumps({"not": "a log"}), encoding="utf-8")
     with pytest.raises(ImportFormatError, match=r"not an Inspect log"):
         import_logs("inspect", bad, out=tmp_path / "runs")
