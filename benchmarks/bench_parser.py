@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chesseval.core.moves import parse_move  # noqa: E402
-from chesseval.regrade import agrees, read_answers  # noqa: E402
+from chesseval.core.regrade import agrees, read_answers  # noqa: E402
 
 
 def _pct(a: int, n: int) -> str:

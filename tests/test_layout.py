@@ -25,8 +25,6 @@ RANKS: dict[str, int] = {
     "chesseval.version": 0,
     "chesseval.data": 0,
     "chesseval.core": 1,
-    # Re-reading stored answers (parser branch): core's parser only.
-    "chesseval.regrade": 2,
     "chesseval.engine": 2,
     "chesseval.lichessdb": 2,
     "chesseval.providers": 3,

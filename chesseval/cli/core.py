@@ -191,7 +191,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from chesseval.regrade import agreement, board_of, describe, regrade_file
+    from chesseval.core.regrade import agreement, board_of, describe, regrade_file
 
     rows = regrade_file(args.file)
     for row in rows:

@@ -23,185 +23,34 @@ The order, first match wins (:class:`Rule` names each step):
    "not", "after", "on", nor one in a list of candidates.
 
 Whatever step decides, a line of moves counts by its first move: :attr:`Commitment.line` holds
-the tokens of the whole line for :func:`chesseval.moves.parse_line`.
+the tokens of the whole line for :func:`chesseval.core.moves.parse_line`. The tokens themselves
+are found by :mod:`chesseval.core.answer_tokens`, copies of the game by
+:mod:`chesseval.core.continuation`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import heapq
-import itertools
 import re
-import unicodedata
 
 import chess
 
-__all__ = ["COORD_RE", "SAN_RE", "Commitment", "GameTail", "Rule", "Token", "find_commitment", "game_tail", "move_key", "normalise"]
-
-
-# --- normalisation -----------------------------------------------------------------------------
-
-_FIGURINES = {
-    "♔": "K", "♕": "Q", "♖": "R", "♗": "B", "♘": "N", "♙": "",
-    "♚": "K", "♛": "Q", "♜": "R", "♝": "B", "♞": "N", "♟": "",
-}
-_TRANSLATE = str.maketrans(
-    {
-        **{c: (v or None) for c, v in _FIGURINES.items()},
-        # Zero-width characters and variation selectors (emoji figurines) are invisible.
-        **dict.fromkeys(map(chr, [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0xFE0E, 0xFE0F, 0x00AD])),
-        **dict.fromkeys(map(chr, [*range(0x2010, 0x2016), 0x2212, 0x2043, 0xFE58, 0xFE63]), "-"),
-        "×": "x",
-        "†": "+",
-        "‡": "#",
-        "\u00a0": " ",
-    }
+from chesseval.core.answer_tokens import (
+    _NULL_TOKENS,
+    _RESIDUE_RE,
+    COORD_RE,
+    SAN_RE,
+    Commitment,
+    Rule,
+    Token,
+    _line_at,
+    _run,
+    _tokens,
+    normalise,
 )
+from chesseval.core.continuation import find_continuation
 
-
-def normalise(text: str) -> str:
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
-    if "\\" in text:
-        text = text.replace("\\#", "#").replace("\\_", "_")
-    return text
-
-
-# --- finding move-like tokens ------------------------------------------------------------------
-
-_PROMO = r"(?:=?[QRBNqrbn]|\([QRBNqrbn]\)|/[QRBNqrbn])"
-_SUFFIX = r"(?:[+#!?]|ch(?![A-Za-z0-9]))*"
-_EP = r"(?:\s?e\.\s?p\.?|ep(?![A-Za-z0-9]))?"
-# Squares are lowercase except in four-character UCI (E2E4), where an uppercase file is
-# unambiguous; a lone "E4" or "B4" in prose is not read as a move.
-_TOKEN_RE = re.compile(
-    r"(?<![A-Za-z0-9@])(?:"
-    r"(?P<castle>[O0o]-[O0o](?:-[O0o])?)"
-    r"|(?P<coord>[KQRBNPkqrbnp]?[a-h][1-8][-x:]?[a-h][1-8]" + _PROMO + r"?)"
-    r"|(?P<ucu>[A-H][1-8][A-H][1-8][QRBNqrbn]?)"
-    r"|(?P<san>[KQRBNPkqrbnp]?[a-h]?[1-8]?[x:-]?[a-h][1-8]" + _PROMO + r"?)"
-    r")(?P<suffix>" + _SUFFIX + r")" + _EP + r"(?![A-Za-z0-9])"
-)
-COORD_RE = re.compile(
-    r"(?P<piece>[KQRBNPkqrbnp])?(?P<src>[a-h][1-8])(?P<sep>[-x:])?(?P<dst>[a-h][1-8])"
-    r"(?:=?(?P<p1>[QRBNqrbn])|\((?P<p2>[QRBNqrbn])\)|/(?P<p3>[QRBNqrbn]))?"
-)
-SAN_RE = re.compile(
-    r"(?P<piece>[KQRBNPkqrbnp])?(?P<dis>[a-h]?[1-8]?)(?P<sep>[x:-])?(?P<dst>[a-h][1-8])"
-    r"(?:=?(?P<p1>[QRBNqrbn])|\((?P<p2>[QRBNqrbn])\)|/(?P<p3>[QRBNqrbn]))?"
-)
-_NULL_TOKENS = frozenset({"--", "z0", "0000", "@@@@", "null", "pass"})
-
-# Piece names in prose ("knight to f3", "Queen takes h7") read as the piece move.
-_PIECE_WORDS_RE = re.compile(
-    r"\b(knight|bishop|rook|queen|king)\s+(?:(to|takes|captures|x)\s+(?:on\s+)?)?([a-h][1-8])\b",
-    re.IGNORECASE,
-)
-_PIECE_LETTER = {"knight": "N", "bishop": "B", "rook": "R", "queen": "Q", "king": "K"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Token:
-    text: str
-    kind: str  # castle | coord | san
-    start: int
-    end: int
-    suffix: str
-    raw: str
-    """The whole match (with check marks and annotations), reported as ``ParsedMove.text``."""
-    lenient: bool = False
-
-
-class Rule(enum.StrEnum):
-    """Which step of the reading decided, reported as ``ParsedMove.rule`` so a verdict can be audited."""
-
-    MARKER = "marker"
-    CONTINUATION = "continuation"
-    LAST_LINE = "last-line"
-    FIRST_LINE = "first-line"
-    LINE_OF_PLAY = "line-of-play"
-    SENTENCE = "sentence"
-    BOLD = "bold"
-    # Nothing committed, and why:
-    NULL = "null"
-    """A null move (``--``, ``0000``): committed, but not a move."""
-    REPEAT_ONLY = "repeat-only"
-    """The answer repeats the game and adds no move."""
-    CUT_OFF = "cut-off"
-    UNCOMMITTED = "uncommitted"
-    """Moves are only weighed ("is an option", "let me verify"), or every one is retracted."""
-    NO_MOVE = "no-move"
-    EMPTY = "empty"
-
-
-@dataclasses.dataclass(frozen=True)
-class Commitment:
-    """What an answer commits to: the token (None when nothing), where it was found and by which rule."""
-
-    token: Token | None
-    segment: str
-    rule: Rule
-    line: tuple[Token, ...] = ()
-    """The committed token and the moves written after it in the same line of play."""
-
-
-@dataclasses.dataclass(frozen=True)
-class GameTail:
-    """The ends of a board's history, as :func:`move_key` keys, for the continuation rule."""
-
-    first: tuple[str, ...]
-    """The game's first (up to) two moves: a copy followed by these starts the game over."""
-    last: tuple[str, ...]
-    """Its last (up to) two moves, in order."""
-    last_number: int
-    """The move number of the last move."""
-    last_white: bool
-    """Whether White played the last move."""
-    last_text: str = ""
-    """The last move in SAN without check marks: an answer without it holds no copy of the game."""
-    prev_text: str = ""
-    """The move before it, likewise."""
-
-
-_KEY_DROP = str.maketrans("", "", "x:-+#!?=()/ ")
-_KEY_RE = re.compile(r"([KQRBNkqrn])?([a-h])?[1-8]?([a-h][1-8])([QRBNqrbn])?")
-
-
-def move_key(text: str) -> str:
-    """A loose identity of a written move (piece, target, promotion) for matching copied movetext:
-    ``Nxe5+``, ``Ne5`` and ``Nge5`` all give ``Ne5``; ``exd5`` gives ``ed5``; castling ``OO``/``OOO``."""
-    t = text.translate(_KEY_DROP)
-    if t and set(t) <= {"O", "0", "o"}:
-        return "O" * len(t)
-    m = _KEY_RE.fullmatch(t)
-    if m is None:
-        return t
-    piece, file, dst, promo = m.groups()
-    # A pawn capture keeps its file: "gxh5" and "gxh5" by the other side's pawn differ from "h5".
-    head = piece.upper() if piece else (file if file and file != dst[0] else "")
-    return head + dst + (promo.upper() if promo else "")
-
-
-def _token_of(m: re.Match[str]) -> Token:
-    castle, coord, ucu, san = m.group("castle", "coord", "ucu", "san")
-    kind, text = ("castle", castle) if castle else ("coord", coord) if coord else ("ucu", ucu) if ucu else ("san", san)
-    if kind == "ucu":
-        kind, text = "coord", text.lower()
-    return Token(text, kind, m.start(), m.end(), m.group("suffix") or "", m.group(0))
-
-
-def _tokens(segment: str) -> list[Token]:
-    found = [_token_of(m) for m in _TOKEN_RE.finditer(segment)]
-    words = list(_PIECE_WORDS_RE.finditer(segment)) if len(segment) <= 200 else []
-    if words:
-        for w in words:
-            found = [t for t in found if not (w.start() <= t.start < w.end())]
-            capture = "x" if (w.group(2) or "to").lower() != "to" else ""
-            text = _PIECE_LETTER[w.group(1).lower()] + capture + w.group(3)
-            found.append(Token(text, "san", w.start(), w.end(), "", w.group(0), lenient=True))
-        found.sort(key=lambda t: t.start)
-    return found
+__all__ = ["COORD_RE", "SAN_RE", "Commitment", "Rule", "Token", "find_commitment", "normalise"]
 
 
 # --- choosing the committed token --------------------------------------------------------------
@@ -214,7 +63,6 @@ _MARKER_TAIL_RE = re.compile(r"[\"'*_\s]*(?:[:=]|(?<=answer)\s*is\b|(?<=answer\*
 _NOT_MINE = frozenset({"last", "previous", "opponent's", "opponent", "their", "prior", "candidate", "alternative", "threat",
                        "threatened", "other", "another", "bad", "losing", "rejected", "wrong"})
 _SPAN_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|```[a-z]*\n?((?s:.*?))```|`([^`\n]+)`|<(?:b|strong|code)>(.*?)</")
-_RESIDUE_RE = re.compile(r"\d+\s*\.+|<[^>]*>|\\[A-Za-z]+|[\s*_`\"'“”‘’>\[\](){}$.,;:!?\-#+|]")
 _CUE_WORDS = frozenset(
     {"play", "plays", "playing", "choose", "chose", "pick", "with", "is", "recommend", "select", "go", "answer",
      "so", "thus", "therefore", "hence", "respond", "reply"}
@@ -458,20 +306,7 @@ def _has_content(line: str) -> bool:
 
 # --- lines of play ------------------------------------------------------------------------------
 
-# What may stand between two moves of one line: spaces, move numbers ("12.", "12...", "…"),
-# arrows, the game-end star and markup. Commas and "or" make a list of candidates, not a line.
-_LINE_GAP_RE = re.compile(r"(?:\s|[*_`'\"]|->|→|=>|\.\.\.|…|\d+\s*(?:\.+|…)|1-0|0-1|1/2-1/2)*")
-_NUMBER_RE = re.compile(r"(\d+)\s*(\.+|…)\s*$")
-_MAX_LINE = 60
 _MAX_BARE_LINE_OF_PLAY = 400
-
-
-def _run(text: str, toks: list[Token], i: int) -> tuple[Token, ...]:
-    """toks[i] and the moves that follow it in the same line of play."""
-    j = i + 1
-    while j < len(toks) and j - i < _MAX_LINE and _LINE_GAP_RE.fullmatch(text, toks[j - 1].end, toks[j].start):
-        j += 1
-    return tuple(toks[i:j])
 
 
 def _bare_line(line: str) -> tuple[Token, ...]:
@@ -487,115 +322,6 @@ def _bare_line(line: str) -> tuple[Token, ...]:
     run = _run(line, toks, 0)
     return run if len(run) == len(toks) else ()
 
-
-def _line_at(segment: str, tok: Token) -> tuple[Token, ...]:
-    toks = _tokens(segment)
-    i = next((k for k, t in enumerate(toks) if t.start == tok.start), None)
-    return (tok,) if i is None else _run(segment, toks, i)
-
-
-# --- game continuations -----------------------------------------------------------------------
-
-_MAX_CONTINUATION_SCAN = 60_000
-
-
-def _may_copy_the_end(head: str, game: GameTail) -> bool:
-    """A cheap test before tokenising a long answer: does the game's last move stand anywhere
-    right after the move before it or after its move number?"""
-    number = f"{game.last_number}." if game.last_white else ""
-    for needle in {game.last_text, game.last_text.replace("x", "")}:
-        at = head.find(needle)
-        while at >= 0:
-            before = head[max(0, at - 24) : at]
-            if (game.prev_text and (game.prev_text in before or game.prev_text.replace("x", "") in before)) or (
-                number and number in before
-            ):
-                return True
-            at = head.find(needle, at + 1)
-    return False
-
-
-def _continuation(text: str, game: GameTail) -> Commitment | int | None:
-    """The first move written after a copy of the game's movetext; or the offset where a copy
-    ends that no move follows; or None when the answer holds no copy of the game."""
-    head = text[:_MAX_CONTINUATION_SCAN]
-    if game.last_text and not _may_copy_the_end(head, game):
-        # No copy of the game's end: only an answer opening with the next move number (or a copy of
-        # the game cut off before its end) is about the game.
-        toks = [_token_of(m) for m in itertools.islice(_TOKEN_RE.finditer(head), 5)]
-    else:
-        toks = [_token_of(m) for m in _TOKEN_RE.finditer(head)]
-    if not toks:
-        return None
-    keys = [move_key(t.text) for t in toks]
-    k_last = game.last[-1]
-    k_prev = game.last[0] if len(game.last) == 2 else None
-
-    def number(i: int) -> tuple[int, str] | None:
-        m = _NUMBER_RE.search(head, toks[i - 1].end if i else max(0, toks[i].start - 12), toks[i].start)
-        return (int(m.group(1)), "." if m.group(2) == "." else "...") if m else None
-
-    def restarts(j: int) -> bool:
-        return all(j + k < len(keys) and keys[j + k] == key for k, key in enumerate(game.first))
-
-    ends_any = ends_numbered = restarted = None
-    for i, key in enumerate(keys):
-        if key != k_last:
-            continue
-        if len(game.first) == 2 and restarts(i + 1):
-            restarted = i
-            continue
-        white_at = i if game.last_white else i - 1
-        num = number(white_at) if white_at >= 0 else None
-        paired = i > 0 and keys[i - 1] == k_prev and _LINE_GAP_RE.fullmatch(head, toks[i - 1].end, toks[i].start)
-        # The move number stands before White's move of the pair: "28. Kxf1" or "27... Rxf1+ 28. Kxf1".
-        if num is not None and num == (game.last_number, ".") and (paired or game.last_white):
-            ends_numbered = i
-            break
-        if paired and ends_any is None:
-            ends_any = i
-    end = ends_numbered if ends_numbered is not None else ends_any
-    if end is None and (restarted is not None or (len(game.first) == 2 and restarts(0) and len(toks) > 4)):
-        # The game written out (again) and cut off before its end: nothing was added to it.
-        return len(head)
-    if end is None:
-        # No copy: an answer that goes straight on from the current move number.
-        n = game.last_number + (1 if not game.last_white else 0)
-        num = number(0)
-        # Black to move: "17... Kh8"; White to move: "18. Rg7+".
-        if num is not None and num == (n, "..." if game.last_white else "."):
-            return Commitment(toks[0], head[toks[0].start : toks[0].end], Rule.CONTINUATION, _run(head, toks, 0))
-        return None
-    nxt = end + 1
-    if nxt < len(toks) and _LINE_GAP_RE.fullmatch(head, toks[end].end, toks[nxt].start):
-        return Commitment(toks[nxt], head[toks[nxt].start : toks[nxt].end], Rule.CONTINUATION, _run(head, toks, nxt))
-    return toks[end].end
-
-
-def game_tail(board: chess.Board) -> GameTail | None:
-    """The keys of a board's first and last moves, or None without history."""
-    stack = board.move_stack
-    if not stack:
-        return None
-    before = board.copy()
-    last = [before.pop()]
-    if len(stack) > 1:
-        last.insert(0, before.pop())
-    last_number, last_white = before.fullmove_number, before.turn == chess.WHITE
-    last_keys, texts = [], []
-    for move in last:
-        texts.append(before.san(move).rstrip("+#"))
-        last_keys.append(move_key(texts[-1]))
-        before.push(move)
-    root = board.root()
-    first_keys = []
-    for move in stack[:2]:
-        first_keys.append(move_key(root.san(move)))
-        root.push(move)
-    if len(last) == 2:
-        last_number, last_white = (last_number, False) if last_white else (last_number + 1, True)
-    prev_text = texts[0] if len(texts) == 2 else ""
-    return GameTail(tuple(first_keys), tuple(last_keys), last_number, last_white, texts[-1], prev_text)
 
 # --- commitments in sentences ------------------------------------------------------------------
 
@@ -648,7 +374,7 @@ _HEDGE_RE = re.compile(
     r"\b(?:(?:an|another|one)\s+(?:[\w-]+\s+)?option|candidate|candidates|possibility|possible|possibly|might|maybe|perhaps|could|likely"
     r"|consider|considering|verify|verifying|test|testing|whether|seems?|wondering|contemplating|exploring"
     r"|need\s+to|trying|appears?|promising|interesting|re-?assess\w*|assessing|examining|analy[sz]ing|exploring"
-    r"|evaluating|investigating|focusing)\b",
+    r"|evaluating|investigating|focusing|comparing)\b",
     re.IGNORECASE,
 )
 # The closing paragraph of reasoning that is still at work ("I am now evaluating ...",
@@ -692,7 +418,7 @@ def _sentence_around(text: str, start: int, end: int) -> str:
     return text[lo + 1 : m.end() if m else end + 300]
 
 
-def _statement(text: str, board: chess.Board, opponent: str) -> Commitment | None:
+def _statement(text: str, board: chess.Board, opponent: str) -> tuple[Commitment, int] | None:
     """The last clear statement of a move ("the best move is **Kd7**", "I play Nf3") that no
     doubt follows; None when there is none or the last one was retracted."""
     found = None
@@ -716,7 +442,7 @@ def _statement(text: str, board: chess.Board, opponent: str) -> Commitment | Non
         return None
     if _is_square(tok, board):
         return None
-    return Commitment(tok, window, Rule.SENTENCE, _line_at(window, tok))
+    return Commitment(tok, window, Rule.SENTENCE, _line_at(window, tok)), end
 
 
 def _is_square(tok: Token, board: chess.Board) -> bool:
@@ -739,12 +465,19 @@ def _quiet_after(text: str, end: int, opponent: str) -> bool:
     )
 
 
+_ITEM_HEAD_RE = re.compile(r"[ \t]*(?:[-*•+]|\d+[.)])[ \t]*")
+
+
+def _opens_item(text: str, at: int) -> bool:
+    return _ITEM_HEAD_RE.fullmatch(text, text.rfind("\n", 0, at) + 1, at) is not None
+
+
 def _is_list(span: str) -> bool:
     toks = _tokens(span)
     return len(toks) >= 2 and any(_LIST_GAP_RE.fullmatch(span, a.end, b.start) for a, b in zip(toks, toks[1:]))
 
 
-def _formatted(text: str, board: chess.Board) -> tuple[Commitment, int] | None:
+def _formatted(text: str, board: chess.Board) -> tuple[Commitment, int, int] | None:
     """The last bold or code span holding a move that is neither a list of squares or candidates
     nor weighed in its sentence."""
     for s in reversed(list(_SPAN_RE.finditer(text))):
@@ -764,8 +497,8 @@ def _formatted(text: str, board: chess.Board) -> tuple[Commitment, int] | None:
             continue
         first = _list_line_start(text, s.start(), board)
         if first is not None:
-            return first, s.end()
-        return Commitment(tok, span, Rule.BOLD, _line_at(span, tok)), s.end()
+            return first, s.end(), s.start()
+        return Commitment(tok, span, Rule.BOLD, _line_at(span, tok)), s.end(), s.start()
     return None
 
 
@@ -840,9 +573,8 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
             return Commitment(tok, segment, Rule.MARKER, _line_at(segment, tok))
         if _is_null(segment):
             return Commitment(None, segment.strip().strip("*_`\"'."), Rule.NULL)
-    game = game_tail(board) if history and board.move_stack else None
-    if game is not None:
-        found = _continuation(text, game)
+    found = find_continuation(text, board) if history else None
+    if found is not None:
         if isinstance(found, Commitment):
             return found
         if isinstance(found, int):
@@ -865,16 +597,23 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
         # A first line the answer then doubts ("Wait, let me reconsider.") is no commitment.
         if run and _RETRACT_RE.search(text, text.find(lines[0]) + len(lines[0])) is None:
             return Commitment(run[0], lines[0], Rule.FIRST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
-    stated = _statement(text, board, opponent)
-    if stated is not None:
-        return stated
     # A closing "..." trails off: the thought was not finished.
     cut_off = _looks_cut_off(last, opponent) or _ends_mid_list(text) or last.rstrip().endswith(("...", "…"))
+    formatted = _formatted(text, board)
+    if formatted is not None and cut_off and not _quiet_after(text, formatted[1], opponent):
+        formatted = None
+    stated = _statement(text, board, opponent)
+    if stated is not None:
+        # The last commitment counts: a bold move in the closing line, written after the statement,
+        # replaces it, unless it opens an item of a list (the alternatives reviewed after "the best
+        # move is **Kd7**").
+        if formatted is None or formatted[2] < max(stated[1], text.rfind(last)) or _opens_item(text, formatted[2]):
+            return stated[0]
+        return formatted[0]
     closing = last[-_PROSE_WINDOW:]
     if _TESTING_RE.search(_last_sentence(closing)) and not _CONCLUDED_RE.search(closing):
         return Commitment(None, last, Rule.UNCOMMITTED)
-    formatted = _formatted(text, board)
-    if formatted is not None and (not cut_off or _quiet_after(text, formatted[1], opponent)):
+    if formatted is not None:
         return formatted[0]
     if len(lines) > 1:
         tok = _leading_move(lines[0])

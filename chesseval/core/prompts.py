@@ -75,7 +75,7 @@ class PromptOptions:
     """Show the new position again in follow-up turns (otherwise only the opponent's reply)."""
     expects: str = "move"
     """``"move"``: one move per answer (:data:`TEMPLATE_ID`); ``"line"``: the whole solution line in
-    one answer (:data:`LINE_TEMPLATE_ID`), read with :func:`chesseval.moves.parse_line`."""
+    one answer (:data:`LINE_TEMPLATE_ID`), read with :func:`chesseval.core.moves.parse_line`."""
 
     def __post_init__(self) -> None:
         if self.expects not in EXPECTS:

@@ -14,7 +14,7 @@ from typing import Any
 
 import chess
 
-from chesseval.core.answer_text import move_key
+from chesseval.core.continuation import move_key
 
 __all__ = ["Disagreement", "SourceAgreement", "source_agreement", "harness_move_uci"]
 

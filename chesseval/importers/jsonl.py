@@ -22,7 +22,7 @@ from typing import Any
 
 import chess
 
-from chesseval.regrade import board_of
+from chesseval.core.regrade import board_of
 from chesseval.importers.judging import ForeignAnswer, ImportFormatError, JudgingMode
 
 __all__ = ["read_jsonl", "judging_mode"]

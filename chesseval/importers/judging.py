@@ -38,7 +38,7 @@ from chesseval.core.prompts import PromptFormat, PromptOptions
 from chesseval.core.puzzles import Puzzle
 from chesseval.core.records import RECORD_SCHEMA
 from chesseval.core.runner import play_puzzle
-from chesseval.regrade import board_of
+from chesseval.core.regrade import board_of
 
 __all__ = ["ForeignAnswer", "JudgingMode", "ReplayPlayer", "judge_answer", "position_board", "ImportFormatError"]
 

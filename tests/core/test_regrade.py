@@ -9,7 +9,7 @@ import chess
 import pytest
 
 from chesseval.cli import main
-from chesseval.regrade import AnswerFileError, agreement, board_of, regrade_file
+from chesseval.core.regrade import AnswerFileError, agreement, board_of, regrade_file
 
 FOOL_FEN = "rnbqkbnr/pppp1ppp/8/4p3/6P1/5P2/PPPPP2P/RNBQKBNR b KQkq - 0 2"
 ITALIAN_MOVETEXT = "1. e4 e5 2. Nf3 Nc6 3. Bc4 Bc5 4. c3 Nf6"

@@ -18,6 +18,10 @@ from hypothesis import strategies as st
 
 from chesseval.core.moves import MoveKind, ParsedMove, Rule, parse_line, parse_move
 
+# Random positions reached by random moves, so each board has a history on its stack (the
+# continuation rule is in play in every property below).
+from test_moves import positions  # noqa: E402  (tests/core is on the path, as pytest runs it)
+
 M, I, A, N = MoveKind.MOVE, MoveKind.ILLEGAL, MoveKind.AMBIGUOUS, MoveKind.NONE
 
 
@@ -78,6 +82,9 @@ CONTINUATIONS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
     # prose after the copy is read by the ordinary rules
     (_game(*ITALIAN), f"The game so far: {ITALIAN_TEXT}. Now I would play d4 to open the centre.", M, "d2d4",
      Rule.SENTENCE),
+    # the game's last moves named in a sentence are not a copy of the game
+    (_game(*ITALIAN), "If 4. c3 Nf6 5. Ng5 then f7 is attacked, but that is premature, so I play d4.", M, "d2d4",
+     Rule.SENTENCE),
     # an explicit marker still wins
     (_game(*ITALIAN), f"{ITALIAN_TEXT} 5. d3\n\nAnswer: d4", M, "d2d4", Rule.MARKER),
 ]
@@ -98,6 +105,9 @@ NOT_COMMITTED: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
     # the stated best move, then a bold list of the alternatives
     (_fen("e4", "e5", "Nf3", "Nc6"), "The best move is **Bb5**.\n\nOther tries:\n- **Bc4** - fine, allows Nf6\n"
      "- **d4** - premature\n- **Nc3** - slow", M, "f1b5", Rule.SENTENCE),
+    # the last commitment counts: a bold move in the closing line replaces an earlier statement
+    (_fen("e4", "e5", "Nf3", "Nc6"), "At first I thought the best move is Bc4, since it eyes f7.\n\n"
+     "But the pin matters more: so **Bb5** it is.", M, "f1b5", Rule.BOLD),
     # a first line that the answer then doubts
     (_fen(*FOOL), "d8h4\n\nWait, let me reconsider the knight first. If Black plays Nc6 then", N, None, Rule.CUT_OFF),
     # a bold move supposed, then cut off while checking it
@@ -137,31 +147,15 @@ PROSE_WORDS = ["the", "knight", "looks", "strong", "because", "pressure", "king"
 PROSE = st.lists(st.sampled_from(PROSE_WORDS), min_size=0, max_size=25).map(" ".join)
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-FENS = [
-    chess.STARTING_FEN,
-    "r3k2r/pP3ppp/8/2pP4/8/8/P1p2PPP/R3K2R w KQkq c6 0 2",
-    "r3k2r/pP3ppp/8/8/2Pp4/8/P4PpP/R3K2R b KQkq c3 0 2",
-    "4k3/8/8/8/8/2n5/1P1B4/4K3 w - - 0 1",
-]
-
-
-@st.composite
-def positions(draw: st.DrawFn) -> chess.Board:
-    """A position with its history on the stack (so the continuation rule is in play too)."""
-    board = chess.Board(draw(st.sampled_from(FENS)))
-    for _ in range(draw(st.integers(0, 30))):
-        moves = list(board.legal_moves)
-        if not moves:
-            break
-        board.push(moves[draw(st.integers(0, len(moves) - 1))])
-    return board
-
-
 def _writings(board: chess.Board, move: chess.Move) -> list[str]:
     san = board.san(move)
     out = [san, move.uci(), board.lan(move)]
     if san[0] in "NRQK":
         out.append(san[0].lower() + san[1:])  # lowercase SAN, read leniently
+    if san[0] in "NBRQK":
+        out.append("♘♗♖♕♔"["NBRQK".index(san[0])] + san[1:])  # figurine
+    if san.startswith("O-O"):
+        out.append(san.replace("O", "0"))
     return out
 
 
@@ -272,7 +266,7 @@ def test_cost_is_linear_in_the_answer_length(unit: str) -> None:
 
 
 def test_agreement_on_the_labelled_real_answers(shared_data: Path) -> None:
-    from chesseval.regrade import agreement, regrade_file
+    from chesseval.core.regrade import agreement, regrade_file
 
     stats = agreement(regrade_file(shared_data / "parser_dev.jsonl"))
     easy_medium = [sum(x) for x in zip(stats["easy"], stats["medium"], strict=True)]

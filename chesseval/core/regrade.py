@@ -7,7 +7,7 @@ continuations) and ``raw_response``. Labelled files (``../shared/data/parser_dev
 format) add ``label`` (``move`` / ``illegal`` / ``none``), ``intended_uci``, ``intended_text`` and
 ``difficulty``::
 
-    from chesseval.regrade import regrade_file, agreement
+    from chesseval.core.regrade import regrade_file, agreement
     rows = regrade_file("answers.jsonl")
     for difficulty, (agree, total) in agreement(rows).items(): ...
 
@@ -25,9 +25,9 @@ from typing import Any
 
 import chess
 
-from chesseval.core.answer_text import move_key
-from chesseval.errors import ChessEvalError
+from chesseval.core.continuation import move_key
 from chesseval.core.moves import MoveKind, ParsedMove, parse_move
+from chesseval.errors import ChessEvalError
 
 __all__ = ["AnswerFileError", "Regraded", "agreement", "agrees", "board_of", "describe", "read_answers", "regrade_file"]
 
@@ -135,7 +135,7 @@ def agrees(parsed: ParsedMove, record: Mapping[str, Any]) -> bool:
 
 
 def regrade_file(path: str | Path) -> list[Regraded]:
-    """Every record of ``path`` parsed with :func:`chesseval.moves.parse_move`. The whole file
+    """Every record of ``path`` parsed with :func:`chesseval.core.moves.parse_move`. The whole file
     is checked first: a bad record raises before anything is parsed."""
     rows = list(read_answers(path))
     return [Regraded(n, parse_move(record["raw_response"], board), record) for n, record, board in rows]
