@@ -14,6 +14,10 @@ With three buckets and three parameters the goodness-of-fit test has little powe
 likelihood comparison is the stronger evidence.
 
     python scripts/llm_curves.py [--answers ../shared/data/llm_answers.jsonl] [--boot 500]
+    python scripts/llm_curves.py --runs DIR     # runs made by `chesseval import jsonl` instead
+
+With ``--runs`` the outcomes are the imported runs' own verdicts (Lichess's whole-line rule,
+chesseval's parser, each record's rating and deviation) for every chess-bench run in DIR.
 
 The answers are third-party text: read them from ../shared, never copy them into the repository.
 """
@@ -87,15 +91,40 @@ def load(path: Path) -> dict[str, tuple[list[bool], list[float]]]:
     return dict(per)
 
 
+def load_runs(runs_dir: Path) -> tuple[dict[str, tuple[list[bool], list[float]]], dict[str, list[float]]]:
+    """Outcomes of the chess-bench runs that ``chesseval import`` wrote into ``runs_dir``."""
+    from chesseval.core.rating import outcomes_from_records
+    from chesseval.core.records import list_runs
+
+    data, rds = {}, {}
+    for run in list_runs(runs_dir):
+        head = run.read_header()
+        player = head.get("player") or {}
+        if player.get("source") != SOURCE.rstrip(":"):
+            continue
+        solved, ratings, rd, _ = outcomes_from_records(run.records())
+        name = str(player.get("source_model") or head.get("model"))
+        data[name], rds[name] = (solved, ratings), rd
+    return data, rds
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--answers", type=Path, default=ROOT.parent / "shared" / "data" / "llm_answers.jsonl")
     ap.add_argument("--boot", type=int, default=500, help="parametric-bootstrap replicates of the fit test")
+    ap.add_argument("--runs", type=Path, default=None, help="fit the runs `chesseval import jsonl` wrote here instead")
     args = ap.parse_args()
-    if not args.answers.is_file():
+    rds: dict[str, list[float]] = {}
+    if args.runs is not None:
+        data, rds = load_runs(args.runs)
+        if not data:
+            print(f"no chess-bench runs in {str(args.runs)!r} (make them with: chesseval import jsonl ANSWERS --out DIR)", file=sys.stderr)
+            return 2
+    elif not args.answers.is_file():
         print(f"{str(args.answers)!r} not found (it lives in ../shared/data)", file=sys.stderr)
         return 2
-    data = load(args.answers)
+    else:
+        data = load(args.answers)
     models = list(CurveModel)
     print(f"{'model':<38} {'n':>4} {'800-1200':>9} {'1200-1600':>9} {'1600-2000':>9}  "
           + " ".join(f"{'AIC ' + str(m):>17}" for m in models) + f" {'LR slope':>8}  headline (slope+lapse)")  # fmt: skip
@@ -103,10 +132,10 @@ def main() -> int:
     best = defaultdict(int)
     for name in sorted(data):
         solved, ratings = data[name]
-        rd = [BUCKET_RD] * len(ratings)
+        rd = rds.get(name) or [BUCKET_RD] * len(ratings)
         rates = []
-        for mid in (1000.0, 1400.0, 1800.0):
-            outcomes = [s for s, r in zip(solved, ratings) if r == mid]
+        for lo in (800.0, 1200.0, 1600.0):
+            outcomes = [s for s, r in zip(solved, ratings) if lo <= r < lo + 400]
             rates.append(f"{100 * sum(outcomes) / len(outcomes):.0f}% /{len(outcomes)}" if outcomes else "-")
         cmp = compare_models(solved, ratings, rd)
         best[min(cmp, key=lambda m: cmp[m]["aic"])] += 1
