@@ -1,4 +1,4 @@
-"""``chesseval puzzles mine | selfplay | merge | build-suite``: making puzzles with Stockfish."""
+"""``chesseval puzzles starter | mine | selfplay | merge | build-suite``: making puzzles with Stockfish."""
 
 from __future__ import annotations
 
@@ -151,8 +151,34 @@ def cmd_build_suite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_starter(args: argparse.Namespace) -> int:
+    from chesseval.core.suites import write_suite
+    from chesseval.mining.starter import build_starter
+
+    puzzles = build_starter(args.count, seed=args.seed)
+    command = f"chesseval puzzles starter --count {args.count} --seed {args.seed} --name {args.name} --out-dir {args.out_dir}"
+    suite = write_suite(
+        args.name,
+        puzzles,
+        args.out_dir,
+        version="1",
+        description="Mates in one and two with proved unique solutions, from chesseval self-play games (unrated).",
+        command=command,
+        extra={"seed": args.seed},
+    )
+    print(f"{suite.path}: {len(puzzles)} puzzles, sha256 {suite.sha256[:16]}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    group = command_group(sub, "puzzles", "puzzle files: download, mine, self-play")
+    group = command_group(sub, "puzzles")
+
+    p = group.add_parser("starter", help="build the starter suite: proved mates in 1 and 2 from self-play")
+    p.add_argument("--count", type=int, default=120)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--name", default="starter")
+    p.add_argument("--out-dir", default="puzzles")
+    p.set_defaults(handler=cmd_starter)
 
     def engine_opts(p: argparse.ArgumentParser) -> None:
         p.add_argument("--nodes", type=_positive, default=200_000, help="node limit per MultiPV-2 search (default 200000)")

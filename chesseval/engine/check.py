@@ -39,10 +39,11 @@ from typing import Any
 import chess
 
 from chesseval.engine.stockfish import BLUNDER_DROP, AnalysisLimit, EngineConfig, Score, is_winning, load_engine_config, parse_limit, win_chances
-from chesseval.engine.lines import ENGINE_FILE, read_engine_lines, read_jsonl, read_records
+from chesseval.engine.lines import ENGINE_FILE, read_engine_lines, read_jsonl, records_by_puzzle
 from chesseval.engine.pool import EnginePool
 from chesseval.errors import EngineError, RunError
 from chesseval.core.puzzles import Puzzle, load_puzzles
+from chesseval.core.records import RunDir
 
 __all__ = [
     "ENGINE_FILE",
@@ -54,7 +55,7 @@ __all__ = [
     "rescore_run",
     "rescore_run_async",
     "read_jsonl",
-    "read_records",
+    "records_by_puzzle",
     "read_engine_lines",
     "position_at_turn",
 ]
@@ -161,13 +162,11 @@ def _run_puzzles(run_dir: Path) -> dict[str, Puzzle]:
     """The puzzles of a run, from the suite file named in its ``run.json`` (hash checked)."""
     from chesseval.core.suites import file_sha256
 
-    meta_path = run_dir / "run.json"
+    rundir = RunDir(run_dir)
+    meta_path = rundir.header_path
     if not meta_path.exists():
         raise RunError(f"{str(meta_path)!r} does not exist; pass the puzzle file explicitly")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise RunError(f"{str(meta_path)!r} is not valid JSON: {exc}") from exc
+    meta = rundir.read_header()
     suite = meta.get("suite")
     raw = suite.get("path") if isinstance(suite, dict) else None
     if not raw:
@@ -289,7 +288,7 @@ async def rescore_run_async(
     run = Path(run_dir)
     config = config or (pool.config if pool is not None else load_engine_config())
     lim = parse_limit(limit, config)
-    records = read_records(run)
+    records = records_by_puzzle(run)
     if puzzles is None:
         # Records carry their puzzle (FEN and moves); the suite file is needed only for older ones.
         by_id = {pid: p for pid, rec in records.items() if (p := _record_puzzle(rec)) is not None}
@@ -349,15 +348,14 @@ def _add_to_results(run: Path, limit: AnalysisLimit) -> None:
     # results.json holds derived aggregates only: the engine summary goes beside the strict
     # numbers under "engine" (keyed by limit), so `run --engine` reports both from one file.
     from chesseval.engine.report import engine_summary
-    from chesseval.core.records import RunDir
 
     rundir = RunDir(run)
     results = rundir.read_results()
     if results is None:
         return
     try:
-        width = int(json.loads((run / "run.json").read_text(encoding="utf-8")).get("band_width") or 200)
-    except (OSError, ValueError):
+        width = int(rundir.read_header().get("band_width") or 200)
+    except (RunError, ValueError):
         width = 200
     rows = engine_summary(run, width, limit=limit.key)
     previous = results.get("engine")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from chesseval.engine.lines import read_engine_lines, read_records
+from chesseval.engine.lines import read_engine_lines, records_by_puzzle
 
 __all__ = ["EngineBucket", "engine_summary", "format_engine_summary", "bucket_labeller"]
 
@@ -119,7 +119,7 @@ def engine_summary(
     no engine results.
     """
     run = Path(run_dir)
-    records = read_records(run)
+    records = records_by_puzzle(run)
     lines = read_engine_lines(run, limit)
     if not lines:
         return []
