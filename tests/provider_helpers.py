@@ -7,9 +7,9 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from chesseval.core.players import Turn
+from chesseval.core.puzzles import Puzzle
 from chesseval.providers import create_player
 from chesseval.providers.base import HttpPlayer
-from chesseval.core.puzzles import Puzzle
 from chesseval.providers.retry import RetryPolicy
 
 T = TypeVar("T")

@@ -78,13 +78,13 @@ def compare_runs(
         raise ConfigError("; ".join(dict.fromkeys(refusals)) + ": refusing to compare runs on different puzzle suites "
                           "(their solve rates and paired tests do not compare like with like); pass --force to compare anyway")  # fmt: skip
     warnings: list[str] = []
-    for run, label in zip(data, labels):
+    for run, label in zip(data, labels, strict=True):
         status = run.header.get("status")
         if status != "success":
             warnings.append(f"run {label} has status {status!r} ({len(run.records)} of {run.header.get('n_puzzles', '?')} puzzles recorded)")
     for ps in problems.values():
         warnings += [p.message for p in ps if p.message not in warnings]
-    rows = tuple(summarize_run(run, label) for run, label in zip(data, labels))
+    rows = tuple(summarize_run(run, label) for run, label in zip(data, labels, strict=True))
     pairs = []
     for (i, j), ps in problems.items():
         pc = paired_comparison(data[i].records, data[j].records, label_a=labels[i], label_b=labels[j],

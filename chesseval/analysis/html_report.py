@@ -224,7 +224,7 @@ def render_html(
     shown = failed[:gallery]
     meta = header.get("meta") or {}
     meta_txt = " · ".join(f"{_e(k)}: {_e(v)}" for k, v in sorted(meta.items()))
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     pieces = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

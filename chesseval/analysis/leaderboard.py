@@ -51,13 +51,13 @@ def history_rows(runs_dir: str | os.PathLike[str], *, family: str | None = None)
     if not runs:
         which = f" of family {family!r}" if family else ""
         raise RunError(f"no runs{which} in {str(runs_dir)!r} (give runs metadata with: chesseval run ... --meta family=F --meta release_date=YYYY-MM-DD)")
-    return order_by_release([summarize_run(run, lab) for run, lab in zip(runs, distinct_labels(runs))])
+    return order_by_release([summarize_run(run, lab) for run, lab in zip(runs, distinct_labels(runs), strict=True)])
 
 
 def distinct_labels(runs: Sequence[RunData]) -> list[str]:
     """Each run's label, with ``#run_id`` appended where two runs would share one."""
     labels = [r.label for r in runs]
-    return [f"{lab}#{r.run_id}" if labels.count(lab) > 1 else lab for lab, r in zip(labels, runs)]
+    return [f"{lab}#{r.run_id}" if labels.count(lab) > 1 else lab for lab, r in zip(labels, runs, strict=True)]
 
 
 def summarize_run(run: RunData, label: str | None = None) -> RunSummary:
@@ -249,7 +249,7 @@ def leaderboard_text(rows: Sequence[RunSummary], *, rank: bool = True) -> str:
     widths = [max(len(line[c]) for line in table) for c in range(len(table[0]))]
     out = []
     for j, line in enumerate(table):
-        cells = [cell.ljust(w) if c in (1,) else cell.rjust(w) for c, (cell, w) in enumerate(zip(line, widths))]
+        cells = [cell.ljust(w) if c in (1,) else cell.rjust(w) for c, (cell, w) in enumerate(zip(line, widths, strict=True))]
         out.append("  ".join(cells).rstrip())
         if j == 0:
             out.append("  ".join("-" * w for w in widths))

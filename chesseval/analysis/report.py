@@ -71,7 +71,7 @@ def render_results(results: dict[str, Any], fmt: str = "table", *, title: str | 
         raise ValueError(f"unknown report format {fmt!r}; choose one of {REPORT_FORMATS}")
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
     out = [title] if title else []
     out.append(line(head))
     out.append("  ".join("-" * w for w in widths))

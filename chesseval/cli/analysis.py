@@ -12,7 +12,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from chesseval.cli.common import add_band_width
 
@@ -39,7 +38,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.plot:
         from chesseval.analysis.plots import plot_solve_rate_by_bucket
 
-        plot_solve_rate_by_bucket([(lab, run.records) for lab, run in zip(comparison.labels, comparison.runs)], args.plot,
+        plot_solve_rate_by_bucket([(lab, run.records) for lab, run in zip(comparison.labels, comparison.runs, strict=True)], args.plot,
                                   ratings=[r.rating for r in comparison.rows])  # fmt: skip
         print(f"wrote {args.plot}", file=sys.stderr)
     if args.cost_plot:

@@ -6,9 +6,9 @@ import argparse
 import re
 from pathlib import Path
 
-from chesseval.providers.cache import ResponseCache, default_cache_dir
 from chesseval.cli.common import command_group
 from chesseval.errors import ConfigError
+from chesseval.providers.cache import ResponseCache, default_cache_dir
 
 __all__ = ["register", "parse_age"]
 

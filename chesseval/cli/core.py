@@ -61,11 +61,11 @@ def _model_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from chesseval.providers import parse_model_options
-    from chesseval.core.prompts import PromptFormat, PromptOptions
     from chesseval.analysis.report import render_results
     from chesseval.api import evaluate
+    from chesseval.core.prompts import PromptFormat, PromptOptions
     from chesseval.core.runner import RunConfig
+    from chesseval.providers import parse_model_options
 
     config = RunConfig(
         model=args.model,
@@ -168,9 +168,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from chesseval.providers import PROVIDERS
     from chesseval.core.records import list_runs
     from chesseval.core.suites import list_suites
+    from chesseval.providers import PROVIDERS
 
     print("suites:")
     for s in list_suites():

@@ -33,8 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _check(args: argparse.Namespace) -> int:
-    from chesseval.engine.stockfish import build_settings, cpu_flags, load_engine_config, parse_limit, unused_isas
     from chesseval.engine.pool import EnginePool
+    from chesseval.engine.stockfish import build_settings, cpu_flags, load_engine_config, parse_limit, unused_isas
 
     config = load_engine_config(args.engine_config)
     limit = parse_limit(args.limit, config)
@@ -64,9 +64,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _rescore(args: argparse.Namespace) -> int:
-    from chesseval.engine.stockfish import load_engine_config
     from chesseval.engine.check import rescore_run
     from chesseval.engine.report import engine_summary, format_engine_summary
+    from chesseval.engine.stockfish import load_engine_config
 
     config = load_engine_config(args.engine_config)
     last = [0.0]

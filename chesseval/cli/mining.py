@@ -122,8 +122,8 @@ def cmd_selfplay(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from chesseval.mining.miner import merge_puzzles
     from chesseval.core.puzzles import load_puzzles
+    from chesseval.mining.miner import merge_puzzles
 
     merged = merge_puzzles(load_puzzles(p) for p in args.inputs)
     _write_csv(merged, args.out)

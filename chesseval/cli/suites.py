@@ -116,8 +116,8 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from chesseval.lichessdb.download import DEFAULT_URL, default_destination
     from chesseval.lichessdb.build import BuildSpec, build_suite
+    from chesseval.lichessdb.download import DEFAULT_URL, default_destination
 
     source = args.source or str(default_destination(DEFAULT_URL))
     spec = BuildSpec(

@@ -71,7 +71,7 @@ class RunStatus:
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def slug(text: str) -> str:
@@ -329,7 +329,7 @@ class RunDir:
 
     @classmethod
     def create(cls, runs_dir: str | os.PathLike[str], *, suite: str, model: str, header: dict[str, Any]) -> RunDir:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
         run_id = secrets.token_hex(3)
         path = Path(runs_dir) / f"{stamp}_{slug(suite)}_{slug(model)}_{run_id}"
         try:

@@ -24,15 +24,15 @@ from typing import Any
 
 import chess
 
-from chesseval.errors import ConfigError, ModelError, ModelFatalError
 from chesseval.core.judge import Step, Verdict, judge_move, verdict_of_reply
 from chesseval.core.moves import parse_move
-from chesseval.core.players import Message, Player, Reply, Turn, Usage
+from chesseval.core.players import Message, Player, Turn, Usage
 from chesseval.core.prompts import TEMPLATE_ID, PromptFormat, PromptOptions, messages_sha256, render_follow_up, render_prompt
 from chesseval.core.puzzles import Puzzle, load_puzzles
 from chesseval.core.records import RECORD_SCHEMA, RunDir, RunRecord, RunStatus, find_run, utc_now
 from chesseval.core.results import summarize
 from chesseval.core.suites import Suite, resolve_suite
+from chesseval.errors import ConfigError, ModelError, ModelFatalError
 from chesseval.version import __version__
 
 __all__ = ["RunConfig", "RunResult", "run_async", "play_puzzle"]

@@ -38,12 +38,12 @@ from typing import Any
 
 import chess
 
-from chesseval.engine.stockfish import BLUNDER_DROP, AnalysisLimit, EngineConfig, Score, is_winning, load_engine_config, parse_limit, win_chances
-from chesseval.engine.lines import ENGINE_FILE, read_engine_lines, read_jsonl, records_by_puzzle
-from chesseval.engine.pool import EnginePool
-from chesseval.errors import EngineError, RunError
 from chesseval.core.puzzles import Puzzle, load_puzzles
 from chesseval.core.records import RunDir
+from chesseval.engine.lines import ENGINE_FILE, read_engine_lines, read_jsonl, records_by_puzzle
+from chesseval.engine.pool import EnginePool
+from chesseval.engine.stockfish import BLUNDER_DROP, AnalysisLimit, EngineConfig, Score, is_winning, load_engine_config, parse_limit, win_chances
+from chesseval.errors import EngineError, RunError
 
 __all__ = [
     "ENGINE_FILE",

@@ -31,9 +31,9 @@ from pathlib import Path
 import chess.engine
 import chess.pgn
 
+from chesseval.core.puzzles import Puzzle
 from chesseval.errors import ConfigError
 from chesseval.mining.miner import MiningConfig, merge_puzzles, mine_game, open_engine
-from chesseval.core.puzzles import Puzzle
 from chesseval.mining.selfplay import SelfPlayConfig, play_game
 
 __all__ = ["SuitePlan", "build_suite", "play_and_mine", "select_by_band", "shortfall", "BANDS", "MIN_PER_BAND"]
@@ -292,8 +292,8 @@ def select_by_band(puzzles: list[Puzzle], per_band: int) -> list[Puzzle]:
 
 
 def build_suite(plan: SuitePlan, *, out_dir: Path, work_dir: Path, command: str, progress=None):  # type: ignore[no-untyped-def]
-    from chesseval.mining.difficulty import MODEL_PATH, rate_puzzles
     from chesseval.core.suites import write_suite
+    from chesseval.mining.difficulty import MODEL_PATH, rate_puzzles
 
     records = run_games(plan, work_dir, progress)
     raw = [

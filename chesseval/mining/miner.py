@@ -43,9 +43,9 @@ import chess
 import chess.engine
 import chess.pgn
 
+from chesseval.core.puzzles import Puzzle, RatingSource
 from chesseval.engine.stockfish import find_stockfish
 from chesseval.errors import EngineError, EngineNotFoundError
-from chesseval.core.puzzles import Puzzle, RatingSource
 
 __all__ = [
     "MiningConfig",

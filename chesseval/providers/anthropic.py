@@ -20,8 +20,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from chesseval.errors import ConfigError, ModelResponseError
 from chesseval.core.players import Message, StopReason, Usage
+from chesseval.errors import ConfigError, ModelResponseError
 from chesseval.providers.base import HttpPlayer, Parsed, Request, optional_int, require, resolve_base_url, resolve_key
 from chesseval.providers.settings import ReasoningEffort, Settings, parse_int, parse_settings
 

@@ -24,14 +24,14 @@ from typing import Any
 
 import httpx
 
+from chesseval.core.players import Message, Reply, StopReason, Turn, Usage
+from chesseval.errors import ConfigError, ModelError, ModelFatalError, ModelResponseError, ModelTransportError
 from chesseval.providers.cache import ResponseCache, cache_key, default_cache_dir
 from chesseval.providers.credentials import lookup_env, redact_url
-from chesseval.errors import ConfigError, ModelError, ModelFatalError, ModelResponseError, ModelTransportError
 from chesseval.providers.http import HttpResponse, HttpSession
-from chesseval.core.players import Message, Reply, StopReason, Turn, Usage
 from chesseval.providers.prices import PriceTable, load_prices
-from chesseval.providers.settings import Settings
 from chesseval.providers.retry import CallStats, RetryPolicy, call_with_retry, is_retryable_status, parse_retry_after
+from chesseval.providers.settings import Settings
 
 __all__ = ["HttpPlayer", "Parsed", "PlayerStats", "Request", "optional_int", "require", "resolve_key", "resolve_base_url"]
 

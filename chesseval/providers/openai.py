@@ -25,10 +25,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chesseval.providers.credentials import env_name, is_loopback_url
-from chesseval.errors import ConfigError, ModelResponseError
 from chesseval.core.players import Message, StopReason, Usage
+from chesseval.errors import ConfigError, ModelResponseError
 from chesseval.providers.base import HttpPlayer, Parsed, Request, optional_int, require, resolve_base_url, resolve_key
+from chesseval.providers.credentials import env_name, is_loopback_url
 from chesseval.providers.settings import ReasoningEffort, Settings, parse_settings
 
 __all__ = [

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from chesseval.analysis.leaderboard import (
+    RunSummary,
     leaderboard_markdown,
     leaderboard_text,
     order_by_release,
     parse_release_date,
-    RunSummary,
     record_tokens,
 )
 from chesseval.core.rating import expected_score
@@ -71,7 +71,7 @@ def test_leaderboard_orders_by_rating_and_renders() -> None:
 
 
 def test_release_order_puts_undated_last() -> None:
-    rows = [RunSummary.from_records(make_run(1500, 20), label=l, meta={"release_date": d}) for l, d in
+    rows = [RunSummary.from_records(make_run(1500, 20), label=lab, meta={"release_date": d}) for lab, d in
             (("b", "2025-03-01"), ("none", None), ("a", "2024-01-01"))]
     assert [r.label for r in order_by_release(rows)] == ["a", "b", "none"]
 

@@ -22,7 +22,7 @@ def test_reference_records_round_trip_byte_for_byte() -> None:
         lines = path.read_text(encoding="utf-8").splitlines()
         records = list(read_records(path))
         assert len(records) == len(lines)
-        for line, rec in zip(lines, records):
+        for line, rec in zip(lines, records, strict=True):
             assert rec.to_line() == line
             assert rec == json.loads(line)  # the read-only mapping view equals the JSON object
 

@@ -12,8 +12,8 @@ import pytest
 from llm_server import Fault, ScriptedLLMServer
 from provider_helpers import FAKE_KEY, make_player, play_once, run, turn
 
-from chesseval.errors import ModelFatalError, ModelResponseError, ModelTransportError
 from chesseval.core.players import StopReason
+from chesseval.errors import ModelFatalError, ModelResponseError, ModelTransportError
 from chesseval.providers.retry import RetryPolicy
 
 # (model, extra options): one per wire format.
