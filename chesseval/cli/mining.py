@@ -133,7 +133,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 def cmd_build_suite(args: argparse.Namespace) -> int:
     _stop_on_sigterm()
-    from chesseval.mining.mined_suite import MIN_PER_BAND, SuitePlan, build_suite, shortfall
+    from chesseval.mining.mined_suite import MIN_PER_BAND, SuitePlan, build_mined_suite, shortfall
 
     plan = SuitePlan(games=args.games, seed=args.seed, nodes=args.nodes, workers=args.workers,
                      per_band=args.per_band, name=args.name, trap_games=args.trap_games)
@@ -141,7 +141,7 @@ def cmd_build_suite(args: argparse.Namespace) -> int:
     command = (f"chesseval puzzles build-suite --games {args.games} {traps}--seed {args.seed} --nodes {args.nodes} "
                f"--workers {args.workers} --per-band {args.per_band} --name {shlex.quote(args.name)} "
                f"--out-dir {shlex.quote(args.out_dir)} --work-dir {shlex.quote(args.work_dir)}")
-    suite = build_suite(plan, out_dir=Path(args.out_dir), work_dir=Path(args.work_dir), command=command)
+    suite = build_mined_suite(plan, out_dir=Path(args.out_dir), work_dir=Path(args.work_dir), command=command)
     print(f"{suite.count} puzzles -> {suite.path}")
     for band, n in suite.histogram.items():
         print(f"  {band}: {n}")
