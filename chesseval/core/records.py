@@ -98,11 +98,7 @@ class _JsonView(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         if key in self._KNOWN and key not in self.absent:  # type: ignore[attr-defined]
             value = getattr(self, key)
-            if isinstance(value, tuple) and key not in ("turns",):
-                return list(value)
-            if key == "turns":
-                return list(value)
-            return value
+            return list(value) if isinstance(value, tuple) else value  # JSON arrays read as lists
         other: dict[str, Any] = self.other  # type: ignore[attr-defined]
         return other[key]
 
@@ -113,9 +109,12 @@ class _JsonView(Mapping[str, Any]):
         return len(self.to_json())
 
 
-def _split(data: Mapping[str, Any], known: Iterable[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    known = set(known)
-    return {k: v for k, v in data.items() if k in known}, {k: v for k, v in data.items() if k not in known}
+def _split(data: Mapping[str, Any], known: frozenset[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    mine: dict[str, Any] = {}
+    other: dict[str, Any] = {}
+    for k, v in data.items():
+        (mine if k in known else other)[k] = v
+    return mine, other
 
 
 @functools.cache
@@ -124,9 +123,9 @@ def _default(cls: type, name: str) -> Any:
     return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
 
 
-def _absent(data: Mapping[str, Any], known: Iterable[str]) -> frozenset[str]:
-    """The known keys ``data`` leaves out: written back as absent (not null), so a round trip keeps the shape."""
-    return frozenset(k for k in known if k not in data)
+def _absent(present: Iterable[str], known: frozenset[str]) -> frozenset[str]:
+    """The known keys the JSON left out: written back as absent (not null), so a round trip keeps the shape."""
+    return known.difference(present)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -168,7 +167,7 @@ class TurnRecord(_JsonView):
             known["messages"] = tuple(known["messages"] or ())
         if "index" not in known:
             known["index"] = 0
-        return cls(**known, other=other, absent=_absent(data, _TURN_FIELDS))
+        return cls(**known, other=other, absent=_absent(data.keys(), _TURN_FIELDS))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -264,7 +263,7 @@ class RunRecord(_JsonView):
                              ("solver_moves_found", 0), ("first_move_correct", False), ("has_setup_move", True)):  # fmt: skip
             if known.get(key) is None and key in known:
                 known[key] = default
-        return cls(**known, other=other, absent=_absent(data, _RECORD_FIELDS))
+        return cls(**known, other=other, absent=_absent(data.keys(), _RECORD_FIELDS))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
