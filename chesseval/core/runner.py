@@ -244,10 +244,10 @@ class _Progress:
     def update(self, record: RunRecord) -> None:
         self.done += 1
         self.asked += 1
-        self.solved += record.is_solved
-        self.errors += record.is_error
-        self.retries += record.retries
-        self.waited += record.retry_wait_s
+        self.solved += record["verdict"] == Verdict.CORRECT.value
+        self.errors += record["verdict"] == Verdict.ERROR.value
+        self.retries += int(record.get("retries") or 0)
+        self.waited += float(record.get("retry_wait_s") or 0.0)
         now = time.monotonic()
         if self.enabled and (now - self._last > 0.2 or self.done == self.total):
             self._last = now
@@ -332,7 +332,7 @@ async def run_async(
         resumed = False
     if on_run_dir is not None:
         on_run_dir(run)
-    done = {r.puzzle_id for r in records}
+    done = {str(r["puzzle_id"]) for r in records}
     todo = [p for p in puzzles if p.id not in done]
     bar = _Progress(len(puzzles), len(puzzles) - len(todo), progress)
     queue: asyncio.Queue[Puzzle] = asyncio.Queue()
@@ -379,4 +379,3 @@ async def run_async(
     if fatal:
         raise fatal[0]
     return RunResult(path=run.path, status=status, results=results, asked=bar.asked, resumed=resumed)
-
