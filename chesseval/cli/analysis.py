@@ -31,7 +31,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     comparison = compare_runs(args.runs, force=args.force, boot=args.boot, seed=args.seed)
     for message in comparison.warnings:
         _warn(message)
-    print(comparison.text(markdown=args.markdown))
+    out = [comparison.text(markdown=args.markdown)]
+    from chesseval.importers.agreement import source_agreement
+
+    for run, label in zip(comparison.runs, comparison.labels, strict=True):
+        agreement = source_agreement(run.records)  # imported runs: chesseval against the source's grading
+        if agreement.any:
+            out += ["", agreement.summary(label)]
+    print("\n".join(out).rstrip())
     if args.json:
         Path(args.json).write_text(json.dumps(comparison.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
         print(f"wrote {args.json}", file=sys.stderr)

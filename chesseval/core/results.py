@@ -23,6 +23,7 @@ _R = TypeVar("_R")
 # in the last bit, which would change every stored interval in its 16th digit).
 _Z95 = 1.959963984540054
 _FAILURE_KINDS = (Verdict.ILLEGAL, Verdict.NO_MOVE, Verdict.EMPTY, Verdict.REFUSED)
+_NOT_COUNTED = frozenset({Verdict.ERROR.value, Verdict.UNJUDGED.value})
 
 
 def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -42,20 +43,22 @@ def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
 
 
 def answered(records: Iterable[_R]) -> list[_R]:
-    """The records that count for rates: every verdict except ``error`` (the same objects, in order).
+    """The records that count for rates: every verdict except ``error`` and ``unjudged`` (the same
+    objects, in order).
 
     An ``error`` record means no answer was obtained (the call failed after every retry): it says
     nothing about the model, so it is left out of every rate's denominator and shown as a count,
-    as the rating fit does. ``--retry-errors`` asks those puzzles again.
+    as the rating fit does; ``--retry-errors`` asks those puzzles again. An ``unjudged`` record (an
+    imported game move with no solution to judge it by) is neither a solve nor a miss.
     """
-    return [r for r in records if str(r.get("verdict") if isinstance(r, Mapping) else getattr(r, "verdict", None)) != Verdict.ERROR.value]
+    return [r for r in records if str(r.get("verdict") if isinstance(r, Mapping) else getattr(r, "verdict", None)) not in _NOT_COUNTED]
 
 
 def summarize_group(records: Iterable[RunRecord | Mapping[str, Any]]) -> dict[str, Any]:
     """Solve rate of a group of records with its Wilson 95% interval, first-move accuracy and verdict counts.
 
-    ``n`` counts the answered records (``error`` excluded, see :func:`answered`); the error count
-    is ``verdicts["error"]`` and ``error_rate`` is its share of all records.
+    ``n`` counts the answered records (``error`` and ``unjudged`` excluded, see :func:`answered`);
+    the error count is ``verdicts["error"]`` and ``error_rate`` is its share of all records.
     """
     recs = [as_record(r) for r in records]
     kept = answered(recs)
