@@ -38,10 +38,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from chesseval.api import evaluate  # noqa: E402
 from chesseval.core.curve import CurveModel, curve_from_records  # noqa: E402
 from chesseval.core.records import RunDir, list_runs  # noqa: E402
 from chesseval.core.runner import RunConfig  # noqa: E402
-from chesseval.api import evaluate  # noqa: E402
 
 PLAYERS: list[tuple[str, dict[str, str], str]] = [
     ("builtin/search", {"depth": "1"}, "search d1"),

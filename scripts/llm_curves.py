@@ -37,8 +37,8 @@ import chess
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chesseval.core.moves import MoveKind, parse_move  # noqa: E402
 from chesseval.core.curve import CurveModel, compare_models, fit_curve  # noqa: E402
+from chesseval.core.moves import MoveKind, parse_move  # noqa: E402
 
 SOURCE = "vorahardik7/chess-bench:"
 BUCKET_RD = math.sqrt(75.0**2 + 400.0**2 / 12.0)
@@ -135,7 +135,7 @@ def main() -> int:
         rd = rds.get(name) or [BUCKET_RD] * len(ratings)
         rates = []
         for lo in (800.0, 1200.0, 1600.0):
-            outcomes = [s for s, r in zip(solved, ratings) if lo <= r < lo + 400]
+            outcomes = [s for s, r in zip(solved, ratings, strict=True) if lo <= r < lo + 400]
             rates.append(f"{100 * sum(outcomes) / len(outcomes):.0f}% /{len(outcomes)}" if outcomes else "-")
         cmp = compare_models(solved, ratings, rd)
         best[min(cmp, key=lambda m: cmp[m]["aic"])] += 1

@@ -108,7 +108,7 @@ def test_estimated_ratings_without_deviation_get_the_estimate_error() -> None:
 
 def test_report_prints_headline_fit_and_elo() -> None:
     solved, r, _, _ = simulate(9, 1, 200, 0.6, 0.05)
-    recs = [{"puzzle_id": str(i), "rating": float(x), "verdict": "correct" if s else "wrong"} for i, (s, x) in enumerate(zip(solved[0], r))]
+    recs = [{"puzzle_id": str(i), "rating": float(x), "verdict": "correct" if s else "wrong"} for i, (s, x) in enumerate(zip(solved[0], r, strict=True))]
     results = summarize(recs)
     assert results["curve"]["rating"] == pytest.approx(curve_from_records(recs).rating)
     text = render_rating_lines(results)
@@ -150,7 +150,7 @@ def test_extrapolated_headline_is_flagged() -> None:
         assert fit.extrapolated is expect, (fit.rating, fit.span)
         assert fit.span == (r.min(), r.max())
     # The report says so.
-    recs = [{"rating": float(x), "verdict": "correct" if ok else "wrong"} for ok, x in zip(solved, r)]
+    recs = [{"puzzle_id": f"p{i}", "rating": float(x), "verdict": "correct" if ok else "wrong"} for i, (ok, x) in enumerate(zip(solved, r, strict=True))]
     assert "EXTRAPOLATED beyond the suite's" in render_rating_lines(summarize(recs))
 
 
