@@ -31,7 +31,7 @@ from chesseval.core.moves import parse_move
 from chesseval.core.players import Message, Player, Reply, Turn, Usage
 from chesseval.core.prompts import TEMPLATE_ID, PromptFormat, PromptOptions, messages_sha256, render_follow_up, render_prompt
 from chesseval.core.puzzles import Puzzle, load_puzzles
-from chesseval.core.records import RECORD_SCHEMA, RunDir, RunStatus, find_run, utc_now
+from chesseval.core.records import RECORD_SCHEMA, RunDir, RunStatus, find_run, runs_dir_lock, utc_now
 from chesseval.core.results import summarize
 from chesseval.core.suites import Suite, resolve_suite
 from chesseval.version import __version__
@@ -312,7 +312,6 @@ async def run_async(
     answer_config = config.answer_config(suite.sha256)
     config_hash = hashlib.sha256(json.dumps(answer_config, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-    existing = find_run(config.runs_dir, config_hash) if config.resume else None
     header_common = {
         "config_hash": config_hash,
         "model": config.model,
@@ -331,19 +330,45 @@ async def run_async(
         "versions": _versions(),
         "n_puzzles": len(puzzles),
     }
-    if existing is not None:
-        run = existing
+    # Find-or-create and lock as one step among processes, so that a second copy of this command
+    # finds this run's folder locked and stops instead of asking the same puzzles again.
+    try:
+        with runs_dir_lock(config.runs_dir):
+            existing = find_run(config.runs_dir, config_hash) if config.resume else None
+            if existing is not None:
+                existing.lock()
+                run = existing
+            else:
+                run = RunDir.create(config.runs_dir, suite=suite.name, model=config.model, header={**header_common, "status": RunStatus.STARTED, "started_at": utc_now()})
+                run.lock()
+    except BaseException:
+        await player.aclose()
+        raise
+    try:
+        return await _run_locked(config, player, run, existing is not None, puzzles, header_common, progress, on_run_dir)
+    finally:
+        run.unlock()
+
+
+async def _run_locked(
+    config: RunConfig,
+    player: Player,
+    run: RunDir,
+    resumed: bool,
+    puzzles: list[Puzzle],
+    header_common: dict[str, Any],
+    progress: bool,
+    on_run_dir: Callable[[RunDir], None] | None,
+) -> RunResult:
+    if resumed:
         run.repair()
         records = run.records()
         if config.retry_errors and any(r.get("verdict") == Verdict.ERROR.value for r in records):
             records = [r for r in records if r.get("verdict") != Verdict.ERROR.value]
             _rewrite_records(run, records)
         run.update_header(**header_common, status=RunStatus.STARTED, resumed_at=utc_now(), resumes=int(run.read_header().get("resumes", 0)) + 1)
-        resumed = True
     else:
-        run = RunDir.create(config.runs_dir, suite=suite.name, model=config.model, header={**header_common, "status": RunStatus.STARTED, "started_at": utc_now()})
         records = []
-        resumed = False
     if on_run_dir is not None:
         on_run_dir(run)
     done = {str(r["puzzle_id"]) for r in records}
