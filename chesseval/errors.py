@@ -95,6 +95,12 @@ class ModelError(ChessEvalError):
 
     retries: int | None = None
     """Failed attempts retried before giving up (set by the provider; None if unknown)."""
+    retry_wait_s: float | None = None
+    """Seconds spent waiting between those attempts (set by the provider; None if unknown)."""
+    usage: object | None = None
+    """Tokens the failed attempts were billed for, when a provider knows (a ``chesseval.core.players.Usage``)."""
+    cost_usd: float | None = None
+    """What the failed attempts cost, when a provider knows."""
 
     def __init__(self, message: str, *, provider: str = "", status_code: int | None = None) -> None:
         super().__init__(message)

@@ -152,7 +152,22 @@ async def play_puzzle(
             raise
         except ModelError as exc:
             error = _error_text(exc)
-            turn.update(outcome=Verdict.ERROR.value, error=error, retries=getattr(exc, "retries", None))
+            # A call that finally failed still spent retries, waits and maybe tokens: count them.
+            failed_wait = float(exc.retry_wait_s or 0.0)
+            retries += int(exc.retries or 0)
+            waited += failed_wait
+            if isinstance(exc.usage, Usage):
+                usage = usage + exc.usage
+            if exc.cost_usd is not None:
+                cost = None if cost is None else cost + exc.cost_usd
+            turn.update(
+                outcome=Verdict.ERROR.value,
+                error=error,
+                retries=exc.retries,
+                retry_wait_s=round(failed_wait, 3),
+                usage=exc.usage.to_dict() if isinstance(exc.usage, Usage) else None,
+                cost_usd=exc.cost_usd,
+            )
             verdict = Verdict.ERROR
             break
         usage = usage + reply.usage
