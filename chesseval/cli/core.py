@@ -55,6 +55,7 @@ def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--band-width", type=int, default=200, help="rating bucket width (default: %(default)s)")
     p.add_argument("--new", action="store_true", help="start a new run even if an identical one exists")
     p.add_argument("--retry-errors", action="store_true", help="on resume, ask again puzzles whose call failed")
+    p.add_argument("--breaker-calls", type=int, default=10, metavar="N", help="stop when the first N calls (or all in flight, if fewer) fail alike after every retry; 0: never (default: %(default)s)")
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="run metadata, e.g. --meta family=gpt --meta release_date=2025-08-07")
     p.add_argument("--engine", default=None, metavar="LIMIT", help="check every played move with Stockfish at a named limit (quick|standard|deep)")
     g = p.add_argument_group("generation (HTTP providers)")
@@ -106,6 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         resume=not args.new,
         retry_errors=args.retry_errors,
         engine=args.engine,
+        breaker_calls=args.breaker_calls,
     )
     holder: dict[str, Any] = {}
     try:

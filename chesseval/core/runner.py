@@ -25,10 +25,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import chess
 
-from chesseval.errors import ConfigError, ModelError, ModelFatalError
+from chesseval.errors import ConfigError, ModelError, ModelFatalError, ModelTransportError
 from chesseval.core.judge import Step, Verdict, judge_move, verdict_of_reply
 from chesseval.core.moves import parse_move
-from chesseval.core.players import Message, Player, Reply, Turn, Usage
+from chesseval.core.players import CALL_MONITOR, CallMonitor, Message, Player, Reply, Turn, Usage
 from chesseval.core.prompts import TEMPLATE_ID, PromptFormat, PromptOptions, messages_sha256, render_follow_up, render_prompt
 from chesseval.core.puzzles import Puzzle, load_puzzles
 from chesseval.core.records import RECORD_SCHEMA, RunDir, RunStatus, find_run, runs_dir_lock, utc_now
@@ -81,6 +81,9 @@ class RunConfig:
     """On resume, ask again the puzzles whose record is an ``error`` verdict (their records are replaced)."""
     engine: str | None = None
     """Named engine limit for checking every played move after the run (needs Stockfish)."""
+    breaker_calls: int = 10
+    """Stop the run when the first this-many calls (or all in flight, if fewer) fail with the same
+    transport error or 5xx after every retry; 0 turns the breaker off. Does not change the answers."""
 
     def answer_config(self, suite_sha256: str) -> dict[str, Any]:
         """The part of the configuration that decides the answers (hashed to find a run to resume)."""
@@ -163,6 +166,8 @@ async def play_puzzle(
             turn.update(
                 outcome=Verdict.ERROR.value,
                 error=error,
+                error_type=type(exc).__name__,
+                status_code=exc.status_code,
                 retries=exc.retries,
                 retry_wait_s=round(failed_wait, 3),
                 usage=exc.usage.to_dict() if isinstance(exc.usage, Usage) else None,
@@ -256,40 +261,114 @@ async def play_puzzle(
 
 
 class _Progress:
-    """A one-line live progress display on stderr (only when stderr is a terminal)."""
+    """The live progress line on stderr (a terminal only), redrawn four times a second from the
+    first second on: finished puzzles, calls in flight and asleep in backoff, retries and the last
+    transport error, so a dead endpoint is visible while its retries run rather than after."""
 
-    def __init__(self, total: int, done: int, enabled: bool) -> None:
+    def __init__(self, total: int, done: int, enabled: bool, monitor: CallMonitor) -> None:
         self.total = total
         self.done = done
         self.solved = 0
         self.errors = 0
-        self.retries = 0
-        self.waited = 0.0
         self.asked = 0
+        self.in_flight = 0
+        """Puzzles being played now."""
+        self.monitor = monitor
         self.enabled = enabled and sys.stderr.isatty()
-        self._last = 0.0
         self._t0 = time.monotonic()
+        self._live: Any = None
+
+    def start(self) -> None:
+        if not self.enabled:
+            return
+        from rich.console import Console  # imported only for a terminal that shows it
+        from rich.live import Live
+
+        # Redrawn by rich's own thread, so the line moves even while the loop waits on sockets.
+        from rich.text import Text
+
+        # Plain text (no markup or highlighting: an error message may hold brackets).
+        self._live = Live(get_renderable=lambda: Text(self.render()), console=Console(stderr=True), refresh_per_second=4, transient=False, redirect_stdout=False, redirect_stderr=False)
+        self._live.start()
 
     def update(self, record: dict[str, Any]) -> None:
         self.done += 1
         self.asked += 1
         self.solved += record["verdict"] == Verdict.CORRECT.value
         self.errors += record["verdict"] == Verdict.ERROR.value
-        self.retries += int(record.get("retries") or 0)
-        self.waited += float(record.get("retry_wait_s") or 0.0)
-        now = time.monotonic()
-        if self.enabled and (now - self._last > 0.2 or self.done == self.total):
-            self._last = now
-            rate = self.asked / max(now - self._t0, 1e-9)
-            sys.stderr.write(
-                f"\r[{self.done}/{self.total}] solved {100 * self.solved / self.asked:5.1f}%  "
-                f"errors {100 * self.errors / self.asked:4.1f}%  retries {self.retries} (waited {self.waited:.0f}s)  {rate:6.1f} puzzles/s "
-            )
-            sys.stderr.flush()
+
+    def render(self) -> str:
+        m = self.monitor
+        elapsed = max(time.monotonic() - self._t0, 1e-9)
+        parts = [f"[{self.done}/{self.total}] {elapsed:.0f}s"]
+        if self.asked:
+            parts.append(f"solved {100 * self.solved / self.asked:.1f}%  errors {100 * self.errors / self.asked:.1f}%  {self.asked / elapsed:.1f} puzzles/s")
+        parts.append(f"in flight {self.in_flight} ({m.waiting} waiting to retry)")
+        parts.append(f"retries {m.retries} (waited {m.waited_s:.0f}s)")
+        if m.last_error:
+            ago = time.monotonic() - (m.last_error_at or 0.0)
+            parts.append(f"last error {ago:.0f}s ago: {m.last_error[:120]}")
+        return "  ".join(parts)
 
     def close(self) -> None:
-        if self.enabled and self.asked:
-            sys.stderr.write("\n")
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+
+class _Breaker:
+    """Stops a run whose first calls all fail the same way (a transport error or the same 5xx).
+
+    A server that answers 500 to everything, or cannot be reached, would otherwise spend every
+    puzzle's retries and end "successfully" with all-``error`` verdicts. The first ``threshold``
+    finished calls decide: while they all fail alike their records are held back; one call that
+    gets an answer (or fails differently) closes the question and the held records are written. If
+    all ``threshold`` fail alike the run stops, and the held puzzles stay unasked, so the same
+    command asks them again once the cause is fixed.
+    """
+
+    def __init__(self, threshold: int) -> None:
+        self.threshold = threshold
+        self.deciding = threshold > 0
+        self.held: list[dict[str, Any]] = []
+
+    @staticmethod
+    def signature(record: dict[str, Any]) -> tuple[Any, ...] | None:
+        if record.get("verdict") != Verdict.ERROR.value or not record.get("turns"):
+            return None
+        turn = record["turns"][-1]
+        if turn.get("error_type") != ModelTransportError.__name__:
+            return None
+        return (turn.get("error_type"), turn.get("status_code"))
+
+    def admit(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """The records to write now (none while undecided); raises ModelFatalError when tripped."""
+        if not self.deciding:
+            return [record]
+        sig = self.signature(record)
+        if sig is None or (self.held and sig != self.signature(self.held[0])):
+            self.deciding = False
+            out, self.held = [*self.held, record], []
+            return out
+        self.held.append(record)
+        if len(self.held) >= self.threshold:
+            self.deciding = False
+            raise ModelFatalError(self._message(record, sig[1]))
+        return []
+
+    def _message(self, record: dict[str, Any], status: int | None) -> str:
+        error = str(record.get("error") or "").removeprefix(f"{ModelTransportError.__name__}: ")
+        if status is not None and 500 <= status <= 599:
+            fix = (
+                "the server fails every request; check its log (a proxy such as LiteLLM answers 500 "
+                "when its upstream key or model name is wrong) and the model name"
+            )
+        elif status == 429:
+            fix = "the rate limit is spent; lower --max-connections or wait for the limit to reset"
+        else:
+            fix = "check the base URL and that the server is up and answering, or raise --attempt-timeout"
+        n = len(self.held)
+        return f"the first {n} call(s) all failed with the same error after every retry: {error}. Fix: {fix}"
 
 
 def _versions() -> dict[str, str]:
@@ -388,11 +467,22 @@ async def _run_locked(
         on_run_dir(run)
     done = {str(r["puzzle_id"]) for r in records}
     todo = [p for p in puzzles if p.id not in done]
-    bar = _Progress(len(puzzles), len(puzzles) - len(todo), progress)
+    monitor = CallMonitor()
+    bar = _Progress(len(puzzles), len(puzzles) - len(todo), progress, monitor)
     queue: asyncio.Queue[Puzzle] = asyncio.Queue()
     for p in todo:
         queue.put_nowait(p)
     fatal: list[BaseException] = []
+    n_workers = min(config.max_connections, max(1, len(todo)))
+    # The first N calls, or all that are in flight at once when fewer.
+    breaker = _Breaker(min(config.breaker_calls, n_workers))
+    tasks: list[asyncio.Task[None]] = []
+
+    def stop_all(exc: BaseException) -> None:
+        fatal.append(exc)
+        for t in tasks:
+            if t is not asyncio.current_task():
+                t.cancel()
 
     async def worker() -> None:
         while not fatal:
@@ -400,19 +490,37 @@ async def _run_locked(
                 puzzle = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
+            bar.in_flight += 1
             try:
                 record = await play_puzzle(puzzle, player, config.format, config.prompt_options, seed=config.seed)
             except ModelFatalError as exc:
                 fatal.append(exc)
                 return
-            run.append(record)
+            finally:
+                bar.in_flight -= 1
             bar.update(record)
+            try:
+                admitted = breaker.admit(record)
+            except ModelFatalError as exc:
+                stop_all(exc)
+                return
+            for r in admitted:
+                run.append(r)
 
     status = RunStatus.ERROR
     try:
-        tasks = [asyncio.create_task(worker()) for _ in range(min(config.max_connections, max(1, len(todo))))]
+        token = CALL_MONITOR.set(monitor)  # the workers' tasks copy it: the retry policy reports there
         try:
-            await asyncio.gather(*tasks)
+            tasks += [asyncio.create_task(worker()) for _ in range(n_workers)]
+        finally:
+            CALL_MONITOR.reset(token)
+        bar.start()
+        try:
+            # return_exceptions: the breaker cancels the other workers, which is not a cancelled run.
+            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+                    raise outcome
         finally:
             for t in tasks:
                 t.cancel()
