@@ -225,7 +225,7 @@ class EnginePool:
 
     async def _start(self, slot: _Slot) -> None:
         try:
-            transport, protocol = await asyncio.wait_for(chess.engine.popen_uci(self.binary), timeout=30.0)
+            transport, protocol = await asyncio.wait_for(chess.engine.popen_uci(self.binary, setpgrp=True), timeout=30.0)
         except FileNotFoundError as exc:
             raise EngineNotFoundError(f"Stockfish binary {self.binary!r} cannot be run: {exc}") from exc
         except (chess.engine.EngineError, TimeoutError, OSError) as exc:
@@ -348,7 +348,15 @@ class EnginePool:
                         game=object() if game is None else game,
                     )
                 )
-                done, _ = await asyncio.wait({task}, timeout=deadline)
+                try:
+                    done, _ = await asyncio.wait({task}, timeout=deadline)
+                except asyncio.CancelledError:
+                    # The run was cancelled (Ctrl-C): stop waiting and stop the search. The engine
+                    # runs in its own process group, so the terminal's SIGINT does not kill it
+                    # mid-search; the pool quits it when it is closed.
+                    task.cancel()
+                    task.add_done_callback(_retrieve)
+                    raise
                 if not done:
                     self.stats.hangs += 1
                     failures.append(f"no answer within {deadline:g}s")

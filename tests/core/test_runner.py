@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import os
 import signal
@@ -211,14 +212,25 @@ def _search_suite(tmp_path: Path, lichess_sample: Path, n: int) -> Path:
     return suite
 
 
+def _stopped_after(run_dir: Path, sent_at: float) -> float:
+    """Seconds from ``sent_at`` (``time.time()``) to the moment the run wrote its final status.
+
+    The run's own clock, not the process exit: on a loaded machine a niced interpreter can take
+    another second to tear down after the run has stopped, which is not the run's doing (the exit
+    itself is bounded separately and generously)."""
+    finished = json.loads((run_dir / "run.json").read_text())["finished_at"]
+    return datetime.datetime.fromisoformat(finished.replace("Z", "+00:00")).timestamp() - sent_at
+
+
 def _interrupt_after_records(tmp_path: Path, suite: Path, depth: int, n_records: int, signals: int = 1) -> tuple[subprocess.Popen[str], Path, float]:
     """Start a real ``chesseval run`` of builtin/search, wait for ``n_records`` records, send SIGINT
-    ``signals`` times; return the process, its run folder and the seconds from the first SIGINT to exit."""
+    ``signals`` times; return the process, its run folder and the seconds from the first SIGINT to
+    the run's end (its status written; with two signals, to the process exit)."""
     proc = cli("run", "--model", "builtin/search", "-M", f"depth={depth}", "--suite", str(suite), "--runs-dir", "runs", "--quiet", cwd=tmp_path)
     # Waiting for records (not for a fixed time) keeps this honest on a loaded machine: the signal
     # lands while the search is busy, whatever the start-up took.
     run_dir = _wait_for_records(tmp_path / "runs", n_records, proc, timeout=180)
-    sent = time.monotonic()
+    sent, sent_at = time.monotonic(), time.time()
     proc.send_signal(signal.SIGINT)
     for _ in range(signals - 1):
         time.sleep(0.05)
@@ -228,7 +240,9 @@ def _interrupt_after_records(tmp_path: Path, suite: Path, depth: int, n_records:
     except subprocess.TimeoutExpired:
         proc.kill()
         pytest.fail("the run did not stop within 60 s of SIGINT")
-    return proc, run_dir, time.monotonic() - sent
+    exited = time.monotonic() - sent
+    assert exited < 10, f"the process took {exited:.1f}s to exit"
+    return proc, run_dir, exited if signals > 1 else _stopped_after(run_dir, sent_at)
 
 
 @pytest.mark.slow
@@ -326,3 +340,24 @@ def test_a_lock_left_by_kill_9_does_not_block_the_resume(tmp_path: Path, lichess
     out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     assert len(RunDir(run_dir).records()) == 300
+
+
+@pytest.mark.slow
+def test_ctrl_c_from_a_terminal_stops_an_engine_run(tmp_path: Path, lichess_sample: Path, stockfish_path: str) -> None:
+    # A terminal sends SIGINT to the whole process group, the engines included. They run in their
+    # own group, so none dies under a search (which printed asyncio tracebacks), and the run stops.
+    suite = _search_suite(tmp_path, lichess_sample, 300)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHESSEVAL_CACHE_DIR": str(tmp_path / "cache")}
+    args = ["run", "--model", "engine/stockfish", "-M", "nodes=300000", "-M", "processes=1", "--suite", str(suite), "--runs-dir", "runs", "--quiet"]
+    proc = subprocess.Popen([sys.executable, "-m", "chesseval", *args], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    run_dir = _wait_for_records(tmp_path / "runs", 1, proc, timeout=180)
+    sent, sent_at = time.monotonic(), time.time()
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert time.monotonic() - sent < 10
+    assert proc.returncode == 130, err
+    took = _stopped_after(run_dir, sent_at)
+    assert took < 2.0, f"took {took:.2f}s to stop"
+    assert "Traceback" not in err and "ERROR" not in err, err
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "cancelled"
+    assert 1 <= len(RunDir(run_dir).records()) < 300
