@@ -21,48 +21,34 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import chess
 
-from chesseval.errors import ConfigError, ModelError, ModelFatalError, ModelTransportError
 from chesseval.core.judge import Step, Verdict, judge_move, verdict_of_reply
-from chesseval.core.moves import parse_move
+from chesseval.core.moves import MoveKind, ParsedMove, parse_line, parse_move
 from chesseval.core.players import CALL_MONITOR, CallMonitor, Message, Player, Reply, Turn, Usage
-from chesseval.core.prompts import TEMPLATE_ID, PromptFormat, PromptOptions, messages_sha256, render_follow_up, render_prompt
+from chesseval.core.prompts import PromptFormat, PromptOptions, messages_sha256, render_follow_up, render_prompt
 from chesseval.core.puzzles import Puzzle, load_puzzles
-from chesseval.core.records import RECORD_SCHEMA, RunDir, RunStatus, find_run, runs_dir_lock, utc_now
+from chesseval.core.records import RECORD_SCHEMA, RunDir, RunRecord, RunStatus, find_run, runs_dir_lock, utc_now
 from chesseval.core.results import summarize
 from chesseval.core.suites import Suite, resolve_suite
+from chesseval.errors import ConfigError, ModelError, ModelFatalError, ModelTransportError
 from chesseval.version import __version__
 
-__all__ = ["RunConfig", "RunResult", "run_async", "play_puzzle", "redact_options"]
+__all__ = ["RunConfig", "RunResult", "run_async", "play_puzzle"]
 
 # Options that change how calls are made, not what is answered: changing them still resumes.
-_TRANSPORT_OPTIONS = {"max_connections", "max_retries", "timeout", "attempt_timeout", "cache", "cache_dir", "prices"}
-_SECRET_WORDS = ("key", "token", "secret", "password", "auth", "credential")
-
-
-def redact_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Options safe to write down: secret-like values hidden, credentials stripped from URLs."""
-    out: dict[str, Any] = {}
-    for k, v in options.items():
-        if any(w in k.lower() for w in _SECRET_WORDS):
-            out[k] = "<redacted>"
-        elif isinstance(v, str) and "://" in v and "@" in v:
-            parts = urlsplit(v)
-            host = parts.hostname or ""
-            if parts.port:
-                host = f"{host}:{parts.port}"
-            out[k] = urlunsplit((parts.scheme, f"<redacted>@{host}", parts.path, parts.query, parts.fragment))
-        else:
-            out[k] = v
-    return out
+_TRANSPORT_OPTIONS = {"max_connections", "max_retries", "timeout", "attempt_timeout", "cache", "cache_dir", "prices", "stream"}
 
 
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
-    """Everything a run needs. ``model_options`` go to the player (``-M`` and generation flags)."""
+    """Everything a run needs. ``model_options`` go to the player (``-M`` and generation flags).
+
+    The runner writes ``model_options`` into ``run.json`` as given: :func:`chesseval.api.evaluate`
+    builds the player from the real options and hands the runner a copy redacted by
+    :func:`chesseval.providers.credentials.redact_options`, so the core never sees a secret.
+    """
 
     model: str
     suite: str
@@ -89,11 +75,11 @@ class RunConfig:
         """The part of the configuration that decides the answers (hashed to find a run to resume)."""
         return {
             "model": self.model,
-            "model_options": {k: v for k, v in sorted(redact_options(self.model_options).items()) if k not in _TRANSPORT_OPTIONS},
+            "model_options": {k: v for k, v in sorted(self.model_options.items()) if k not in _TRANSPORT_OPTIONS},
             "suite_sha256": suite_sha256,
             "format": str(self.format),
             "prompt_options": self.prompt_options.to_dict(),
-            "template": TEMPLATE_ID,
+            "template": self.prompt_options.template_id,
             "limit": self.limit,
             "seed": self.seed,
         }
@@ -109,6 +95,17 @@ class RunResult:
     resumed: bool
 
 
+def _parse_fields(parsed: ParsedMove) -> dict[str, Any]:
+    """How an answer was read, as a turn record stores it."""
+    return {
+        "parse_kind": str(parsed.kind),
+        "parsed_text": parsed.text,
+        "parse_detail": parsed.detail,
+        "parse_rule": str(parsed.rule),
+        "played_uci": parsed.move.uci() if parsed.move else None,
+    }
+
+
 def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -120,8 +117,12 @@ async def play_puzzle(
     options: PromptOptions | None = None,
     *,
     seed: int = 0,
-) -> dict[str, Any]:
-    """Play one puzzle by the Lichess protocol and return its record (a JSON-ready dict).
+) -> RunRecord:
+    """Play one puzzle by the Lichess protocol and return its record.
+
+    With ``options.expects == "line"`` the model is asked once for the whole solution line; its
+    solver moves are then judged one by one, each read in the real position after the puzzle's
+    replies (turns after the first record ``from_line``).
 
     Raises only :class:`ModelFatalError` (the run must stop); every other failure is a verdict.
     """
@@ -141,6 +142,9 @@ async def play_puzzle(
     waited = 0.0
     error: str | None = None
     solution = puzzle.solution
+    line_mode = options.expects == "line"
+    line: list[ParsedMove] = []
+    reply: Reply | None = None
     for i, expected in enumerate(solution):
         turn: dict[str, Any] = {
             "index": i,
@@ -149,55 +153,64 @@ async def play_puzzle(
             "expected_uci": board.parse_uci(expected).uci(),
         }
         turns.append(turn)
-        try:
-            reply = await player.play(Turn(tuple(messages), board.copy(), puzzle, i, seed))
-        except ModelFatalError:
-            raise
-        except ModelError as exc:
-            error = _error_text(exc)
-            # A call that finally failed still spent retries, waits and maybe tokens: count them.
-            failed_wait = float(exc.retry_wait_s or 0.0)
-            retries += int(exc.retries or 0)
-            waited += failed_wait
-            if isinstance(exc.usage, Usage):
-                usage = usage + exc.usage
-            if exc.cost_usd is not None:
-                cost = None if cost is None else cost + exc.cost_usd
-            turn.update(
-                outcome=Verdict.ERROR.value,
-                error=error,
-                error_type=type(exc).__name__,
-                status_code=exc.status_code,
-                retries=exc.retries,
-                retry_wait_s=round(failed_wait, 3),
-                usage=exc.usage.to_dict() if isinstance(exc.usage, Usage) else None,
-                cost_usd=exc.cost_usd,
+        if line_mode and i > 0 and reply is not None:
+            # The one answer's line: its move 2i, read again in the real position (the model may
+            # have expected another reply).
+            written = line[2 * i].text if 2 * i < len(line) else None
+            parsed = dataclasses.replace(
+                parse_move(written, board) if written else ParsedMove(MoveKind.NONE, detail="the answer's line ends before this move"),
+                rule=line[0].rule,
             )
-            verdict = Verdict.ERROR
-            break
-        usage = usage + reply.usage
-        latency += reply.latency_s
-        retries += reply.retries
-        waited += float(reply.extra.get("retry_wait_s") or 0.0)
-        cost = None if cost is None or reply.cost_usd is None else cost + reply.cost_usd
-        parsed = parse_move(reply.text, board)
-        turn.update(
-            answer=reply.text,
-            stop_reason=reply.stop_reason,
-            refusal=reply.refusal,
-            parse_kind=str(parsed.kind),
-            parsed_text=parsed.text,
-            parse_detail=parsed.detail,
-            played_uci=parsed.move.uci() if parsed.move else None,
-            latency_s=round(reply.latency_s, 6),
-            usage=reply.usage.to_dict(),
-            retries=reply.retries,
-            cost_usd=reply.cost_usd,
-            cached=reply.cached,
-            error=None,
-        )
-        if reply.extra:
-            turn["extra"] = reply.extra
+            turn.update(messages=[], from_line=True, **_parse_fields(parsed))
+        else:
+            try:
+                reply = await player.play(Turn(tuple(messages), board.copy(), puzzle, i, seed))
+            except ModelFatalError:
+                raise
+            except ModelError as exc:
+                error = _error_text(exc)
+                # A call that finally failed still spent retries, waits and maybe tokens: count them.
+                failed_wait = float(exc.retry_wait_s or 0.0)
+                retries += int(exc.retries or 0)
+                waited += failed_wait
+                if isinstance(exc.usage, Usage):
+                    usage = usage + exc.usage
+                if exc.cost_usd is not None:
+                    cost = None if cost is None else cost + exc.cost_usd
+                turn.update(
+                    outcome=Verdict.ERROR.value,
+                    error=error,
+                    error_type=type(exc).__name__,
+                    status_code=exc.status_code,
+                    retries=exc.retries,
+                    retry_wait_s=round(failed_wait, 3),
+                    usage=exc.usage.to_dict() if isinstance(exc.usage, Usage) else None,
+                    cost_usd=exc.cost_usd,
+                )
+                verdict = Verdict.ERROR
+                break
+            usage = usage + reply.usage
+            latency += reply.latency_s
+            retries += reply.retries
+            waited += float(reply.extra.get("retry_wait_s") or 0.0)
+            cost = None if cost is None or reply.cost_usd is None else cost + reply.cost_usd
+            line = parse_line(reply.text, board) if line_mode else []
+            parsed = line[0] if line else parse_move(reply.text, board)
+            turn.update(
+                answer=reply.text,
+                stop_reason=reply.stop_reason,
+                refusal=reply.refusal,
+                **_parse_fields(parsed),
+                latency_s=round(reply.latency_s, 6),
+                usage=reply.usage.to_dict(),
+                retries=reply.retries,
+                cost_usd=reply.cost_usd,
+                cached=reply.cached,
+                error=None,
+            )
+            if reply.extra:
+                turn["extra"] = reply.extra
+        assert reply is not None
         failed = verdict_of_reply(reply, parsed)
         if failed is not None:
             verdict = failed
@@ -224,6 +237,9 @@ async def play_puzzle(
         turn["outcome"] = "continue"
         board.push(parsed.move)
         reply_move = chess.Move.from_uci(puzzle.line[2 * i + 1])
+        if line_mode:
+            board.push(reply_move)
+            continue
         follow = render_follow_up(puzzle, board, reply_move, fmt, options)
         board.push(reply_move)
         assistant: Message = {"role": "assistant", "content": reply.text}
@@ -231,7 +247,7 @@ async def play_puzzle(
         new_messages = [follow]
     if cost == 0.0 and not any(t.get("cost_usd") is not None for t in turns):
         cost = None
-    return {
+    return RunRecord.from_json({
         "schema": RECORD_SCHEMA,
         "puzzle_id": puzzle.id,
         "rating": puzzle.rating,
@@ -257,7 +273,7 @@ async def play_puzzle(
         "error": error,
         "started_at": started,
         "finished_at": utc_now(),
-    }
+    })  # fmt: skip
 
 
 class _Progress:
@@ -291,7 +307,7 @@ class _Progress:
         self._live = Live(get_renderable=lambda: Text(self.render()), console=Console(stderr=True), refresh_per_second=4, transient=False, redirect_stdout=False, redirect_stderr=False)
         self._live.start()
 
-    def update(self, record: dict[str, Any]) -> None:
+    def update(self, record: RunRecord) -> None:
         self.done += 1
         self.asked += 1
         self.solved += record["verdict"] == Verdict.CORRECT.value
@@ -330,10 +346,13 @@ class _Breaker:
     def __init__(self, threshold: int) -> None:
         self.threshold = threshold
         self.deciding = threshold > 0
-        self.held: list[dict[str, Any]] = []
+        self.held: list[RunRecord] = []
+        self.decided = asyncio.Event()
+        if not self.deciding:
+            self.decided.set()
 
     @staticmethod
-    def signature(record: dict[str, Any]) -> tuple[Any, ...] | None:
+    def signature(record: RunRecord) -> tuple[Any, ...] | None:
         if record.get("verdict") != Verdict.ERROR.value or not record.get("turns"):
             return None
         turn = record["turns"][-1]
@@ -341,22 +360,24 @@ class _Breaker:
             return None
         return (turn.get("error_type"), turn.get("status_code"))
 
-    def admit(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+    def admit(self, record: RunRecord) -> list[RunRecord]:
         """The records to write now (none while undecided); raises ModelFatalError when tripped."""
         if not self.deciding:
             return [record]
         sig = self.signature(record)
         if sig is None or (self.held and sig != self.signature(self.held[0])):
             self.deciding = False
+            self.decided.set()
             out, self.held = [*self.held, record], []
             return out
         self.held.append(record)
         if len(self.held) >= self.threshold:
             self.deciding = False
+            self.decided.set()
             raise ModelFatalError(self._message(record, sig[1]))
         return []
 
-    def _message(self, record: dict[str, Any], status: int | None) -> str:
+    def _message(self, record: RunRecord, status: int | None) -> str:
         error = str(record.get("error") or "").removeprefix(f"{ModelTransportError.__name__}: ")
         if status is not None and 500 <= status <= 599:
             fix = (
@@ -409,11 +430,11 @@ async def run_async(
     header_common = {
         "config_hash": config_hash,
         "model": config.model,
-        "model_options": redact_options(config.model_options),
+        "model_options": dict(config.model_options),
         "player": player.describe(),
         "suite": suite.to_dict(),
         "format": str(config.format),
-        "template": TEMPLATE_ID,
+        "template": config.prompt_options.template_id,
         "prompt_options": config.prompt_options.to_dict(),
         "limit": config.limit,
         "seed": config.seed,
@@ -457,9 +478,9 @@ async def _run_locked(
     if resumed:
         run.repair()
         records = run.records()
-        if config.retry_errors and any(r.get("verdict") == Verdict.ERROR.value for r in records):
-            records = [r for r in records if r.get("verdict") != Verdict.ERROR.value]
-            _rewrite_records(run, records)
+        if config.retry_errors and any(r.is_error for r in records):
+            records = [r for r in records if not r.is_error]
+            run.rewrite_records(records)
         run.update_header(**header_common, status=RunStatus.STARTED, resumed_at=utc_now(), resumes=int(run.read_header().get("resumes", 0)) + 1)
     else:
         records = []
@@ -495,6 +516,7 @@ async def _run_locked(
                 record = await play_puzzle(puzzle, player, config.format, config.prompt_options, seed=config.seed)
             except ModelFatalError as exc:
                 fatal.append(exc)
+                breaker.decided.set()  # nobody waits for a decision that will not come
                 return
             finally:
                 bar.in_flight -= 1
@@ -506,6 +528,9 @@ async def _run_locked(
                 return
             for r in admitted:
                 run.append(r)
+            if not admitted:
+                # Held: start no new call (and pay for none) until the first calls have decided.
+                await breaker.decided.wait()
 
     status = RunStatus.ERROR
     try:
@@ -541,11 +566,3 @@ async def _run_locked(
     if fatal:
         raise fatal[0]
     return RunResult(path=run.path, status=status, results=results, asked=bar.asked, resumed=resumed)
-
-
-def _rewrite_records(run: RunDir, records: list[dict[str, Any]]) -> None:
-    tmp = run.records_path.with_name("records.jsonl.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for r in records:
-            fh.write(json.dumps(r, ensure_ascii=False, separators=(",", ":"), default=str) + "\n")
-    tmp.replace(run.records_path)

@@ -1,7 +1,8 @@
 """The retry policy: one place, built on tenacity, shared by every provider.
 
 What is retried is decided by the exception type alone: :class:`ModelTransportError` (timeouts,
-dropped connections, 408/429/5xx, as classified by the provider from the status and body) is
+dropped connections, 408/429/5xx, as classified by the provider from the status and body; for a
+streamed call also a stream cut before its last event, or a passing error event in it) is
 retried; :class:`ModelFatalError` (bad key, no quota, other 4xx) and :class:`ModelResponseError`
 (malformed answers) are not. How long to wait: the server's ``Retry-After`` (delta-seconds or
 HTTP-date) or its rate-limit reset headers when it sent them, else exponential backoff with
@@ -21,7 +22,7 @@ import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
@@ -65,8 +66,8 @@ def is_retryable_status(status: int) -> bool:
 
 def _seconds_until(moment: datetime, now: float | None) -> float:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    current = datetime.now(timezone.utc).timestamp() if now is None else now
+        moment = moment.replace(tzinfo=UTC)
+    current = datetime.now(UTC).timestamp() if now is None else now
     return max(0.0, moment.timestamp() - current)
 
 

@@ -9,12 +9,11 @@ from pathlib import Path
 import chess
 import numpy as np
 import pytest
+from chromium import Chromium, find_chromium
 
 from chesseval import cli
 from chesseval.analysis.html_report import PLAYED_COLOUR, SOLUTION_COLOUR, board_svg, failure_position, render_html
 from chesseval.core.puzzles import Puzzle
-
-from chromium import Chromium, find_chromium
 
 # Lichess puzzle 00008 (https://lichess.org/training/00008).
 P00008 = Puzzle(
@@ -75,9 +74,11 @@ def test_html_escapes_answers_and_loads_nothing_from_outside() -> None:
 
 
 def test_html_without_suite_positions_still_lists_failures() -> None:
-    rec = _record("wrong", [{"index": 0, "played_uci": "h6f8", "expected_uci": "e6e7", "answer": "Qf8+", "outcome": "wrong"}])
+    rec = _record("wrong", [{"index": 0, "played_uci": "h6f8", "expected_uci": "e6e7", "answer": "Qf8+", "outcome": "wrong",
+                             "parse_rule": "last-line"}])
     html = render_html({"model": "m", "suite": {"name": "s"}}, [rec], None)
     assert "boards are not drawn" in html and 'id="fail-00008"' in html and "image/svg+xml" not in html
+    assert "(read by last-line)" in html  # which reading rule found the move, for auditing
 
 
 # -- in a real browser ---------------------------------------------------------------------------

@@ -8,13 +8,14 @@ import json
 
 import pytest
 
-from chesseval.analysis.report import render_results, summarize, wilson
+from chesseval.analysis.report import render_results
+from chesseval.core.results import summarize, wilson
 
 
 def test_wilson_known_values() -> None:
     lo, hi = wilson(8, 10)
     assert lo == pytest.approx(0.4902, abs=1e-3) and hi == pytest.approx(0.9433, abs=1e-3)
-    assert wilson(0, 0) == (None, None)
+    assert wilson(0, 0) == (0.0, 1.0)  # nothing observed: every rate possible
     lo, hi = wilson(0, 20)
     assert lo == 0.0 and 0.13 < hi < 0.17
     lo, hi = wilson(20, 20)
@@ -39,9 +40,11 @@ def test_buckets_and_rates() -> None:
     assert labels == ["600-799", "800-999", "1400-1599", "unrated"]
     b600 = res["buckets"][0]
     assert (b600["lo"], b600["hi"], b600["n"], b600["solved"], b600["solve_rate"]) == (600, 799, 2, 1, 0.5)
-    assert res["overall"]["n"] == 6 and res["overall"]["solved"] == 2
-    assert res["overall"]["illegal_rate"] == pytest.approx(1 / 6)
-    assert res["overall"]["verdicts"]["error"] == 1
+    # The error record (no answer obtained) is out of every rate's denominator, and counted.
+    assert res["overall"]["n"] == 5 and res["overall"]["solved"] == 2
+    assert res["overall"]["illegal_rate"] == pytest.approx(1 / 5)
+    assert res["overall"]["verdicts"]["error"] == 1 and res["overall"]["error_rate"] == pytest.approx(1 / 6)
+    assert res["buckets"][2]["n"] == 1 and res["buckets"][2]["verdicts"]["error"] == 1
     assert res["buckets"][-1]["lo"] is None
     wide = summarize(records, band_width=500)
     assert [b["label"] for b in wide["buckets"]] == ["500-999", "1000-1499", "unrated"]
@@ -80,13 +83,13 @@ def test_render_failures_lists_unsolved_hardest_first_with_expected_san() -> Non
     records = [
         {**base, "puzzle_id": "ok", "rating": 2500, "verdict": "correct", "turns": [{"played_san": "Qxf7#"}]},
         {**base, "puzzle_id": "easy", "rating": 900, "verdict": "wrong", "turns": [{"played_san": "Qb3", "expected_uci": "f3f7"}]},
-        {**base, "puzzle_id": "hard", "rating": 1900, "verdict": "illegal", "turns": [{"parsed_text": "Qxf8", "expected_uci": "f3f7"}]},
+        {**base, "puzzle_id": "hard", "rating": 1900, "verdict": "illegal", "turns": [{"parsed_text": "Qxf8", "expected_uci": "f3f7", "parse_rule": "continuation"}]},
     ]
     text = render_failures(records)
     lines = text.splitlines()
     assert lines[0] == "2 unsolved puzzle(s):"
     assert lines[1].split()[0] == "hard" and lines[2].split()[0] == "easy"
-    assert "expected Qxf7#, played Qxf8" in lines[1] and "illegal" in lines[1]
+    assert "expected Qxf7#, played Qxf8 (read by continuation)" in lines[1] and "illegal" in lines[1]
     assert "ok" not in text.split()
     assert render_failures(records, 1).splitlines()[0] == "2 unsolved puzzle(s); the 1 hardest:"
     errored = render_failures([{**base, "puzzle_id": "err", "rating": 1000, "verdict": "error", "turns": []}])
