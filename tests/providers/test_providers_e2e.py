@@ -30,11 +30,11 @@ from llm_server import Fault, ScriptedLLMServer
 
 from chesseval.api import evaluate
 from chesseval.cli import main
-from chesseval.errors import ExitCode
 from chesseval.core.players import Reply
 from chesseval.core.puzzles import Puzzle, iter_puzzles, write_lichess_csv
 from chesseval.core.records import read_records
 from chesseval.core.runner import RunConfig
+from chesseval.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_KEY = "sk-chesseval-FAKE-KEY-7d1f3a9c42"
