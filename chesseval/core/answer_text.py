@@ -186,7 +186,8 @@ def _is_null(segment: str) -> bool:
     return len(segment) < 20 and segment.strip().strip("*_`\"'.").lower() in _NULL_TOKENS
 
 
-def _marker_segment(text: str, end: int, kind: str) -> str:
+def _marker_segment(text: str, end: int, kind: str) -> tuple[str, int]:
+    """The text a marker labels, and where it starts when it is the next line (else -1)."""
     # The committed move follows its marker closely; a bound keeps many markers in one huge
     # line from costing quadratic time.
     rest = text[end : end + _MAX_SEGMENT]
@@ -195,18 +196,57 @@ def _marker_segment(text: str, end: int, kind: str) -> str:
         while i < len(rest) and depth:
             depth += {"{": 1, "}": -1}.get(rest[i], 0)
             i += 1
-        return rest[: i - 1 if depth == 0 else i]
+        return rest[: i - 1 if depth == 0 else i], -1
     if kind == "tag":
         close = rest.find("</")
-        return rest if close < 0 else rest[:close]
+        return (rest if close < 0 else rest[:close]), -1
     line, _, after = rest.partition("\n")
     if _CONTENT_RE.search(line) or _is_null(line):
-        return line
+        return line, -1
     # "Answer:" alone on its line, the move on the next non-empty one.
+    at = end + len(line) + 1
     for nxt in after.split("\n", 3)[:3]:
         if nxt.strip():
-            return nxt
-    return ""
+            return nxt, at
+        at += len(nxt) + 1
+    return "", -1
+
+
+_BULLET_RE = re.compile(r"[ \t]*(?:[-*•+]|\d+[.)])[ \t]+")
+
+
+def _heading_move(text: str, segment: str, at: int, board: chess.Board, opponent: str) -> Token | None:
+    """The move of a marker that stands alone on its line ("**Best move:**", "Answer:"), read from
+    the next line. That line answers only when it opens with the move ("**Ke6**", "1. Nf3"): a
+    heading followed by a paragraph ("The priority is to get the king off g7 ...") labels the
+    discussion, and the later rules read it. A bullet list of moves after the label ("choosing
+    the strongest move:\n- **Ka6** is risky\n- **Kc6** ...") introduces the candidates, not the
+    answer; so does a numbered one, unless its first two moves replay as one line of play."""
+    toks = _tokens(segment)
+    if not toks:
+        return None
+    head = toks[0]
+    if _RESIDUE_RE.sub("", segment[: head.start]):
+        return None
+    bullet = _BULLET_RE.match(segment)
+    if bullet is None:
+        return head
+    # The next item of the list: another move there makes the list a set of candidates.
+    after = text[at + len(segment) + 1 : at + len(segment) + 1 + _MAX_SEGMENT]
+    nxt = next((ln for ln in after.split("\n") if ln.strip()), "")
+    nxt_toks = _tokens(nxt) if _BULLET_RE.match(nxt) else []
+    if not nxt_toks:
+        return head
+    if not bullet.group().strip()[0].isdigit():
+        return None
+    # A numbered list may be the steps of one line ("1. Qh5 ... 2. Nf6 ..."): it is a list of
+    # candidates only when its first two moves do not replay in order.
+    first = _legal(board, head)
+    if first is None:
+        return head
+    after_board = board.copy(stack=False)
+    after_board.push(first)
+    return head if _legal(after_board, nxt_toks[0]) is not None else None
 
 
 def _pick(segment: str) -> Token | None:
@@ -563,7 +603,12 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
     turn = board.turn
     opponent = "black's" if turn == chess.WHITE else "white's"
     for _, end, kind in _markers(text, opponent):
-        segment = _marker_segment(text, end, kind)
+        segment, at = _marker_segment(text, end, kind)
+        if at >= 0 and not _is_null(segment):
+            tok = _heading_move(text, segment, at, board, opponent)
+            if tok is not None:
+                return Commitment(tok, segment, Rule.MARKER, _line_at(segment, tok))
+            continue
         for span in _spans(segment):
             tok = _pick(span)
             if tok is not None:

@@ -114,6 +114,24 @@ NOT_COMMITTED: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
     (_fen(*SCHOLAR), "If White plays **Qh5**:\n- Black defends with g6\n- then", N, None, Rule.CUT_OFF),
 ]
 
+# A label alone on its line ("**Choosing the best move:**", "Conclusion:") reads its move from the
+# next line only when that line opens with the move: a paragraph or a list of candidates follows it
+# otherwise. (The king of BACK_RANK's Black side is on g8; Rd8# is the stated answer.)
+MARKER_HEADINGS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
+    # the paragraph under the heading names a square in passing; the closing statement commits
+    (BACK_RANK, "**Picking the best move:**\n\nThe black king sits on g8 behind its pawns, so the back rank is weak."
+     "\n\nThe best move is **Rd8#**.", M, "d1d8", Rule.BOLD),
+    # a bullet list of the candidates under the label, the choice stated after it
+    (BACK_RANK, "Weighing the options and choosing the strongest move:\n- **Rd7** is slow\n- **Re1** does nothing"
+     "\n\nSo I play **Rd8#**, mate on the back rank.", M, "d1d8", Rule.BOLD),
+    (_fen("e4", "e5", "Nf3", "Nc6"), "Other tries are weaker as a first move:\n\n* **Quiet ideas (d3, c3):** slow\n"
+     "* **Sharp ideas (Ng5):** premature\n\nThe best move is **Bb5**.", M, "f1b5", Rule.BOLD),
+    # the label with its move on the next line still answers
+    (BACK_RANK, "The rook reaches the eighth rank.\n\n**Best move:**\n\n**Rd8#**\n\nThe king cannot escape.", M, "d1d8",
+     Rule.MARKER),
+    (_fen(*SCHOLAR), "**Solution:**\n\n1. **Qh5** - hits f7\n2. **Nf6** - natural\n3. **Qxf7#**", M, "d1h5", Rule.MARKER),
+]
+
 CUT_OFF_MARKERS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
     (_fen(*FOOL), "The queen check is decisive: the finishing move is **Qh4#**, g3 is blocked.\n\n[RESULT]g", M, "d8h4",
      Rule.SENTENCE),
@@ -124,7 +142,7 @@ CUT_OFF_MARKERS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
 
 
 @pytest.mark.parametrize(
-    ("board", "answer", "kind", "uci", "rule"), LINES + CONTINUATIONS + NOT_COMMITTED + CUT_OFF_MARKERS
+    ("board", "answer", "kind", "uci", "rule"), LINES + CONTINUATIONS + NOT_COMMITTED + CUT_OFF_MARKERS + MARKER_HEADINGS
 )
 def test_families(board: chess.Board, answer: str, kind: MoveKind, uci: str | None, rule: str) -> None:
     fen, stack = board.fen(), list(board.move_stack)
