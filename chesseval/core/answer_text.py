@@ -257,7 +257,8 @@ def _pick(segment: str) -> Token | None:
 _BETWEEN_MOVES_RE = re.compile(r"\s*(?:\d+\s*\.+\s*)?")
 
 
-_LIST_GAP_RE = re.compile(r"\s*(?:[,;/]|and|or)\s*(?:and\s+|or\s+)?")
+# (quotes too: "['Kd8', 'Kb8']" echoes a legal-move list)
+_LIST_GAP_RE = re.compile(r"[\s'\"]*(?:[,;/]|and|or)[\s'\"]*(?:and\s+|or\s+)?")
 
 
 def _roles(line: str, opponent: str) -> list[tuple[Token, str]]:
@@ -430,6 +431,24 @@ _CONCLUDED_RE = re.compile(
     r"\b(?:confident|certain|definitive|definitively|irrefutable|conclusion|concluded|solution|confirmed|final)\b",
     re.IGNORECASE,
 )
+# Declining to choose after naming moves ("I cannot definitively choose the single best move",
+# "it is impossible to determine the best move") commits to none of them.
+_DECLINE_VERBS = r"(?:choose|select|pick|determine|decide|recommend|provide|give|name|suggest|commit\s+to)"
+_REFUSAL_RE = re.compile(
+    r"\b(?:I|we)\s*(?:cannot|can't|can\s+not|(?:am|'m|are)\s+(?:unable|not\s+able)\s+to)\s+(?:\w+\s+){0,2}?"
+    + _DECLINE_VERBS
+    + r"(?:\s+[\w'-]+){0,4}?\s+(?:move|answer)s?\b"
+    r"|\bimpossible\s+to\s+(?:[\w,]+\s+){0,6}?" + _DECLINE_VERBS + r"(?:\s+[\w'-]+){0,4}?\s+(?:move|answer)s?\b",
+    re.IGNORECASE,
+)
+_REFUSAL_WINDOW = 2000
+
+
+def _refuses(text: str, after: int) -> bool:
+    """Whether the answer declines to choose after position ``after`` (in its closing part)."""
+    return _REFUSAL_RE.search(text, max(after, len(text) - _REFUSAL_WINDOW)) is not None
+
+
 _HYPOTHETICAL = frozenset({"if", "when", "whether", "suppose", "unless", "should"})
 _SENTENCE_END_RE = re.compile(r"[.!?\n](?=\s|$)")
 
@@ -648,6 +667,10 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
     if formatted is not None and cut_off and not _quiet_after(text, formatted[1], opponent):
         formatted = None
     stated = _statement(text, board, opponent)
+    if (formatted is not None or stated is not None) and _refuses(
+        text, max(formatted[1] if formatted else -1, stated[1] if stated else -1)
+    ):
+        return Commitment(None, last, Rule.UNCOMMITTED)
     if stated is not None:
         # The last commitment counts: a bold move in the closing line, written after the statement,
         # replaces it, unless it opens an item of a list (the alternatives reviewed after "the best

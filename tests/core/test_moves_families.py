@@ -132,6 +132,18 @@ MARKER_HEADINGS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
     (_fen(*SCHOLAR), "**Solution:**\n\n1. **Qh5** - hits f7\n2. **Nf6** - natural\n3. **Qxf7#**", M, "d1h5", Rule.MARKER),
 ]
 
+# A piece letter spaced from its square is the piece move; declining to choose commits to nothing.
+SPACED_AND_DECLINED: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
+    (BACK_RANK, "### **Rd8#**\n\nThe rook mates on the back rank.\n\n**Answer: R d8**", M, "d1d8", Rule.MARKER),
+    (_fen(*FOOL), "Final answer: Q h4#", M, "d8h4", Rule.MARKER),
+    (BACK_RANK, "The legal moves look like **Rd7**, **Re1** and **Rd8**. Without the rest of the position I cannot "
+     "honestly choose the best move here.", N, None, Rule.UNCOMMITTED),
+    (BACK_RANK, "From the list `['Rd7', 'Re1', 'Rd8']` any could be right; it is impossible to say more.\n\n"
+     "Please send the full board.", N, None, Rule.UNCOMMITTED),
+    # a refusal before the choice does not withdraw it
+    (BACK_RANK, "I cannot pick a quiet move here: the best move is **Rd8#**.", M, "d1d8", Rule.BOLD),
+]
+
 CUT_OFF_MARKERS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
     (_fen(*FOOL), "The queen check is decisive: the finishing move is **Qh4#**, g3 is blocked.\n\n[RESULT]g", M, "d8h4",
      Rule.SENTENCE),
@@ -142,7 +154,7 @@ CUT_OFF_MARKERS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
 
 
 @pytest.mark.parametrize(
-    ("board", "answer", "kind", "uci", "rule"), LINES + CONTINUATIONS + NOT_COMMITTED + CUT_OFF_MARKERS + MARKER_HEADINGS
+    ("board", "answer", "kind", "uci", "rule"), LINES + CONTINUATIONS + NOT_COMMITTED + CUT_OFF_MARKERS + MARKER_HEADINGS + SPACED_AND_DECLINED
 )
 def test_families(board: chess.Board, answer: str, kind: MoveKind, uci: str | None, rule: str) -> None:
     fen, stack = board.fen(), list(board.move_stack)
