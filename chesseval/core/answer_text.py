@@ -30,7 +30,6 @@ are found by :mod:`chesseval.core.answer_tokens`, copies of the game by
 
 from __future__ import annotations
 
-import heapq
 import re
 
 import chess
@@ -371,8 +370,10 @@ def _bare_line(line: str) -> tuple[Token, ...]:
 # "I've chosen is", or the first person choosing ("I play", "I'll go with", "I am certain the move").
 # Found from anchor words with plain string tests: a regex over 20 kB of reasoning costs milliseconds.
 # (two patterns: one alternation of both costs ten times more)
-_NOUN_ANCHOR_RE = re.compile(r"(?:move|answer|solution|choice|continuation|reply)\b")
-_I_ANCHOR_RE = re.compile(r"(?<![a-z])i(?=['\s])")
+# (one pattern per noun, each opening with its literal, and "i" tested before its lookbehind:
+# the regex engine then skips ahead by the literal, ten times faster on long texts)
+_NOUN_ANCHOR_RES = tuple(re.compile(w + r"\b") for w in ("move", "answer", "solution", "choice", "continuation", "reply"))
+_I_ANCHOR_RE = re.compile(r"i(?<![a-z]i)(?=['\s])")
 _STATEMENT_ADJECTIVES = frozenset(
     {"best", "winning", "finishing", "correct", "right", "strongest", "only", "key", "final", "mating", "decisive", "my",
      "chosen", "forcing", "selected", "recommended", "suggested", "optimal", "proposed", "preferred", "ideal"}
@@ -484,8 +485,10 @@ def _statement(text: str, board: chess.Board, opponent: str) -> tuple[Commitment
     low = text.lower()
     if len(low) != len(text):  # a few non-ASCII letters change length when lowercased
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    anchors = heapq.merge(_NOUN_ANCHOR_RE.finditer(low), _I_ANCHOR_RE.finditer(low), key=lambda m: m.start())
-    for a in anchors:
+    # Only the last statement counts: scanned from the end, the first one found decides (a
+    # forward scan tested every anchor of a long reasoning trace).
+    anchors = sorted([m for r in (*_NOUN_ANCHOR_RES, _I_ANCHOR_RE) for m in r.finditer(low)], key=lambda m: m.start())
+    for a in reversed(anchors):
         end = _statement_end(low, a)
         if end is None or _supposed(text, a.start()):
             continue
@@ -494,6 +497,7 @@ def _statement(text: str, board: chess.Board, opponent: str) -> tuple[Commitment
         if not toks or _CONTENT_RE.search(_RESIDUE_RE.sub("", window[: toks[0].start]).replace("the", "").replace("move", "")):
             continue
         found = (end, toks[0], window)
+        break
     if found is None:
         return None
     end, tok, window = found
