@@ -57,7 +57,10 @@ __all__ = ["COORD_RE", "SAN_RE", "Commitment", "Rule", "Token", "find_commitment
 # Markers are found with str.find on the lowercased text and checked in place: a regex scan of a
 # 20 kB reasoning trace costs milliseconds, the finds cost microseconds.
 _MARKER_WORDS = ("answer", "move", "solution", "result")
-_MARKER_TAIL_RE = re.compile(r"[\"'*_\s]*(?:[:=]|(?<=answer)\s*is\b|(?<=answer\*\*)\s*is\b)|\](?:\s*:)?")
+# ("The move is:" with its colon labels the answer as "Move:" does; "the move is Nf3" is a sentence)
+_MARKER_TAIL_RE = re.compile(
+    r"[\"'*_\s]*(?:[:=]|(?<=answer)\s*is\b|(?<=answer\*\*)\s*is\b|(?<=move)\s+is[\"'*_\s]*:)|\](?:\s*:)?"
+)
 # "Candidate move:", "Last move:" and the like label moves that are not the answer.
 _NOT_MINE = frozenset({"last", "previous", "opponent's", "opponent", "their", "prior", "candidate", "alternative", "threat",
                        "threatened", "other", "another", "bad", "losing", "rejected", "wrong"})

@@ -126,6 +126,8 @@ MARKER_HEADINGS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
      "\n\nSo I play **Rd8#**, mate on the back rank.", M, "d1d8", Rule.BOLD),
     (_fen("e4", "e5", "Nf3", "Nc6"), "Other tries are weaker as a first move:\n\n* **Quiet ideas (d3, c3):** slow\n"
      "* **Sharp ideas (Ng5):** premature\n\nThe best move is **Bb5**.", M, "f1b5", Rule.BOLD),
+    # "The move is:" with its colon is a marker too: the later one replaces an earlier "the answer is:"
+    (BACK_RANK, "So the answer is:\n\nRd7\n\nNo, that lets the king out. The move is:\n\nRd8#", M, "d1d8", Rule.MARKER),
     # the label with its move on the next line still answers
     (BACK_RANK, "The rook reaches the eighth rank.\n\n**Best move:**\n\n**Rd8#**\n\nThe king cannot escape.", M, "d1d8",
      Rule.MARKER),
