@@ -214,6 +214,7 @@ def _marker_segment(text: str, end: int, kind: str) -> tuple[str, int]:
     return "", -1
 
 
+_BULLET_ONLY_RE = re.compile(r"[ \t]*[-*•+][ \t]+")
 _BULLET_RE = re.compile(r"[ \t]*(?:[-*•+]|\d+[.)])[ \t]+")
 
 
@@ -658,8 +659,11 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
     if not lines:
         return Commitment(None, "", Rule.EMPTY)
     last = lines[-1]
+    # A move alone on the last item of a bullet list is the next item of that list (a candidate
+    # reviewed, or reasoning cut off mid-list), not a closing answer: the text was cut off.
     run = _bare_line(last)
-    if run:
+    in_list = bool(run) and len(lines) > 1 and all(_BULLET_ONLY_RE.match(ln) for ln in lines[-2:])
+    if run and not in_list:
         return Commitment(run[0], last, Rule.LAST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
     if _is_null(last):
         return Commitment(None, last.strip().strip("*_`\"'."), Rule.NULL)
@@ -669,7 +673,7 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
         if run and _RETRACT_RE.search(text, text.find(lines[0]) + len(lines[0])) is None:
             return Commitment(run[0], lines[0], Rule.FIRST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
     # A closing "..." trails off: the thought was not finished.
-    cut_off = _looks_cut_off(last, opponent) or _ends_mid_list(text) or last.rstrip().endswith(("...", "…"))
+    cut_off = in_list or _looks_cut_off(last, opponent) or _ends_mid_list(text) or last.rstrip().endswith(("...", "…"))
     formatted = _formatted(text, board)
     if formatted is not None and cut_off and not _quiet_after(text, formatted[1], opponent):
         formatted = None

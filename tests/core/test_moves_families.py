@@ -110,6 +110,10 @@ NOT_COMMITTED: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
      "But the pin matters more: so **Bb5** it is.", M, "f1b5", Rule.BOLD),
     # a first line that the answer then doubts
     (_fen(*FOOL), "d8h4\n\nWait, let me reconsider the knight first. If Black plays Nc6 then", N, None, Rule.CUT_OFF),
+    # a move alone on the next item of a bullet list of candidates being checked: cut off
+    (BACK_RANK, "Checks for the rook:\n  * Rd7? Not check.\n  * Re1? Not check either.\n  * Rd8", N, None, Rule.CUT_OFF),
+    # ... and a move opening the last item of the alternatives reviewed after the stated move
+    (BACK_RANK, "The best move is **Rd8#**.\n\nOther rook moves:\n- Rd7\n- Re1", M, "d1d8", Rule.SENTENCE),
     # a bold move supposed, then cut off while checking it
     (_fen(*SCHOLAR), "If White plays **Qh5**:\n- Black defends with g6\n- then", N, None, Rule.CUT_OFF),
 ]
