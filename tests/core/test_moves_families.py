@@ -74,6 +74,10 @@ CONTINUATIONS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
     (_game(*ITALIAN), "1. e4 e5 2. Nf3 3. Bc4 Bc5 4. c3 Nf6 5. d4", M, "d2d4", Rule.CONTINUATION),  # a slip in the copy
     (_game(*ITALIAN), f"{ITALIAN_TEXT}\n{ITALIAN_TEXT} 5. b4", M, "b2b4", Rule.CONTINUATION),  # the game twice
     (_game(*ITALIAN), "5. d4 exd4 6. cxd4", M, "d2d4", Rule.CONTINUATION),  # straight on from the move number
+    # straight on without its own number: the next number in the line says it starts from the position
+    (_game(*RUY), "continuing* Nf6 4. O-O Nxe4 5. Re1 Nd6 " * 3, M, "g8f6", Rule.CONTINUATION),
+    (_game(*ITALIAN), "Here goes d4 exd4 6. cxd4 Bb4+ 7. Bd2 Bxd2+ and so on for a long while " * 3, M, "d2d4",
+     Rule.CONTINUATION),
     (_game(*ITALIAN), f"{ITALIAN_TEXT} 5. Nc6", I, None, Rule.CONTINUATION),  # the opponent's move copied
     (_game(*ITALIAN), f"{ITALIAN_TEXT} *", N, None, Rule.REPEAT_ONLY),
     (_game(*ITALIAN), "1. e4 e5 2. Nf3 Nc6 3. Bc4 Bc5 4.", N, None, Rule.REPEAT_ONLY),  # copy cut off
