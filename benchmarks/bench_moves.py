@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from chesseval.core.moves import MoveKind, parse_move  # noqa: E402
 from chesseval.core.players import Turn  # noqa: E402
-from chesseval.providers.builtin import OraclePlayer  # noqa: E402
 from chesseval.core.puzzles import load_puzzles  # noqa: E402
+from chesseval.providers.builtin import OraclePlayer  # noqa: E402
 
 PARAGRAPH = (
     "Let me look at the candidate moves. {a} is natural, but after the reply the knight on f3 is "
@@ -76,13 +76,13 @@ def main() -> int:
     suites: dict[str, list[Callable[[], object]]] = {
         "baseline: board.parse_san(san)": [lambda b=b, s=s: b.parse_san(s) for b, _, s, _ in cases],
         "parse_move('Answer: <san>')": [lambda b=b, t=f"Answer: {s}": parse_move(t, b) for b, _, s, _ in cases],
-        "parse_move(oracle answer)": [lambda b=b, t=t: parse_move(t, b) for (b, *_), t in zip(cases, answers)],
+        "parse_move(oracle answer)": [lambda b=b, t=t: parse_move(t, b) for (b, *_), t in zip(cases, answers, strict=True)],
         "parse_move(~2 kB reasoning + answer)": [lambda b=b, t=reasoning(b, s, 7): parse_move(t, b) for b, _, s, _ in cases],
         "parse_move(~20 kB reasoning + answer)": [lambda b=b, t=reasoning(b, s, 70): parse_move(t, b) for b, _, s, _ in long_cases],
         "parse_move(~20 kB cut off)": [lambda b=b, t=reasoning(b, s, 70)[:-40]: parse_move(t, b) for b, _, s, _ in long_cases],
     }
     # Correctness first: the numbers mean nothing if the parses are wrong.
-    wrong = sum(parse_move(t, b).move != m for (b, m, _, _), t in zip(cases, answers))
+    wrong = sum(parse_move(t, b).move != m for (b, m, _, _), t in zip(cases, answers, strict=True))
     cut = sum(parse_move(reasoning(b, s, 70)[:-40], b).kind != MoveKind.NONE for b, _, s, _ in long_cases)
     print(f"{len(cases)} positions from {args.puzzles}; oracle answers misread: {wrong}; cut-off answers read as a move: {cut}")
 

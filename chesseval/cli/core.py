@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chesseval.errors import ConfigError, ModelFatalError, RunError
+from chesseval.cli.common import add_band_width, add_no_progress, add_prompt_format, add_report_format, add_runs_dir
+from chesseval.errors import ConfigError, ModelFatalError
 
 __all__ = ["register", "DEFAULT_SUITE"]
 
@@ -20,15 +21,15 @@ def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--model", required=True, help="provider/model, e.g. builtin/oracle, builtin/search, openai/gpt-4o")
     p.add_argument("--suite", default=DEFAULT_SUITE, help="suite name or puzzle file (.csv, .csv.zst, .epd, .pgn); default: %(default)s")
     p.add_argument("-M", dest="model_args", action="append", default=[], metavar="KEY=VALUE", help="model option (repeatable), e.g. -M depth=2")
-    p.add_argument("--format", default="fen", choices=["fen", "pgn", "board"], help="how the position is shown (default: %(default)s)")
+    add_prompt_format(p)
     p.add_argument("--legal-moves", action="store_true", help="list the legal moves in the prompt")
     p.add_argument("--expects", default="move", choices=["move", "line"],
                    help="one move per answer, or the whole solution line in one answer (default: %(default)s)")
     p.add_argument("--limit", type=int, default=None, help="only the first N puzzles of the suite")
     p.add_argument("--seed", type=int, default=0, help="seed for sampling players and providers that take one")
-    p.add_argument("--runs-dir", default="runs", help="where run folders go (default: %(default)s)")
+    add_runs_dir(p)
     p.add_argument("--max-connections", type=int, default=8, help="puzzles in flight at once (default: %(default)s)")
-    p.add_argument("--band-width", type=int, default=200, help="rating bucket width (default: %(default)s)")
+    add_band_width(p)
     p.add_argument("--new", action="store_true", help="start a new run even if an identical one exists")
     p.add_argument("--retry-errors", action="store_true", help="on resume, ask again puzzles whose call failed")
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="run metadata, e.g. --meta family=gpt --meta release_date=2025-08-07")
@@ -42,7 +43,7 @@ def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     g.add_argument("--timeout", type=float, default=None, help="total seconds per call including retries")
     g.add_argument("--attempt-timeout", type=float, default=None, help="seconds before one attempt is abandoned and retried")
     g.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
-    g.add_argument("--quiet", action="store_true", help="no progress display")
+    add_no_progress(g, "--quiet")
     p.set_defaults(handler=cmd_run)
 
 
@@ -62,11 +63,11 @@ def _model_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from chesseval.providers import parse_model_options
-    from chesseval.core.prompts import PromptFormat, PromptOptions
     from chesseval.analysis.report import render_results
     from chesseval.api import evaluate
+    from chesseval.core.prompts import PromptFormat, PromptOptions
     from chesseval.core.runner import RunConfig
+    from chesseval.providers import parse_model_options
 
     config = RunConfig(
         model=args.model,
@@ -86,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     holder: dict[str, Any] = {}
     try:
-        result = evaluate(config, progress=not args.quiet, on_run_dir=lambda r: holder.setdefault("run", r))
+        result = evaluate(config, progress=not args.no_progress, on_run_dir=lambda r: holder.setdefault("run", r))
     except KeyboardInterrupt:
         run = holder.get("run")
         if run is not None:
@@ -107,7 +108,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     _warn_empty(result.results)
     print(render_results(result.results, "table", title=f"{args.model} on {args.suite} ({args.format})"))
     if args.engine:
-        _print_engine_summary(result.path, args.band_width)
+        from chesseval.analysis.report import engine_text
+
+        print(engine_text(result.path, args.band_width), end="")
     print(result.path)
     return 0
 
@@ -121,55 +124,15 @@ def _warn_empty(results: dict[str, Any]) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from chesseval.core.records import RunDir
-    from chesseval.analysis.report import render_results, summarize
+    from chesseval.analysis.report import report_run
 
-    run = RunDir(args.run)
-    if not run.header_path.exists():
-        raise RunError(f"{args.run!r} is not a run folder (no run.json)")
-    header = run.read_header()
-    width = args.band_width or int(header.get("band_width") or 200)
-    results = summarize(run.records(), band_width=width)
-    title = f"{header.get('model')} on {(header.get('suite') or {}).get('name')} ({header.get('format')}, status {header.get('status')})"
-    print(render_results(results, args.format, title=title), end="")
-    if args.format in ("table", "markdown"):
-        # The rating belongs next to the bucket table (summarize fitted it); machine formats stay untouched.
-        if results.get("rating"):
-            print(f"puzzle rating: {results['rating']['text']} (maximum likelihood on the Lichess puzzle-rating scale, 95% profile interval)")
-        _print_engine_summary(run.path, width)
-        _print_placement(run.path, header, results, args.reference)
-        if getattr(args, "failures", 0):
-            from chesseval.analysis.report import render_failures
+    print(report_run(args.run, args.format, band_width=args.band_width, reference=args.reference, failures=args.failures), end="")
+    if args.html is not None:
+        from chesseval.analysis.html_report import write_html_report
 
-            print(render_failures(run.records(), None if args.failures < 0 else args.failures), end="")
+        path = write_html_report(args.run, args.html or None, gallery=args.gallery)
+        print(f"html report: {path}")
     return 0
-
-
-def _print_placement(run_path: Path, header: dict[str, Any], results: dict[str, Any], reference_dir: str | None) -> None:
-    """Where the run sits on the look-ahead ladder of reference runs on the same suite."""
-    from chesseval.analysis.reference import DEFAULT_REFERENCE_DIR, place, reference_points
-
-    rate = results["overall"]["solve_rate"]
-    if rate is None:
-        return
-    points = reference_points(reference_dir or DEFAULT_REFERENCE_DIR, suite_sha256=(header.get("suite") or {}).get("sha256", ""), template=header.get("template"))
-    points = [p for p in points if p.path.resolve() != run_path.resolve()]  # not against itself
-    if points:
-        print(f"look-ahead ladder: {place(rate, points)}")
-
-
-def _print_engine_summary(run_path: Path, width: int) -> None:
-    """The engine's view beside the strict Lichess numbers, when the run was checked by Stockfish."""
-    from chesseval.engine.check import ENGINE_FILE
-
-    if not (run_path / ENGINE_FILE).exists():
-        return
-    from chesseval.engine.report import engine_summary, format_engine_summary
-
-    rows = engine_summary(run_path, width)
-    if rows:
-        print("\nengine check (extra metric; the strict Lichess solve rate above is the headline):")
-        print(format_engine_summary(rows))
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -231,9 +194,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from chesseval.providers import PROVIDERS
     from chesseval.core.records import list_runs
     from chesseval.core.suites import list_suites
+    from chesseval.providers import PROVIDERS
 
     print("suites:")
     for s in list_suites():
@@ -250,50 +213,24 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_starter(args: argparse.Namespace) -> int:
-    from chesseval.mining.starter import build_starter
-    from chesseval.core.suites import write_suite
-
-    puzzles = build_starter(args.count, seed=args.seed)
-    command = f"chesseval puzzles starter --count {args.count} --seed {args.seed} --name {args.name} --out-dir {args.out_dir}"
-    suite = write_suite(
-        args.name,
-        puzzles,
-        args.out_dir,
-        version="1",
-        description="Mates in one and two with proved unique solutions, from chesseval self-play games (unrated).",
-        command=command,
-        extra={"seed": args.seed},
-    )
-    print(f"{suite.path}: {len(puzzles)} puzzles, sha256 {suite.sha256[:16]}")
-    return 0
-
-
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from chesseval.cli.common import command_group
-
     _add_run_parser(sub)
-
-    puzzles = command_group(sub, "puzzles", "make and fetch puzzles")
-    p = puzzles.add_parser("starter", help="build the starter suite: proved mates in 1 and 2 from self-play")
-    p.add_argument("--count", type=int, default=120)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--name", default="starter")
-    p.add_argument("--out-dir", default="puzzles")
-    p.set_defaults(handler=cmd_starter)
 
     p = sub.add_parser("report", help="print a run's solve rates by rating bucket")
     p.add_argument("run", help="run folder")
-    p.add_argument("--format", default="table", choices=["table", "markdown", "csv", "json"])
-    p.add_argument("--band-width", type=int, default=None)
+    add_report_format(p)
+    add_band_width(p, None)
     p.add_argument("--reference", default=None, metavar="DIR", help="reference runs to place this run among (default: the project's runs/reference)")
     p.add_argument("--failures", type=int, default=0, metavar="N", help="also list the N hardest unsolved puzzles (-1: all)")
+    p.add_argument("--html", nargs="?", const="", default=None, metavar="FILE",
+                   help="also write a self-contained HTML report (default FILE: RUN/report.html)")
+    p.add_argument("--gallery", type=int, default=30, metavar="N", help="failed puzzles drawn in the HTML report (default: %(default)s)")
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser("show", help="print the exact messages a puzzle is asked with")
     p.add_argument("puzzle_id")
     p.add_argument("--suite", default=DEFAULT_SUITE)
-    p.add_argument("--format", default="fen", choices=["fen", "pgn", "board"])
+    add_prompt_format(p)
     p.add_argument("--legal-moves", action="store_true")
     p.add_argument("--expects", default="move", choices=["move", "line"], help="the one-move or the whole-line template")
     p.set_defaults(handler=cmd_show)
@@ -308,5 +245,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cmd_parse)
 
     p = sub.add_parser("list", help="list suites, providers and runs")
-    p.add_argument("--runs-dir", default="runs")
+    add_runs_dir(p)
     p.set_defaults(handler=cmd_list)

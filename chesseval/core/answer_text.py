@@ -541,7 +541,7 @@ def _opens_item(text: str, at: int) -> bool:
 
 def _is_list(span: str) -> bool:
     toks = _tokens(span)
-    return len(toks) >= 2 and any(_LIST_GAP_RE.fullmatch(span, a.end, b.start) for a, b in zip(toks, toks[1:]))
+    return len(toks) >= 2 and any(_LIST_GAP_RE.fullmatch(span, a.end, b.start) for a, b in zip(toks, toks[1:], strict=False))
 
 
 def _formatted(text: str, board: chess.Board) -> tuple[Commitment, int, int] | None:

@@ -21,48 +21,34 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import chess
 
-from chesseval.errors import ConfigError, ModelError, ModelFatalError
 from chesseval.core.judge import Step, Verdict, judge_move, verdict_of_reply
 from chesseval.core.moves import MoveKind, ParsedMove, parse_line, parse_move
 from chesseval.core.players import Message, Player, Reply, Turn, Usage
 from chesseval.core.prompts import PromptFormat, PromptOptions, messages_sha256, render_follow_up, render_prompt
 from chesseval.core.puzzles import Puzzle, load_puzzles
-from chesseval.core.records import RECORD_SCHEMA, RunDir, RunStatus, find_run, utc_now
+from chesseval.core.records import RECORD_SCHEMA, RunDir, RunRecord, RunStatus, find_run, utc_now
 from chesseval.core.results import summarize
 from chesseval.core.suites import Suite, resolve_suite
+from chesseval.errors import ConfigError, ModelError, ModelFatalError
 from chesseval.version import __version__
 
-__all__ = ["RunConfig", "RunResult", "run_async", "play_puzzle", "redact_options"]
+__all__ = ["RunConfig", "RunResult", "run_async", "play_puzzle"]
 
 # Options that change how calls are made, not what is answered: changing them still resumes.
 _TRANSPORT_OPTIONS = {"max_connections", "max_retries", "timeout", "attempt_timeout", "cache", "cache_dir", "prices", "stream"}
-_SECRET_WORDS = ("key", "token", "secret", "password", "auth", "credential")
-
-
-def redact_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Options safe to write down: secret-like values hidden, credentials stripped from URLs."""
-    out: dict[str, Any] = {}
-    for k, v in options.items():
-        if any(w in k.lower() for w in _SECRET_WORDS):
-            out[k] = "<redacted>"
-        elif isinstance(v, str) and "://" in v and "@" in v:
-            parts = urlsplit(v)
-            host = parts.hostname or ""
-            if parts.port:
-                host = f"{host}:{parts.port}"
-            out[k] = urlunsplit((parts.scheme, f"<redacted>@{host}", parts.path, parts.query, parts.fragment))
-        else:
-            out[k] = v
-    return out
 
 
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
-    """Everything a run needs. ``model_options`` go to the player (``-M`` and generation flags)."""
+    """Everything a run needs. ``model_options`` go to the player (``-M`` and generation flags).
+
+    The runner writes ``model_options`` into ``run.json`` as given: :func:`chesseval.api.evaluate`
+    builds the player from the real options and hands the runner a copy redacted by
+    :func:`chesseval.providers.credentials.redact_options`, so the core never sees a secret.
+    """
 
     model: str
     suite: str
@@ -86,7 +72,7 @@ class RunConfig:
         """The part of the configuration that decides the answers (hashed to find a run to resume)."""
         return {
             "model": self.model,
-            "model_options": {k: v for k, v in sorted(redact_options(self.model_options).items()) if k not in _TRANSPORT_OPTIONS},
+            "model_options": {k: v for k, v in sorted(self.model_options.items()) if k not in _TRANSPORT_OPTIONS},
             "suite_sha256": suite_sha256,
             "format": str(self.format),
             "prompt_options": self.prompt_options.to_dict(),
@@ -128,8 +114,8 @@ async def play_puzzle(
     options: PromptOptions | None = None,
     *,
     seed: int = 0,
-) -> dict[str, Any]:
-    """Play one puzzle by the Lichess protocol and return its record (a JSON-ready dict).
+) -> RunRecord:
+    """Play one puzzle by the Lichess protocol and return its record.
 
     With ``options.expects == "line"`` the model is asked once for the whole solution line; its
     solver moves are then judged one by one, each read in the real position after the puzzle's
@@ -241,7 +227,7 @@ async def play_puzzle(
         new_messages = [follow]
     if cost == 0.0 and not any(t.get("cost_usd") is not None for t in turns):
         cost = None
-    return {
+    return RunRecord.from_json({
         "schema": RECORD_SCHEMA,
         "puzzle_id": puzzle.id,
         "rating": puzzle.rating,
@@ -267,7 +253,7 @@ async def play_puzzle(
         "error": error,
         "started_at": started,
         "finished_at": utc_now(),
-    }
+    })  # fmt: skip
 
 
 class _Progress:
@@ -285,7 +271,7 @@ class _Progress:
         self._last = 0.0
         self._t0 = time.monotonic()
 
-    def update(self, record: dict[str, Any]) -> None:
+    def update(self, record: RunRecord) -> None:
         self.done += 1
         self.asked += 1
         self.solved += record["verdict"] == Verdict.CORRECT.value
@@ -346,7 +332,7 @@ async def run_async(
     header_common = {
         "config_hash": config_hash,
         "model": config.model,
-        "model_options": redact_options(config.model_options),
+        "model_options": dict(config.model_options),
         "player": player.describe(),
         "suite": suite.to_dict(),
         "format": str(config.format),
@@ -365,9 +351,9 @@ async def run_async(
         run = existing
         run.repair()
         records = run.records()
-        if config.retry_errors and any(r.get("verdict") == Verdict.ERROR.value for r in records):
-            records = [r for r in records if r.get("verdict") != Verdict.ERROR.value]
-            _rewrite_records(run, records)
+        if config.retry_errors and any(r.is_error for r in records):
+            records = [r for r in records if not r.is_error]
+            run.rewrite_records(records)
         run.update_header(**header_common, status=RunStatus.STARTED, resumed_at=utc_now(), resumes=int(run.read_header().get("resumes", 0)) + 1)
         resumed = True
     else:
@@ -423,11 +409,3 @@ async def run_async(
     if fatal:
         raise fatal[0]
     return RunResult(path=run.path, status=status, results=results, asked=bar.asked, resumed=resumed)
-
-
-def _rewrite_records(run: RunDir, records: list[dict[str, Any]]) -> None:
-    tmp = run.records_path.with_name("records.jsonl.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for r in records:
-            fh.write(json.dumps(r, ensure_ascii=False, separators=(",", ":"), default=str) + "\n")
-    tmp.replace(run.records_path)

@@ -136,7 +136,7 @@ def test_help_of_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         parser.parse_args(["--help"])
     assert info.value.code == 0
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
-    for name, p in sub.choices.items():  # type: ignore[attr-defined]
+    for _name, p in sub.choices.items():  # type: ignore[attr-defined]
         p.format_help()
         for action in p._actions:
             if action.__class__.__name__ == "_SubParsersAction":

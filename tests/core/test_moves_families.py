@@ -16,13 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chesseval.core.moves import MoveKind, ParsedMove, Rule, parse_line, parse_move
-
 # Random positions reached by random moves, so each board has a history on its stack (the
 # continuation rule is in play in every property below).
 from test_moves import positions  # noqa: E402  (tests/core is on the path, as pytest runs it)
 
-M, I, A, N = MoveKind.MOVE, MoveKind.ILLEGAL, MoveKind.AMBIGUOUS, MoveKind.NONE
+from chesseval.core.moves import MoveKind, ParsedMove, Rule, parse_line, parse_move
+
+M, I, A, N = MoveKind.MOVE, MoveKind.ILLEGAL, MoveKind.AMBIGUOUS, MoveKind.NONE  # noqa: E741 (table columns)
 
 
 def _game(*sans: str, fen: str = chess.STARTING_FEN) -> chess.Board:

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from chesseval.errors import ModelFatalError, ModelTransportError
+from chesseval.api import evaluate
 from chesseval.core.judge import Verdict
 from chesseval.core.players import Reply, StopReason, Turn
 from chesseval.core.puzzles import Puzzle, iter_puzzles, write_lichess_csv
 from chesseval.core.records import RunDir
-from chesseval.api import evaluate
 from chesseval.core.runner import RunConfig, play_puzzle
+from chesseval.errors import ModelFatalError, ModelTransportError
 
 ROOT = Path(__file__).resolve().parents[2]
 P = Puzzle(
@@ -147,7 +147,7 @@ def test_usage_and_cost_accounting() -> None:
 
 @pytest.fixture
 def small_suite(tmp_path: Path, lichess_sample: Path) -> Path:
-    puzzles = [p for _, p in zip(range(60), iter_puzzles(lichess_sample))]
+    puzzles = [p for _, p in zip(range(60), iter_puzzles(lichess_sample), strict=False)]
     path = tmp_path / "small.csv"
     with open(path, "w", encoding="utf-8") as fh:
         write_lichess_csv(puzzles, fh)
@@ -212,7 +212,7 @@ def _verdicts(run_dir: Path) -> dict[str, tuple[str, int]]:
 
 @pytest.mark.slow
 def test_kill_9_then_resume_equals_uninterrupted(tmp_path: Path, lichess_sample: Path) -> None:
-    puzzles = [p for _, p in zip(range(150), iter_puzzles(lichess_sample))]
+    puzzles = [p for _, p in zip(range(150), iter_puzzles(lichess_sample), strict=False)]
     suite = tmp_path / "s.csv"
     with open(suite, "w", encoding="utf-8") as fh:
         write_lichess_csv(puzzles, fh)
@@ -242,7 +242,7 @@ def test_kill_9_then_resume_equals_uninterrupted(tmp_path: Path, lichess_sample:
 @pytest.mark.slow
 def test_ctrl_c_marks_cancelled_and_reports(tmp_path: Path, lichess_sample: Path) -> None:
     # Enough puzzles that the run cannot finish before the signal lands, even on a loaded machine.
-    puzzles = [p for _, p in zip(range(1500), iter_puzzles(lichess_sample))]
+    puzzles = [p for _, p in zip(range(1500), iter_puzzles(lichess_sample), strict=False)]
     suite = tmp_path / "s.csv"
     with open(suite, "w", encoding="utf-8") as fh:
         write_lichess_csv(puzzles, fh)

@@ -28,11 +28,11 @@ import chess
 import pytest
 from llm_server import Fault, ScriptedLLMServer
 
+from chesseval.api import evaluate
 from chesseval.cli import main
 from chesseval.core.players import Reply
 from chesseval.core.puzzles import Puzzle, iter_puzzles, write_lichess_csv
 from chesseval.core.records import read_records
-from chesseval.api import evaluate
 from chesseval.core.runner import RunConfig
 
 ROOT = Path(__file__).resolve().parents[2]
