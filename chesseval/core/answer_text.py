@@ -30,6 +30,7 @@ are found by :mod:`chesseval.core.answer_tokens`, copies of the game by
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import chess
@@ -266,8 +267,8 @@ _LIST_GAP_RE = re.compile(r"[\s'\"]*(?:[,;/]|and|or)[\s'\"]*(?:and\s+|or\s+)?")
 
 def _roles(line: str, opponent: str) -> list[tuple[Token, str]]:
     """Each move token of a prose line with its role: "cued" (after "I play", "is", ":"),
-    "plain", "negative" (the past, a threat, a rejected idea, a square, a list of candidates)
-    or "reply" (a later move of a line such as "Nxe5 Nxe5 d4")."""
+    "plain", "negative" (the past, a threat, a rejected idea, a square, a list of candidates),
+    "supposed" (after "if", "when") or "reply" (a later move of a line such as "Nxe5 Nxe5 d4")."""
     roles = []
     prev_end = -1
     prev_negative = in_list = False
@@ -289,6 +290,8 @@ def _roles(line: str, opponent: str) -> list[tuple[Token, str]]:
         prev_negative = negative
         if negative:
             roles.append((tok, "negative"))
+        elif _supposed(line, tok.start):
+            roles.append((tok, "supposed"))  # "If Black plays Bf5, ...": not chosen, still weighed
         elif word in _CUE_WORDS or word == ":":
             roles.append((tok, "cued"))
         else:
@@ -297,23 +300,25 @@ def _roles(line: str, opponent: str) -> list[tuple[Token, str]]:
 
 
 def _pick_in_prose(line: str, opponent: str) -> Token | None:
-    """The last cued move of a prose line, else its first plain one."""
+    """The last cued move of a prose line, else its first plain one (positions in ``line``)."""
+    shift = 0
     if len(line) > _PROSE_WINDOW:
         # A long paragraph: only its closing sentences can hold the conclusion.
         tail = line[-_PROSE_WINDOW:]
         cut = tail.find(". ")
-        line = tail[cut + 2 :] if cut >= 0 else tail
-    roles = _roles(line, opponent)
+        shift = len(line) - len(tail) + (cut + 2 if cut >= 0 else 0)
+    roles = _roles(line[shift:], opponent)
     cued = [tok for tok, role in roles if role == "cued"]
-    if cued:
-        return cued[-1]
-    return next((tok for tok, role in roles if role == "plain"), None)
+    tok = cued[-1] if cued else next((tok for tok, role in roles if role == "plain"), None)
+    return dataclasses.replace(tok, start=tok.start + shift, end=tok.end + shift) if tok and shift else tok
 
 
 def _looks_cut_off(line: str, opponent: str) -> bool:
     stripped = line.rstrip()
     if not stripped:
         return True
+    if stripped.count("(") > stripped.count(")"):
+        return True  # stopped inside a parenthesis: "Move 1: g2f1 (Bg2"
     if stripped[-1] in ".!?)]}\"'`*>”’$。":
         return False
     tail = stripped[-_PROSE_WINDOW:]
@@ -324,7 +329,9 @@ def _looks_cut_off(line: str, opponent: str) -> bool:
         # A line of moves ("1. Bb5 a6 2. Ba4") is judged by its first move.
         head, role = next((tok, role) for tok, role in reversed(roles) if role != "reply" or tok is roles[0][0])
         words_before = tail[: head.start].count(" ")
-        return not (role == "cued" or (role == "plain" and words_before < _MAX_SIGN_OFF_WORDS))
+        # A move named right after doubt ("Let me reconsider. Nh5") is the next try, cut off.
+        doubted = _RETRACT_RE.search(tail, 0, head.start) is not None
+        return not (role == "cued" or (role == "plain" and words_before < _MAX_SIGN_OFF_WORDS and not doubted))
     return True
 
 
@@ -456,11 +463,6 @@ def _refuses(text: str, after: int) -> bool:
 
 _HYPOTHETICAL = frozenset({"if", "when", "whether", "suppose", "unless", "should"})
 _SENTENCE_END_RE = re.compile(r"[.!?\n](?=\s|$)")
-
-
-def _find_in(window: str, tok: Token) -> tuple[int, int]:
-    at = window.rfind(tok.raw)
-    return (at, at + len(tok.raw)) if at >= 0 else (0, 0)
 
 
 _BOUNDARY_RE = re.compile(r"(?<![\d.])[.!?]\s")
@@ -708,7 +710,8 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
             # checks"), or a question about the move, has not chosen one.
             # (the window is the move's sentence and what follows it)
             window = line[-_PROSE_WINDOW:]
-            sentence = _sentence_around(window, *_find_in(window, tok))
+            at = tok.start - (len(line) - len(window))
+            sentence = _sentence_around(window, at, at + len(tok.raw))
             closing = window[window.find(sentence) :]
             if (_HEDGE_RE.search(closing) and not _CONCLUDED_RE.search(closing)) or "?" in sentence or (
                 _RETRACT_RE.search(closing)

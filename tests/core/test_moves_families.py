@@ -118,6 +118,13 @@ NOT_COMMITTED: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
     (BACK_RANK, "Checks for the rook:\n  * Rd7? Not check.\n  * Re1? Not check either.\n  * Rd8", N, None, Rule.CUT_OFF),
     # ... and a move opening the last item of the alternatives reviewed after the stated move
     (BACK_RANK, "The best move is **Rd8#**.\n\nOther rook moves:\n- Rd7\n- Re1", M, "d1d8", Rule.SENTENCE),
+    # thinking aloud that stops on the next try: after doubt, inside a parenthesis, on a supposition
+    (BACK_RANK, "Rd7 looks natural but the king gets out.\n\nHmm, let me reconsider. Re1", N, None, Rule.CUT_OFF),
+    (BACK_RANK, "Step 1: d1d8 (Rd8", N, None, Rule.CUT_OFF),
+    (BACK_RANK, "The rook must act on the d-file.\n\nIf White plays Rd7", N, None, Rule.CUT_OFF),
+    # a paragraph that names a move to think about, then supposes it: weighed, not chosen
+    (BACK_RANK, "Let me think about Rd7 - it takes the seventh rank. If White plays Rd7, the pawns hang. Black "
+     "must react.", N, None, Rule.UNCOMMITTED),
     # a bold move supposed, then cut off while checking it
     (_fen(*SCHOLAR), "If White plays **Qh5**:\n- Black defends with g6\n- then", N, None, Rule.CUT_OFF),
 ]
