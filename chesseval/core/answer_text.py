@@ -336,11 +336,15 @@ def _looks_cut_off(line: str, opponent: str) -> bool:
 
 
 _EMPTY_ITEM_RE = re.compile(r"\n[ \t]*(?:[*\-•]|\d+\.|\*\*)[ \t]*$")
+# A list item, then a new line begun with its indentation and nothing more.
+_OPEN_INDENT_RE = re.compile(r"\n[ \t]*(?:[*\-•+]|\d+\.)[ \t][^\n]*\n[ \t]+\Z")
 
 
 def _ends_mid_list(text: str) -> bool:
-    """Text that stops on an empty list item or an opened bold was cut off, whatever came before."""
-    return _EMPTY_ITEM_RE.search(text[-40:].rstrip("\n")) is not None
+    """Text that stops on an empty list item, an opened bold or the indentation of the next item
+    was cut off, whatever came before."""
+    tail = text[-400:]
+    return _EMPTY_ITEM_RE.search(tail[-40:].rstrip("\n")) is not None or _OPEN_INDENT_RE.search(tail) is not None
 
 
 def _spans(text: str) -> list[str]:
@@ -525,10 +529,12 @@ def _is_square(tok: Token, board: chess.Board) -> bool:
 
 def _quiet_after(text: str, end: int, opponent: str) -> bool:
     """Cut-off text keeps its last bold move only if what follows it is a short tail with no
-    other move and no doubt: reasoning that goes on testing moves has not committed."""
+    other move and no doubt or question ("Threatens mate on h1? No."): reasoning that goes on
+    testing moves has not committed."""
     tail = text[end:]
     return (
         len(tail) < _PROSE_WINDOW
+        and "?" not in tail
         and all(role == "negative" for _, role in _roles(tail, opponent))
         and _RETRACT_RE.search(tail) is None
     )
@@ -675,9 +681,12 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
         if run and _RETRACT_RE.search(text, text.find(lines[0]) + len(lines[0])) is None:
             return Commitment(run[0], lines[0], Rule.FIRST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
     # A closing "..." trails off: the thought was not finished.
-    cut_off = in_list or _looks_cut_off(last, opponent) or _ends_mid_list(text) or last.rstrip().endswith(("...", "…"))
+    mid_list = in_list or _ends_mid_list(text)
+    cut_off = mid_list or _looks_cut_off(last, opponent) or last.rstrip().endswith(("...", "…"))
     formatted = _formatted(text, board)
-    if formatted is not None and cut_off and not _quiet_after(text, formatted[1], opponent):
+    # A list of tries cut off keeps none of them; other cut-off text keeps a bold move that only a
+    # short remark follows.
+    if formatted is not None and cut_off and (mid_list or not _quiet_after(text, formatted[1], opponent)):
         formatted = None
     stated = _statement(text, board, opponent)
     if (formatted is not None or stated is not None) and _refuses(

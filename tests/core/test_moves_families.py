@@ -125,6 +125,12 @@ NOT_COMMITTED: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
     # a paragraph that names a move to think about, then supposes it: weighed, not chosen
     (BACK_RANK, "Let me think about Rd7 - it takes the seventh rank. If White plays Rd7, the pawns hang. Black "
      "must react.", N, None, Rule.UNCOMMITTED),
+    # a nested list of candidates cut off after the indentation of its next item
+    (BACK_RANK, "Checks:\n  * **Rd7**\n    * Does it mate? No.\n  * **Rd8+**\n    * The king has no square\n    ", N, None,
+     Rule.CUT_OFF),
+    # cut off while still asking about the last bold move
+    (BACK_RANK, "Checks:\n  * **Rd7**\n    * Mate? No.\n  * **Rd8**\n    * Any flight square? No, and then", N, None,
+     Rule.CUT_OFF),
     # a bold move supposed, then cut off while checking it
     (_fen(*SCHOLAR), "If White plays **Qh5**:\n- Black defends with g6\n- then", N, None, Rule.CUT_OFF),
 ]
