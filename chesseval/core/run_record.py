@@ -93,6 +93,12 @@ class TurnRecord(_JsonView):
     error: str | None = None
     extra: dict[str, Any] | None = None
     """What the player reported beyond the reply (engine nodes, provider ids, retry waits)."""
+    error_type: str | None = None
+    """A failed call's exception type (``ModelTransportError``, ...): what the circuit breaker compares."""
+    status_code: int | None = None
+    """A failed call's last HTTP status, when there was one."""
+    retry_wait_s: float | None = None
+    """Seconds a failed call waited between its attempts (a successful one says it in ``extra``)."""
     other: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
     """Keys this version does not know, kept as read so that a rewrite does not drop them."""
     absent: frozenset[str] = dataclasses.field(default=frozenset(), compare=False, repr=False)
@@ -121,7 +127,8 @@ class TurnRecord(_JsonView):
 # The order keys have on disk (the order play_puzzle has always written them in).
 _TURN_ORDER = ("index", "prompt_sha256", "messages", "expected_uci", "answer", "stop_reason", "refusal",
                "parse_kind", "parsed_text", "parse_detail", "played_uci", "latency_s", "usage", "retries",
-               "cost_usd", "cached", "error", "extra", "played_san", "outcome")  # fmt: skip
+               "cost_usd", "cached", "error", "extra", "played_san", "outcome",
+               "error_type", "status_code", "retry_wait_s")  # fmt: skip
 _TURN_FIELDS = frozenset(_TURN_ORDER)
 TurnRecord._KNOWN = _TURN_FIELDS
 

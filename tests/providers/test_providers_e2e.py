@@ -372,6 +372,7 @@ def test_exhausted_retries_malformed_answers_empty_budget_and_refusals_become_ve
     # The retries of the call that finally failed are counted in the record and in results.json
     # (they were lost: the error path left the loop before adding them).
     assert unavailable["retries"] == 2 and unavailable["retry_wait_s"] == unavailable["turns"][0]["retry_wait_s"] > 0
+    assert (unavailable["turns"][0]["error_type"], unavailable["turns"][0]["status_code"]) == ("ModelTransportError", 503)
     results = json.loads((only_run(env / "runs") / "results.json").read_text())
     assert sum(r["retries"] for r in records.values()) == 2
     assert results["accounting"]["retries"] == 2
