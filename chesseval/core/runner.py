@@ -18,29 +18,31 @@ import json
 import platform
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import chess
 
-from chesseval.errors import ConfigError, ModelError, ModelFatalError
+from chesseval.errors import ConfigError, ModelError, ModelFatalError, PlayerError, PuzzleFormatError, RunError
 from chesseval.core.judge import Step, Verdict, judge_move, verdict_of_reply
 from chesseval.core.moves import parse_move
-from chesseval.core.players import Message, Player, Reply, Turn, Usage
+from chesseval.core.players import Message, Player, Reply, Turn, Usage, close_player, describe_player, player_name
 from chesseval.core.prompts import TEMPLATE_ID, PromptFormat, PromptOptions, messages_sha256, render_follow_up, render_prompt
 from chesseval.core.puzzles import Puzzle, load_puzzles
-from chesseval.core.records import RECORD_SCHEMA, RunDir, RunStatus, find_run, utc_now
+from chesseval.core.records import RECORD_SCHEMA, RunDir, RunStatus, find_run, list_runs, utc_now
 from chesseval.core.results import summarize
 from chesseval.core.suites import Suite, resolve_suite
 from chesseval.version import __version__
 
-__all__ = ["RunConfig", "RunResult", "run_async", "play_puzzle", "redact_options"]
+__all__ = ["RunConfig", "RunResult", "run_async", "play_puzzle", "redact_options", "parse_option_value", "config_hash"]
 
 # Options that change how calls are made, not what is answered: changing them still resumes.
 _TRANSPORT_OPTIONS = {"max_connections", "max_retries", "timeout", "attempt_timeout", "cache", "cache_dir", "prices"}
 _SECRET_WORDS = ("key", "token", "secret", "password", "auth", "credential")
+_MAX_SKIPPED_LISTED = 1000
+"""Skipped rows listed in ``run.json`` (all are counted in ``n_skipped``)."""
 
 
 def redact_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,6 +60,59 @@ def redact_options(options: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[k] = v
     return out
+
+
+def parse_option_value(value: Any) -> Any:
+    """The one typing rule for model options: a string that is a JSON literal becomes its value.
+
+    ``"2"`` -> 2, ``"0.5"`` -> 0.5, ``"true"`` -> True, ``"null"`` -> None, ``'[1, 2]'`` -> [1, 2];
+    anything else (``"chat"``, ``"http://…"``) stays a string, and ``'"2"'`` is the string ``"2"``.
+    ``-M depth=2`` and Python's ``{"depth": 2}`` are therefore the same option, and hash the same.
+    Non-strings are returned as given.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text or text[0] not in '-0123456789tfn["{':
+        return value
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except ValueError:
+        return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity stay strings: they are not JSON
+
+
+def _canonical(value: Any) -> Any:
+    """A value in the form it is hashed in: 1.0 and 1 are the same temperature."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    return value
+
+
+def _is_secret(key: str) -> bool:
+    return any(w in key.lower() for w in _SECRET_WORDS)
+
+
+def config_hash(answer_config: Mapping[str, Any]) -> str:
+    """The short id of an answer configuration (see :meth:`RunConfig.answer_config`).
+
+    Option values are typed by :func:`parse_option_value` and numbers canonicalised first, so a
+    run stored with ``{"depth": "2"}`` (the CLI before options were typed) resumes as ``{"depth": 2}``.
+    """
+    options = {
+        k: v if _is_secret(k) else _canonical(parse_option_value(v))
+        for k, v in sorted((answer_config.get("model_options") or {}).items())
+        if k not in _TRANSPORT_OPTIONS
+    }
+    data = {**answer_config, "model_options": options}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +136,16 @@ class RunConfig:
     """On resume, ask again the puzzles whose record is an ``error`` verdict (their records are replaced)."""
     engine: str | None = None
     """Named engine limit for checking every played move after the run (needs Stockfish)."""
+    skip_invalid: bool = False
+    """Run the valid puzzles of a file with bad rows; the skipped rows are listed in ``run.json``.
+    Without it, the first bad row stops the run before any call."""
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1):
+            raise ConfigError(f"limit must be a whole number of at least 1, got {self.limit!r}")
+        # Typed here, once, for the CLI's strings and Python's values alike (secrets stay as given).
+        typed = {k: v if _is_secret(k) else parse_option_value(v) for k, v in self.model_options.items()}
+        object.__setattr__(self, "model_options", typed)
 
     def answer_config(self, suite_sha256: str) -> dict[str, Any]:
         """The part of the configuration that decides the answers (hashed to find a run to resume)."""
@@ -110,6 +175,15 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+class _PlayerCrashed(Exception):
+    """A player raised something other than a ModelError: the puzzle's record, and the cause."""
+
+    def __init__(self, record: dict[str, Any], error: PlayerError) -> None:
+        super().__init__(str(error))
+        self.record = record
+        self.error = error
+
+
 async def play_puzzle(
     puzzle: Puzzle,
     player: Player,
@@ -120,7 +194,9 @@ async def play_puzzle(
 ) -> dict[str, Any]:
     """Play one puzzle by the Lichess protocol and return its record (a JSON-ready dict).
 
-    Raises only :class:`ModelFatalError` (the run must stop); every other failure is a verdict.
+    Raises :class:`ModelFatalError` (the run must stop); a model error is an ``error`` verdict. Any
+    other exception from the player is a bug in it: the record says ``Type: message`` and
+    :class:`~chesseval.errors.PlayerError` is raised (from the original) so the run stops.
     """
     started = utc_now()
     options = options or PromptOptions()
@@ -137,6 +213,7 @@ async def play_puzzle(
     retries = 0
     waited = 0.0
     error: str | None = None
+    crash: BaseException | None = None
     solution = puzzle.solution
     for i, expected in enumerate(solution):
         turn: dict[str, Any] = {
@@ -154,6 +231,12 @@ async def play_puzzle(
             error = _error_text(exc)
             turn.update(outcome=Verdict.ERROR.value, error=error, retries=getattr(exc, "retries", None))
             verdict = Verdict.ERROR
+            break
+        except Exception as exc:  # not a model's failure but the player's own bug
+            error = _error_text(exc)
+            turn.update(outcome=Verdict.ERROR.value, error=error, retries=None)
+            verdict = Verdict.ERROR
+            crash = exc
             break
         usage = usage + reply.usage
         latency += reply.latency_s
@@ -211,7 +294,7 @@ async def play_puzzle(
         new_messages = [follow]
     if cost == 0.0 and not any(t.get("cost_usd") is not None for t in turns):
         cost = None
-    return {
+    record = {
         "schema": RECORD_SCHEMA,
         "puzzle_id": puzzle.id,
         "rating": puzzle.rating,
@@ -238,6 +321,11 @@ async def play_puzzle(
         "started_at": started,
         "finished_at": utc_now(),
     }
+    if crash is not None:
+        failure = PlayerError(f"player {player_name(player)!r} raised on puzzle {puzzle.id!r}: {error}")
+        failure.__cause__ = crash
+        raise _PlayerCrashed(record, failure) from crash
+    return record
 
 
 class _Progress:
@@ -291,13 +379,14 @@ async def run_async(
     *,
     suite: Suite | None = None,
     puzzles: list[Puzzle] | None = None,
+    skipped: Sequence[PuzzleFormatError] = (),
     progress: bool = False,
     on_run_dir: Callable[[RunDir], None] | None = None,
 ) -> RunResult:
     """Run (or resume) ``config`` with ``player`` and return where the run is and what it found.
 
     ``suite`` and ``puzzles`` default to those ``config.suite`` names (the caller passes them when
-    it has already loaded them). Turning a model name into a player and the engine check after the
+    it has already loaded them, with ``skipped``: the bad rows :attr:`RunConfig.skip_invalid` left out). Turning a model name into a player and the engine check after the
     run belong to :func:`chesseval.api.evaluate_async`, which calls this. Raises
     :class:`ConfigError`/:class:`PuzzleFormatError` before any call, and :class:`ModelFatalError`
     when a provider refuses all further work (the run is kept, status ``error``). The player is
@@ -308,16 +397,16 @@ async def run_async(
     if suite is None:
         suite = resolve_suite(config.suite)
     if puzzles is None:
-        puzzles = load_puzzles(suite.path, limit=config.limit)
+        puzzles, skipped = load_run_puzzles(config, suite)
     answer_config = config.answer_config(suite.sha256)
-    config_hash = hashlib.sha256(json.dumps(answer_config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    run_hash = config_hash(answer_config)
 
-    existing = find_run(config.runs_dir, config_hash) if config.resume else None
+    existing = _find_run(config.runs_dir, run_hash) if config.resume else None
     header_common = {
-        "config_hash": config_hash,
+        "config_hash": run_hash,
         "model": config.model,
         "model_options": redact_options(config.model_options),
-        "player": player.describe(),
+        "player": describe_player(player),
         "suite": suite.to_dict(),
         "format": str(config.format),
         "template": TEMPLATE_ID,
@@ -331,14 +420,22 @@ async def run_async(
         "versions": _versions(),
         "n_puzzles": len(puzzles),
     }
+    if config.skip_invalid:
+        header_common.update(skip_invalid=True, n_skipped=len(skipped), skipped=[str(e) for e in skipped[:_MAX_SKIPPED_LISTED]])
     if existing is not None:
         run = existing
-        run.repair()
-        records = run.records()
-        if config.retry_errors and any(r.get("verdict") == Verdict.ERROR.value for r in records):
-            records = [r for r in records if r.get("verdict") != Verdict.ERROR.value]
-            _rewrite_records(run, records)
-        run.update_header(**header_common, status=RunStatus.STARTED, resumed_at=utc_now(), resumes=int(run.read_header().get("resumes", 0)) + 1)
+        try:
+            run.repair()
+            records = run.records()
+            if config.retry_errors and any(r.get("verdict") == Verdict.ERROR.value for r in records):
+                records = [r for r in records if r.get("verdict") != Verdict.ERROR.value]
+                _rewrite_records(run, records)
+            run.update_header(**header_common, status=RunStatus.STARTED, resumed_at=utc_now(), resumes=int(run.read_header().get("resumes", 0)) + 1)
+        except OSError as exc:  # a read-only copy of a run: report and compare work on it, resuming cannot
+            raise RunError(
+                f"{run.path}: cannot resume, the run folder is not writable ({exc.strerror or exc}); "
+                "fix its permissions, or copy it and resume with --runs-dir pointing at the copy's parent"
+            ) from exc
         resumed = True
     else:
         run = RunDir.create(config.runs_dir, suite=suite.name, model=config.model, header={**header_common, "status": RunStatus.STARTED, "started_at": utc_now()})
@@ -365,10 +462,16 @@ async def run_async(
             except ModelFatalError as exc:
                 fatal.append(exc)
                 return
+            except _PlayerCrashed as crash:
+                run.append(crash.record)
+                bar.update(crash.record)
+                fatal.append(crash.error)
+                return
             run.append(record)
             bar.update(record)
 
     status = RunStatus.ERROR
+    failure: BaseException | None = None
     try:
         tasks = [asyncio.create_task(worker()) for _ in range(min(config.max_connections, max(1, len(todo))))]
         try:
@@ -380,19 +483,62 @@ async def run_async(
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = RunStatus.CANCELLED
         raise
+    except Exception as exc:  # whatever stopped the run is written down, not just "error"
+        failure = exc
+        raise
     finally:
         bar.close()
         run.close()
-        await player.aclose()
+        await close_player(player)
         results = summarize(run.records(), band_width=config.band_width)
         run.write_results(results)
         changes: dict[str, Any] = {"status": status, "finished_at": utc_now()}
         if fatal:
             changes["error"] = str(fatal[0])
+        elif failure is not None:
+            changes["error"] = _error_text(failure)
         run.update_header(**changes)
     if fatal:
         raise fatal[0]
     return RunResult(path=run.path, status=status, results=results, asked=bar.asked, resumed=resumed)
+
+
+def load_run_puzzles(config: RunConfig, suite: Suite) -> tuple[list[Puzzle], list[PuzzleFormatError]]:
+    """The puzzles ``config`` asks, and the bad rows left out (only with ``skip_invalid``)."""
+    skipped: list[PuzzleFormatError] | None = [] if config.skip_invalid else None
+    puzzles = load_puzzles(suite.path, limit=config.limit, skipped=skipped)
+    return puzzles, skipped or []
+
+
+def _find_run(runs_dir: Path, run_hash: str) -> RunDir | None:
+    """The newest run with this configuration, also among runs whose stored hash predates typed options."""
+    found = find_run(runs_dir, run_hash)
+    if found is not None:
+        return found
+    # Before options were typed, `-M depth=2` was hashed as the string "2": such a run's stored
+    # hash differs, but the configuration in its header hashes to today's value.
+    for run in reversed(list_runs(runs_dir)):
+        try:
+            header = run.read_header()
+        except RunError:
+            continue
+        if _header_hash(header) == run_hash:
+            return run
+    return None
+
+
+def _header_hash(header: Mapping[str, Any]) -> str:
+    answer = {
+        "model": header.get("model"),
+        "model_options": header.get("model_options") or {},
+        "suite_sha256": (header.get("suite") or {}).get("sha256"),
+        "format": header.get("format"),
+        "prompt_options": header.get("prompt_options"),
+        "template": header.get("template"),
+        "limit": header.get("limit"),
+        "seed": header.get("seed"),
+    }
+    return config_hash(answer)
 
 
 def _rewrite_records(run: RunDir, records: list[dict[str, Any]]) -> None:
