@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from chesseval.cli.common import command_group
-from chesseval.errors import ChessEvalError
+from chesseval.errors import ChessEvalError, ConfigError, PuzzleFormatError, RunError
 from chesseval.version import __version__
 
 __all__ = ["main", "COMMAND_MODULES", "command_group"]
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 failure, 2 usage error)."""
+    """Run the CLI; returns the exit code (0 ok, 1 failure, 2 bad input or usage, found before any work)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
@@ -53,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.handler(args))
+    except (ConfigError, PuzzleFormatError, RunError) as exc:
+        # Bad options, puzzle files or run folders: found before any call, nothing was spent.
+        print(f"chesseval: error: {exc}", file=sys.stderr)
+        return 2
     except ChessEvalError as exc:
         print(f"chesseval: error: {exc}", file=sys.stderr)
         return 1

@@ -227,6 +227,8 @@ def _wrap_report(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--html", nargs="?", const="", default=None, metavar="FILE",
                         help="also write a self-contained HTML report (default FILE: RUN/report.html)")  # fmt: skip
     parser.add_argument("--gallery", type=int, default=30, metavar="N", help="failed puzzles drawn in the HTML report (default: %(default)s)")
+    parser.add_argument("-o", "--out-dir", default=None, metavar="DIR",
+                        help="write the HTML report into DIR instead of the run folder (for read-only runs)")  # fmt: skip
     text_report = parser.get_default("handler")
 
     def handler(args: argparse.Namespace) -> int:
@@ -237,7 +239,8 @@ def _wrap_report(parser: argparse.ArgumentParser) -> None:
             return 0
         from chesseval.analysis.html_report import write_html_report
 
-        path = write_html_report(args.run, args.html or None, gallery=args.gallery)
+        target = args.html or (Path(args.out_dir) / "report.html" if args.out_dir else None)
+        path = write_html_report(args.run, target, gallery=args.gallery)
         print(f"html report: {path}")
         return 0
 

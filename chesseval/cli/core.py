@@ -22,7 +22,8 @@ def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("-M", dest="model_args", action="append", default=[], metavar="KEY=VALUE", help="model option (repeatable), e.g. -M depth=2")
     p.add_argument("--format", default="fen", choices=["fen", "pgn", "board"], help="how the position is shown (default: %(default)s)")
     p.add_argument("--legal-moves", action="store_true", help="list the legal moves in the prompt")
-    p.add_argument("--limit", type=int, default=None, help="only the first N puzzles of the suite")
+    p.add_argument("--limit", type=int, default=None, help="only the first N puzzles of the suite (N >= 1)")
+    p.add_argument("--skip-invalid", action="store_true", help="run the valid puzzles of a file with bad rows; the skipped rows are listed in run.json")
     p.add_argument("--seed", type=int, default=0, help="seed for sampling players and providers that take one")
     p.add_argument("--runs-dir", default="runs", help="where run folders go (default: %(default)s)")
     p.add_argument("--max-connections", type=int, default=8, help="puzzles in flight at once (default: %(default)s)")
@@ -81,6 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         resume=not args.new,
         retry_errors=args.retry_errors,
         engine=args.engine,
+        skip_invalid=args.skip_invalid,
     )
     holder: dict[str, Any] = {}
     try:
@@ -100,6 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if run is not None:
             print(f"chesseval: the run is kept in {run.path}; fix the problem and run the same command again to resume", file=sys.stderr)
         return 1
+    _warn_skipped(result.path)
     if result.resumed and result.asked == 0:
         print("chesseval: every puzzle was already recorded in this run; nothing asked", file=sys.stderr)
     _warn_empty(result.results)
@@ -108,6 +111,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print_engine_summary(result.path, args.band_width)
     print(result.path)
     return 0
+
+
+def _warn_skipped(run_path: Path) -> None:
+    from chesseval.core.records import RunDir
+
+    header = RunDir(run_path).read_header()
+    if header.get("n_skipped"):
+        print(f"chesseval: warning: skipped {header['n_skipped']} invalid puzzle row(s), listed in {run_path / 'run.json'} "
+              f"(first: {header['skipped'][0]})", file=sys.stderr)  # fmt: skip
 
 
 def _warn_empty(results: dict[str, Any]) -> None:
@@ -200,7 +212,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if len(errors) > args.max_errors:
             print(f"... and {len(errors) - args.max_errors} more")
         print(f"{path}: {n} puzzle(s) valid, {len(errors)} problem(s)")
-        status = status or (1 if errors else 0)
+        status = status or (2 if errors else 0)  # bad input: the exit code of every input error
     return status
 
 
@@ -271,7 +283,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--legal-moves", action="store_true")
     p.set_defaults(handler=cmd_show)
 
-    p = sub.add_parser("validate", help="check puzzle files; prints file:line: reason for every problem")
+    p = sub.add_parser("validate", help="check puzzle files; prints file:line: reason for every problem (exit 2 if any)")
     p.add_argument("files", nargs="+", help="puzzle files or suite names")
     p.add_argument("--max-errors", type=int, default=50)
     p.set_defaults(handler=cmd_validate)

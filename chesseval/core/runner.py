@@ -142,7 +142,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1):
-            raise ConfigError(f"limit must be a whole number of at least 1, got {self.limit!r}")
+            raise ConfigError(f"limit (--limit) must be a whole number of at least 1, got {self.limit!r}")
         # Typed here, once, for the CLI's strings and Python's values alike (secrets stay as given).
         typed = {k: v if _is_secret(k) else parse_option_value(v) for k, v in self.model_options.items()}
         object.__setattr__(self, "model_options", typed)
