@@ -178,6 +178,7 @@ def test_read_only_run_folder_simulated(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["report", str(a), "--html", "-o", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "report.html").is_file()
     assert main(["compare", str(a), str(b), "--boot", "50"]) == 0
+    assert main(["breakdown", str(a), str(b), "--by", "rating"]) == 0
     capsys.readouterr()
 
     assert main(["report", str(b), "--html"]) == 2
