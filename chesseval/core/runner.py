@@ -232,7 +232,7 @@ async def play_puzzle(
             turn.update(outcome=Verdict.ERROR.value, error=error, retries=getattr(exc, "retries", None))
             verdict = Verdict.ERROR
             break
-        except Exception as exc:  # not a model's failure but the player's own bug
+        except Exception as exc:  # noqa: BLE001 - not a model's failure but the player's own bug: recorded, then the run stops
             error = _error_text(exc)
             turn.update(outcome=Verdict.ERROR.value, error=error, retries=None)
             verdict = Verdict.ERROR

@@ -69,7 +69,7 @@ def read_only(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "chesseval", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          preexec_fn=_preexec(), timeout=120)  # fmt: skip
+                          preexec_fn=_preexec(), timeout=120, check=False)  # fmt: skip
 
 
 def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
@@ -92,7 +92,7 @@ def test_read_only_run_folder_for_real(tmp_path: Path, capsys: pytest.CaptureFix
     probe = _cli("--version", cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
     code = f"open({str(probe_dir / 'x')!r}, 'w')"
-    writes = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, preexec_fn=_preexec())
+    writes = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, preexec_fn=_preexec(), check=False)
     if writes.returncode == 0:
         pytest.skip("this process can write into a chmod a-w folder and cannot drop CAP_DAC_OVERRIDE: covered by the simulated test only")
 
