@@ -100,7 +100,12 @@ class PlayerError(ChessEvalError):
 
     The puzzle is recorded as ``Type: message``, the run stops (status ``error``, the message in
     ``run.json``), and this is raised from the original exception, whose traceback it keeps.
+    ``record`` is that puzzle's record (a JSON-ready dict), for whoever writes it down.
     """
+
+    def __init__(self, message: str, *, record: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.record = record
 
 
 class DownloadError(ChessEvalError):

@@ -175,15 +175,6 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-class _PlayerCrashed(Exception):
-    """A player raised something other than a ModelError: the puzzle's record, and the cause."""
-
-    def __init__(self, record: dict[str, Any], error: PlayerError) -> None:
-        super().__init__(str(error))
-        self.record = record
-        self.error = error
-
-
 async def play_puzzle(
     puzzle: Puzzle,
     player: Player,
@@ -196,7 +187,8 @@ async def play_puzzle(
 
     Raises :class:`ModelFatalError` (the run must stop); a model error is an ``error`` verdict. Any
     other exception from the player is a bug in it: the record says ``Type: message`` and
-    :class:`~chesseval.errors.PlayerError` is raised (from the original) so the run stops.
+    :class:`~chesseval.errors.PlayerError` is raised from the original, carrying the record, so
+    the run can write it down and stop.
     """
     started = utc_now()
     options = options or PromptOptions()
@@ -322,9 +314,7 @@ async def play_puzzle(
         "finished_at": utc_now(),
     }
     if crash is not None:
-        failure = PlayerError(f"player {player_name(player)!r} raised on puzzle {puzzle.id!r}: {error}")
-        failure.__cause__ = crash
-        raise _PlayerCrashed(record, failure) from crash
+        raise PlayerError(f"player {player_name(player)!r} raised on puzzle {puzzle.id!r}: {error}", record=record) from crash
     return record
 
 
@@ -462,10 +452,11 @@ async def run_async(
             except ModelFatalError as exc:
                 fatal.append(exc)
                 return
-            except _PlayerCrashed as crash:
-                run.append(crash.record)
-                bar.update(crash.record)
-                fatal.append(crash.error)
+            except PlayerError as exc:
+                if exc.record is not None:
+                    run.append(exc.record)
+                    bar.update(exc.record)
+                fatal.append(exc)
                 return
             run.append(record)
             bar.update(record)

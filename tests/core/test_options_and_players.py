@@ -137,6 +137,7 @@ def test_a_player_exception_is_recorded_with_type_and_message(tmp_path: Path) ->
     with pytest.raises(PlayerError, match=r"raised on puzzle .*: KeyError: 'no such square'") as info:
         chesseval.evaluate(config, player=player)
     assert isinstance(info.value.__cause__, KeyError)  # the player's own traceback is kept
+    assert info.value.record is not None and info.value.record["verdict"] == "error"
     assert player.closed
     run = _only_run(tmp_path)
     header = json.loads((run / "run.json").read_text())
