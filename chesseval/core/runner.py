@@ -66,14 +66,14 @@ def parse_option_value(value: Any) -> Any:
     """The one typing rule for model options: a string that is a JSON literal becomes its value.
 
     ``"2"`` -> 2, ``"0.5"`` -> 0.5, ``"true"`` -> True, ``"null"`` -> None, ``'[1, 2]'`` -> [1, 2];
-    anything else (``"chat"``, ``"http://…"``) stays a string, and ``'"2"'`` is the string ``"2"``.
-    ``-M depth=2`` and Python's ``{"depth": 2}`` are therefore the same option, and hash the same.
-    Non-strings are returned as given.
+    anything else (``"chat"``, ``"http://…"``) stays a string, as it was given (a quoted JSON
+    string too: typing a value twice must not change it). ``-M depth=2`` and Python's
+    ``{"depth": 2}`` are therefore the same option, and hash the same. Non-strings are returned as given.
     """
     if not isinstance(value, str):
         return value
     text = value.strip()
-    if not text or text[0] not in '-0123456789tfn["{':
+    if not text or text[0] not in "-0123456789tfn[{":
         return value
     try:
         return json.loads(text, parse_constant=_no_constant)

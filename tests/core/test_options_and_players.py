@@ -19,12 +19,13 @@ from chesseval.errors import PlayerError
 @pytest.mark.parametrize(
     ("text", "value"),
     [("2", 2), ("-3", -3), ("0.5", 0.5), ("1e3", 1000.0), ("true", True), ("false", False), ("null", None),
-     ("[1, 2]", [1, 2]), ('{"a": 1}', {"a": 1}), ('"2"', "2"), ("chat", "chat"), ("high", "high"),
+     ("[1, 2]", [1, 2]), ('{"a": 1}', {"a": 1}), ('"2"', '"2"'), ("chat", "chat"), ("high", "high"),
      ("http://x:1/v1", "http://x:1/v1"), ("NaN", "NaN"), ("007", "007"), ("", ""), ("True", "True")],
 )  # fmt: skip
 def test_parse_option_value(text: str, value: Any) -> None:
     parsed = parse_option_value(text)
     assert parsed == value and type(parsed) is type(value)
+    assert parse_option_value(parsed) == parsed  # typing twice changes nothing
 
 
 def test_cli_string_and_python_number_are_one_config() -> None:
