@@ -415,6 +415,8 @@ async def run_async(
     if existing is not None:
         run = existing
         try:
+            with open(run.records_path, "a", encoding="utf-8"):
+                pass  # records must take appends: found now, not after the first paid answer
             run.repair()
             records = run.records()
             if config.retry_errors and any(r.get("verdict") == Verdict.ERROR.value for r in records):

@@ -188,3 +188,17 @@ def test_read_only_run_folder_simulated(tmp_path: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{b}: cannot resume, the run folder is not writable (Permission denied)" in err
     assert _snapshot(runs) == before
+
+
+def test_resume_with_read_only_records_stops_before_any_call(tmp_path: Path, capsys: pytest.CaptureFixture[str], deny_writes: Callable[[Path], None]) -> None:
+    runs = tmp_path / "runs"
+    args = ["run", "--model", "builtin/random", "--suite", "starter", "--limit", "3", "--runs-dir", str(runs), "--quiet"]
+    assert main(args) == 0
+    run = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    before = _snapshot(runs)
+    deny_writes(run / "records.jsonl")  # the header could be written, the records could not
+    assert main([*args[:-5], "--limit", "4", "--runs-dir", str(runs), "--quiet"]) == 0  # another config: a new run
+    capsys.readouterr()
+    assert main(args) == 2
+    assert "cannot resume, the run folder is not writable" in capsys.readouterr().err
+    assert {k: v for k, v in _snapshot(runs).items() if k.startswith(run.name)} == before
