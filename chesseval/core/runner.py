@@ -376,8 +376,9 @@ async def run_async(
     """Run (or resume) ``config`` with ``player`` and return where the run is and what it found.
 
     ``suite`` and ``puzzles`` default to those ``config.suite`` names (the caller passes them when
-    it has already loaded them, with ``skipped``: the bad rows :attr:`RunConfig.skip_invalid` left out). Turning a model name into a player and the engine check after the
-    run belong to :func:`chesseval.api.evaluate_async`, which calls this. Raises
+    it has already loaded them, and ``skipped``: the bad rows :attr:`RunConfig.skip_invalid` left
+    out). Turning a model name into a player and the engine check after the run belong to
+    :func:`chesseval.api.evaluate_async`, which calls this. Raises
     :class:`ConfigError`/:class:`PuzzleFormatError` before any call, and :class:`ModelFatalError`
     when a provider refuses all further work (the run is kept, status ``error``). The player is
     closed at the end.
