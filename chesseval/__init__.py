@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from chesseval.api import evaluate, evaluate_async
 from chesseval.core.judge import Verdict
-from chesseval.core.moves import MoveKind, ParsedMove, parse_move
+from chesseval.core.moves import MoveKind, ParsedMove, parse_line, parse_move
 from chesseval.core.players import Player, Reply, Turn, Usage
 from chesseval.core.prompts import PromptFormat, PromptOptions, render_prompt
 from chesseval.core.puzzles import Puzzle, load_puzzles, validate_puzzles
@@ -44,6 +44,7 @@ __all__ = [
     "MoveKind",
     "ParsedMove",
     "parse_move",
+    "parse_line",
     "Player",
     "Reply",
     "Turn",

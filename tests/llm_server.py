@@ -7,6 +7,14 @@ It speaks four wire formats, chosen by the request path:
 - Anthropic Messages: ``POST .../messages``
 - Gemini: ``POST .../models/<model>:generateContent``
 
+A request that asks for a stream (``"stream": true``, or Gemini's ``:streamGenerateContent?alt=sse``)
+gets the same answer as server-sent events in the provider's own wire format, sent with chunked
+transfer encoding one event per chunk (see :func:`sse_events`). Stream faults: ``stream_drop``
+(half the events, then the connection is cut), ``stream_truncated`` (half the events, then a clean
+end), ``stream_error`` (half the events, then the provider's error event; ``body`` overrides it),
+``stream_stall`` (half the events, ``delay`` seconds of silence, then the rest), ``stream_slow``
+(``delay`` seconds before every event, as a slow model writes).
+
 Each request takes the next :class:`Fault` from the script queue (``enqueue_*``), else asks the
 ``fault_plan`` callable (for randomised fault injection), else answers normally. A normal answer's
 text comes from ``answer(messages)``, a function of the request's messages normalised to
@@ -29,6 +37,8 @@ from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
+
+from llm_sse import STREAM_FAULTS, SseItem, sse_chunk, sse_events, stream_error_event, wants_stream
 
 __all__ = ["Fault", "Recorded", "ScriptedLLMServer", "wire_format"]
 
@@ -70,7 +80,7 @@ def wire_format(path: str) -> str:
         return "responses"
     if path.endswith("/messages"):
         return "anthropic"
-    if ":generateContent" in path:
+    if ":generateContent" in path or ":streamGenerateContent" in path:
         return "google"
     return "unknown"
 
@@ -240,6 +250,17 @@ def _missing_body(fmt: str) -> dict[str, Any]:
     return {"usageMetadata": {"promptTokenCount": 1}}
 
 
+@dataclasses.dataclass(frozen=True)
+class _Streamed:
+    """A streamed answer to send: its events and the fault to apply on the way."""
+
+    events: list[SseItem]
+    headers: dict[str, str]
+    fault: str = "answer"
+    delay: float = 0.0
+    error: SseItem | None = None
+
+
 def _http_response(status: int, payload: Any, headers: dict[str, str] | None = None, *, close: bool = False) -> bytes:
     data = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
     lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else 'Status'}"]
@@ -381,6 +402,12 @@ class ScriptedLLMServer:
                 if response is None:  # drop: close without a word
                     writer.transport.abort()
                     return
+                if isinstance(response, _Streamed):
+                    if not await self._send_stream(writer, response):
+                        return
+                    if headers.get("connection", "").lower() == "close":
+                        return
+                    continue
                 if trickle:  # a byte at a time: never silent long enough for a read timeout
                     for i in range(len(response)):
                         writer.write(response[i : i + 1])
@@ -397,11 +424,48 @@ class ScriptedLLMServer:
             self._writers.discard(writer)
             writer.close()
 
-    async def _respond(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[bytes | None, bool, float]:
+    async def _send_stream(self, writer: asyncio.StreamWriter, stream: _Streamed) -> bool:
+        """Send ``stream``; False when the connection was cut (the ``stream_drop`` fault)."""
+        lines = ["HTTP/1.1 200 OK", "content-type: text/event-stream", "cache-control: no-cache", "transfer-encoding: chunked"]
+        lines += [f"{k}: {v}" for k, v in stream.headers.items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        events = [sse_chunk(e) for e in stream.events]
+        end = b"0\r\n\r\n"
+        try:
+            if stream.fault not in STREAM_FAULTS:
+                writer.write(b"".join(events) + end)
+                await writer.drain()
+                return True
+            if stream.fault == "stream_slow":
+                for event in events:
+                    await asyncio.sleep(stream.delay)
+                    writer.write(event)
+                    await writer.drain()
+                writer.write(end)
+                await writer.drain()
+                return True
+            half = max(1, len(events) // 2)
+            writer.write(b"".join(events[:half]))
+            await writer.drain()
+            if stream.fault == "stream_drop":
+                writer.transport.abort()
+                return False
+            if stream.fault == "stream_stall":
+                await asyncio.sleep(stream.delay)
+                writer.write(b"".join(events[half:]))
+            elif stream.fault == "stream_error" and stream.error is not None:
+                writer.write(sse_chunk(stream.error))
+            writer.write(end)
+            await writer.drain()
+        except ConnectionError:
+            return False  # the client gave up (idle or total timeout)
+        return True
+
+    async def _respond(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[bytes | _Streamed | None, bool, float]:
         response, keep_open = await self._respond_body(path, headers, raw)
         return response, keep_open, self._trickle_next
 
-    async def _respond_body(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[bytes | None, bool]:
+    async def _respond_body(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[bytes | _Streamed | None, bool]:
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
@@ -427,9 +491,15 @@ class ScriptedLLMServer:
         if kind == "trickle":
             kind = "answer"
         prompt_tokens = _tokens(messages)
-        if kind == "answer":
-            text = fault.text if fault.text is not None else self.answer(messages)
-            return _http_response(200, _answer_body(fmt, body, text, stop="stop", prompt_tokens=prompt_tokens), extra, close=close), not close
+        streamed = wants_stream(fmt, path, body)
+        stream_fault = kind if kind in STREAM_FAULTS else "answer"
+        if kind in STREAM_FAULTS:
+            kind = "answer"  # an unstreamed request just gets its answer
+        if kind in ("answer", "empty", "refusal", "filtered"):
+            full = self._full_answer(kind, fmt, body, fault, messages, prompt_tokens)
+            if streamed:
+                return _Streamed(sse_events(fmt, full, body), extra, stream_fault, fault.delay, stream_error_event(fmt, fault.body)), True
+            return _http_response(200, full, extra, close=close), not close
         if kind == "status":
             status, default = _error_body(fmt, fault.status, "status")
             return _http_response(status, fault.body if fault.body is not None else default, extra), True
@@ -440,15 +510,18 @@ class ScriptedLLMServer:
             return _http_response(200, fault.body if fault.body is not None else b'{"choices": [{"message": '), True
         if kind == "missing":
             return _http_response(200, _missing_body(fmt)), True
-        if kind == "empty":
-            budget = _max_tokens(fmt, body)
-            empty = None if fmt == "openai" else ""
-            return _http_response(200, _answer_body(fmt, body, empty, stop="max_tokens", prompt_tokens=prompt_tokens, reasoning=budget)), True
-        if kind == "refusal":
-            return _http_response(200, _answer_body(fmt, body, None, stop="refusal", prompt_tokens=prompt_tokens, refusal="I can't help with that.")), True
-        if kind == "filtered":
-            return _http_response(200, _answer_body(fmt, body, None, stop="filtered", prompt_tokens=prompt_tokens)), True
         return _http_response(500, {"error": {"message": f"unknown scripted fault {kind!r}"}}), True
+
+    def _full_answer(self, kind: str, fmt: str, body: dict[str, Any], fault: Fault, messages: list[dict[str, str]], prompt_tokens: int) -> dict[str, Any]:
+        """The unstreamed answer a successful ``kind`` would get (a stream sends the same answer)."""
+        if kind == "empty":
+            return _answer_body(fmt, body, None if fmt == "openai" else "", stop="max_tokens", prompt_tokens=prompt_tokens, reasoning=_max_tokens(fmt, body))
+        if kind == "refusal":
+            return _answer_body(fmt, body, None, stop="refusal", prompt_tokens=prompt_tokens, refusal="I can't help with that.")
+        if kind == "filtered":
+            return _answer_body(fmt, body, None, stop="filtered", prompt_tokens=prompt_tokens)
+        text = fault.text if fault.text is not None else self.answer(messages)
+        return _answer_body(fmt, body, text, stop="stop", prompt_tokens=prompt_tokens)
 
     # -- lifecycle ------------------------------------------------------------------------------
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from typing import Any, TypeVar
+
+import pytest
+from llm_server import ScriptedLLMServer
 
 from chesseval.core.players import Turn
 from chesseval.providers import create_player
@@ -23,6 +26,27 @@ PUZZLE = Puzzle(
 )
 
 FAKE_KEY = "sk-test-FAKEKEY-0123456789abcdef"
+
+# (model, extra options): one per wire format.
+FORMATS = {
+    "chat": ("openai/gpt-test", {}),
+    "responses": ("openai/gpt-test", {"api": "responses"}),
+    "anthropic": ("anthropic/claude-test", {}),
+    "google": ("google/gemini-2.5-test", {}),
+}
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedLLMServer]:
+    """A scripted server (import this fixture into a test module to use it)."""
+    with ScriptedLLMServer() as s:
+        yield s
+
+
+@pytest.fixture(params=sorted(FORMATS))
+def fmt(request: pytest.FixtureRequest) -> str:
+    """Each wire format in turn (a key of :data:`FORMATS`)."""
+    return str(request.param)
 
 
 def turn(text: str = "Find the best move.", *, system: str | None = "You solve chess puzzles.", seed: int = 0) -> Turn:
@@ -57,3 +81,9 @@ async def play_once(player: HttpPlayer, t: Turn | None = None):  # type: ignore[
         return await player.play(t or turn())
     finally:
         await player.aclose()
+
+
+def player_for(fmt: str, server: ScriptedLLMServer, *, policy: RetryPolicy | None = None, **options: Any) -> HttpPlayer:
+    """The player for wire format ``fmt`` (see :data:`FORMATS`), pointed at ``server``."""
+    model, extra = FORMATS[fmt]
+    return make_player(model, server.url, policy=policy, **{**extra, **options})

@@ -30,6 +30,8 @@ RANKS: dict[str, int] = {
     "chesseval.providers": 3,
     "chesseval.analysis": 4,
     "chesseval.mining": 4,
+    # Foreign answer logs as runs: core's judge, records and suites (issue 17).
+    "chesseval.importers": 4,
     "chesseval.api": 5,
     "chesseval.cli": 6,
     "chesseval": 7,

@@ -64,8 +64,8 @@ def is_solved(record: Any) -> bool:
 
 
 def answered(records: Iterable[Any]) -> list[Any]:
-    """The records that count for rates: every verdict except ``"error"``."""
-    return [r for r in records if str(field(r, "verdict")) != "error"]
+    """The records that count for rates: every verdict except ``"error"`` and ``"unjudged"``."""
+    return [r for r in records if str(field(r, "verdict")) not in ("error", "unjudged")]
 
 
 def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:

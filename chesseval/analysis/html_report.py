@@ -177,6 +177,8 @@ def _gallery_item(rec: Mapping[str, Any], puzzle: Puzzle | None) -> str:
     board_html = ""
     played_txt = last.get("played_san") or last.get("played_uci") or last.get("parsed_text") or "—"
     expected_txt = last.get("expected_uci") or "?"
+    # Which reading rule found the move (marker, continuation, bold ...), so a verdict can be audited.
+    rule_txt = f' <span class="note">(read by {_e(last["parse_rule"])})</span>' if last.get("parse_rule") else ""
     if puzzle is not None:
         try:
             pos = failure_position(puzzle, rec)
@@ -193,7 +195,7 @@ def _gallery_item(rec: Mapping[str, Any], puzzle: Puzzle | None) -> str:
     return (
         f'<div class="fail" id="fail-{_e(pid)}">{board_html}<div><b>{title}</b> · rating {_e(rec.get("rating"))} · '
         f'<b>{_e(rec.get("verdict"))}</b> on solver move {int(last.get("index", 0)) + 1} of {_e(rec.get("n_solver_moves"))}'
-        f'<div>played <b>{_e(played_txt)}</b>, solution <b>{_e(expected_txt)}</b></div>'
+        f'<div>played <b>{_e(played_txt)}</b>{rule_txt}, solution <b>{_e(expected_txt)}</b></div>'
         f'<div class="note">{_e(themes)}</div><pre>{_e(answer) or "(empty answer)"}</pre></div></div>'
     )
 

@@ -103,6 +103,8 @@ def render_failures(records: Iterable[dict[str, Any]], limit: int | None = None)
         last = turns[-1] if turns else {}
         where = f"move {int(last.get('index', len(turns) - 1)) + 1}" if turns else "-"
         played = last.get("played_san") or last.get("parsed_text") or last.get("error") or ""
+        if played and last.get("parse_rule") and not last.get("error"):
+            played += f" (read by {last['parse_rule']})"
         expected = (_expected_san(rec) if turns else None) or last.get("expected_uci", "?")
         lines.append(
             f"  {rec.get('puzzle_id')}  rating {rec.get('rating') if rec.get('rating') is not None else '-':>4}  "

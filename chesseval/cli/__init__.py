@@ -27,6 +27,7 @@ COMMAND_MODULES: list[str] = [
     "chesseval.cli.suites",
     "chesseval.cli.analysis",
     "chesseval.cli.mining",
+    "chesseval.cli.imports",
 ]
 
 

@@ -72,6 +72,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         pairs.append(pc.to_dict())
     if args.markdown:
         out.insert(2, "Paired comparisons (B vs A on shared puzzles; exact McNemar, paired bootstrap 95% CI):\n")
+    from chesseval.importers.agreement import source_agreement
+
+    for run, label in zip(runs, labels):
+        agreement = source_agreement(run.records)  # imported runs: chesseval against the source's grading
+        if agreement.any:
+            out += ["", agreement.summary(label)]
     print("\n".join(out).rstrip())
     if args.json:
         Path(args.json).write_text(json.dumps({"runs": [r.to_dict() for r in rows], "pairs": pairs}, indent=2, default=str) + "\n", encoding="utf-8")

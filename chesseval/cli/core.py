@@ -1,4 +1,4 @@
-"""Core subcommands: ``run``, ``report``, ``show``, ``validate``, ``list``."""
+"""Core subcommands: ``run``, ``report``, ``show``, ``validate``, ``list``, ``parse``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("-M", dest="model_args", action="append", default=[], metavar="KEY=VALUE", help="model option (repeatable), e.g. -M depth=2")
     p.add_argument("--format", default="fen", choices=["fen", "pgn", "board"], help="how the position is shown (default: %(default)s)")
     p.add_argument("--legal-moves", action="store_true", help="list the legal moves in the prompt")
+    p.add_argument("--expects", default="move", choices=["move", "line"],
+                   help="one move per answer, or the whole solution line in one answer (default: %(default)s)")
     p.add_argument("--limit", type=int, default=None, help="only the first N puzzles of the suite (N >= 1)")
     p.add_argument("--skip-invalid", action="store_true", help="run the valid puzzles of a file with bad rows; the skipped rows are listed in run.json")
     p.add_argument("--seed", type=int, default=0, help="seed for sampling players and providers that take one")
@@ -72,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         suite=args.suite,
         format=PromptFormat(args.format),
         model_options=_model_options(args),
-        prompt_options=PromptOptions(legal_moves=args.legal_moves),
+        prompt_options=PromptOptions(legal_moves=args.legal_moves, expects=args.expects),
         limit=args.limit,
         seed=args.seed,
         max_connections=args.max_connections,
@@ -190,13 +192,37 @@ def cmd_show(args: argparse.Namespace) -> int:
     suite = resolve_suite(args.suite)
     for puzzle in iter_puzzles(suite.path):
         if puzzle.id == args.puzzle_id:
-            prompt = render_prompt(puzzle, PromptFormat(args.format), PromptOptions(legal_moves=args.legal_moves))
+            options = PromptOptions(legal_moves=args.legal_moves, expects=args.expects)
+            prompt = render_prompt(puzzle, PromptFormat(args.format), options)
             for m in prompt.messages:
                 print(f"--- {m['role']} ---")
                 print(m["content"])
             print(f"--- template {prompt.template_id}, sha256 {prompt.sha256[:16]}; solution {' '.join(puzzle.solution)} ---")
             return 0
     raise ConfigError(f"puzzle {args.puzzle_id!r} is not in suite {suite.name!r} ({suite.path})")
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from chesseval.core.regrade import agreement, board_of, describe, regrade_file
+
+    rows = regrade_file(args.file)
+    for row in rows:
+        mark = "" if row.agrees is None else ("  ok" if row.agrees else "  DIFFERS")
+        print(f"{row.line}: {describe(row.parsed, board_of(row.record))}{mark}")
+    stats = agreement(rows)
+    if not stats:
+        return 0
+    print("\nagreement with the labels:")
+    for difficulty, (agree, total) in stats.items():
+        print(f"  {difficulty:<10} {agree:>4}/{total:<4} {100 * agree / total:5.1f}%")
+    differs = [row for row in rows if row.agrees is False]
+    if differs:
+        print(f"\n{len(differs)} disagreement(s):")
+    for row in differs:
+        rec = row.record
+        want = rec.get("intended_san") or rec.get("intended_text") or ""
+        print(f"  line {row.line} ({row.difficulty}): label {rec.get('label')} {want}".rstrip() + f"; parsed {describe(row.parsed, board_of(rec))}")
+    return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -281,12 +307,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--suite", default=DEFAULT_SUITE)
     p.add_argument("--format", default="fen", choices=["fen", "pgn", "board"])
     p.add_argument("--legal-moves", action="store_true")
+    p.add_argument("--expects", default="move", choices=["move", "line"], help="the one-move or the whole-line template")
     p.set_defaults(handler=cmd_show)
 
     p = sub.add_parser("validate", help="check puzzle files; prints file:line: reason for every problem (exit 2 if any)")
     p.add_argument("files", nargs="+", help="puzzle files or suite names")
     p.add_argument("--max-errors", type=int, default=50)
     p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("parse", help="read the move each stored answer commits to (re-grade another benchmark's log)")
+    p.add_argument("file", help="JSONL records with fen, optional moves_before (SAN from the start), raw_response, optional label")
+    p.set_defaults(handler=cmd_parse)
 
     p = sub.add_parser("list", help="list suites, providers and runs")
     p.add_argument("--runs-dir", default="runs")

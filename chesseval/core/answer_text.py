@@ -2,122 +2,55 @@
 and return the one move-like token in it. Reading that token against a board is
 :mod:`chesseval.core.moves`' job.
 
-The order, first match wins:
+The order, first match wins (:class:`Rule` names each step):
 
-1. the last answer marker that is followed by a move (``Answer:``, ``Final answer:``,
-   ``Move:``, ``[RESULT]``, ``\\boxed{}``, ``<answer>``, a JSON ``"move":`` key);
-2. else a last line that is nothing but a move (``Nf3``, ``**12... Qh4#**``);
-3. else a first line that is nothing but a move (answers that commit first, explain after);
-4. else the last bold or code-formatted span holding a move;
-5. else a first line that opens with a move and explains it ("Bb5 - pins the knight");
-6. else a move in the last line, when that line is a finished sentence (cut-off reasoning
+1. ``marker``: the last answer marker that is followed by a move (``Answer:``, ``Final answer:``,
+   ``Move:``, ``[RESULT]``, ``\\boxed{}``, ``<answer>``, a JSON ``"move":`` key); a marker cut off
+   before its move (``[RESULT]g``) is passed over;
+2. ``continuation``: on a board with history, an answer that repeats the game's movetext commits
+   to the first move after the game's last move (or, without a copy, to the move numbered as the
+   next move of the game);
+3. ``last-line`` / ``line-of-play``: a last line that is nothing but a move, or a line of moves
+   (``Nf3``, ``**12... Qh4#**``, ``e8e4 f2f4``, ``1. Qxd2 Qxf7+ 2. Kh8``): the first move;
+4. ``first-line`` / ``line-of-play``: the same for the first line (commit first, explain after);
+5. ``sentence``: a clear statement of the move ("the best move is **Kd7**", "I play ...") that
+   nothing later retracts;
+6. ``bold``: the last bold or code-formatted span holding a move — not a list of squares or
+   candidates, nor one in a sentence that is still weighing it ("is an option", "let me verify");
+7. ``first-line``: a first line that opens with a move and explains it ("Bb5 - pins the knight");
+8. ``sentence``: a move in the last line, when that line is a finished sentence (cut-off reasoning
    commits to nothing) — a move after "play"/"is"/"so"/":" first, never one after "played",
    "not", "after", "on", nor one in a list of candidates.
+
+Whatever step decides, a line of moves counts by its first move: :attr:`Commitment.line` holds
+the tokens of the whole line for :func:`chesseval.core.moves.parse_line`. The tokens themselves
+are found by :mod:`chesseval.core.answer_tokens`, copies of the game by
+:mod:`chesseval.core.continuation`.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import heapq
 import re
-import unicodedata
 
 import chess
 
-__all__ = ["COORD_RE", "SAN_RE", "Token", "find_commitment", "normalise"]
-
-
-# --- normalisation -----------------------------------------------------------------------------
-
-_FIGURINES = {
-    "♔": "K", "♕": "Q", "♖": "R", "♗": "B", "♘": "N", "♙": "",
-    "♚": "K", "♛": "Q", "♜": "R", "♝": "B", "♞": "N", "♟": "",
-}
-_TRANSLATE = str.maketrans(
-    {
-        **{c: (v or None) for c, v in _FIGURINES.items()},
-        # Zero-width characters and variation selectors (emoji figurines) are invisible.
-        **dict.fromkeys(map(chr, [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0xFE0E, 0xFE0F, 0x00AD])),
-        **dict.fromkeys(map(chr, [*range(0x2010, 0x2016), 0x2212, 0x2043, 0xFE58, 0xFE63]), "-"),
-        "×": "x",
-        "†": "+",
-        "‡": "#",
-        "\u00a0": " ",
-    }
+from chesseval.core.answer_tokens import (
+    _NULL_TOKENS,
+    _RESIDUE_RE,
+    COORD_RE,
+    SAN_RE,
+    Commitment,
+    Rule,
+    Token,
+    _line_at,
+    _run,
+    _tokens,
+    normalise,
 )
+from chesseval.core.continuation import find_continuation
 
-
-def normalise(text: str) -> str:
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
-    if "\\" in text:
-        text = text.replace("\\#", "#").replace("\\_", "_")
-    return text
-
-
-# --- finding move-like tokens ------------------------------------------------------------------
-
-_PROMO = r"(?:=?[QRBNqrbn]|\([QRBNqrbn]\)|/[QRBNqrbn])"
-_SUFFIX = r"(?:[+#!?]|ch(?![A-Za-z0-9]))*"
-_EP = r"(?:\s?e\.\s?p\.?|ep(?![A-Za-z0-9]))?"
-# Squares are lowercase except in four-character UCI (E2E4), where an uppercase file is
-# unambiguous; a lone "E4" or "B4" in prose is not read as a move.
-_TOKEN_RE = re.compile(
-    r"(?<![A-Za-z0-9@])(?:"
-    r"(?P<castle>[O0o]-[O0o](?:-[O0o])?)"
-    r"|(?P<coord>[KQRBNPkqrbnp]?[a-h][1-8][-x:]?[a-h][1-8]" + _PROMO + r"?)"
-    r"|(?P<ucu>[A-H][1-8][A-H][1-8][QRBNqrbn]?)"
-    r"|(?P<san>[KQRBNPkqrbnp]?[a-h]?[1-8]?[x:-]?[a-h][1-8]" + _PROMO + r"?)"
-    r")(?P<suffix>" + _SUFFIX + r")" + _EP + r"(?![A-Za-z0-9])"
-)
-COORD_RE = re.compile(
-    r"(?P<piece>[KQRBNPkqrbnp])?(?P<src>[a-h][1-8])(?P<sep>[-x:])?(?P<dst>[a-h][1-8])"
-    r"(?:=?(?P<p1>[QRBNqrbn])|\((?P<p2>[QRBNqrbn])\)|/(?P<p3>[QRBNqrbn]))?"
-)
-SAN_RE = re.compile(
-    r"(?P<piece>[KQRBNPkqrbnp])?(?P<dis>[a-h]?[1-8]?)(?P<sep>[x:-])?(?P<dst>[a-h][1-8])"
-    r"(?:=?(?P<p1>[QRBNqrbn])|\((?P<p2>[QRBNqrbn])\)|/(?P<p3>[QRBNqrbn]))?"
-)
-_NULL_TOKENS = frozenset({"--", "z0", "0000", "@@@@", "null", "pass"})
-
-# Piece names in prose ("knight to f3", "Queen takes h7") read as the piece move.
-_PIECE_WORDS_RE = re.compile(
-    r"\b(knight|bishop|rook|queen|king)\s+(?:(to|takes|captures|x)\s+(?:on\s+)?)?([a-h][1-8])\b",
-    re.IGNORECASE,
-)
-_PIECE_LETTER = {"knight": "N", "bishop": "B", "rook": "R", "queen": "Q", "king": "K"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Token:
-    text: str
-    kind: str  # castle | coord | san
-    start: int
-    end: int
-    suffix: str
-    raw: str
-    """The whole match (with check marks and annotations), reported as ``ParsedMove.text``."""
-    lenient: bool = False
-
-
-def _tokens(segment: str) -> list[Token]:
-    found = []
-    for m in _TOKEN_RE.finditer(segment):
-        castle, coord, ucu, san = m.group("castle", "coord", "ucu", "san")
-        kind, text = (
-            ("castle", castle) if castle else ("coord", coord) if coord else ("ucu", ucu) if ucu else ("san", san)
-        )
-        if kind == "ucu":
-            kind, text = "coord", text.lower()
-        found.append(Token(text, kind, m.start(), m.end(), m.group("suffix") or "", m.group(0)))
-    words = list(_PIECE_WORDS_RE.finditer(segment)) if len(segment) <= 200 else []
-    if words:
-        for w in words:
-            found = [t for t in found if not (w.start() <= t.start < w.end())]
-            capture = "x" if (w.group(2) or "to").lower() != "to" else ""
-            text = _PIECE_LETTER[w.group(1).lower()] + capture + w.group(3)
-            found.append(Token(text, "san", w.start(), w.end(), "", w.group(0), lenient=True))
-        found.sort(key=lambda t: t.start)
-    return found
+__all__ = ["COORD_RE", "SAN_RE", "Commitment", "Rule", "Token", "find_commitment", "normalise"]
 
 
 # --- choosing the committed token --------------------------------------------------------------
@@ -130,7 +63,6 @@ _MARKER_TAIL_RE = re.compile(r"[\"'*_\s]*(?:[:=]|(?<=answer)\s*is\b|(?<=answer\*
 _NOT_MINE = frozenset({"last", "previous", "opponent's", "opponent", "their", "prior", "candidate", "alternative", "threat",
                        "threatened", "other", "another", "bad", "losing", "rejected", "wrong"})
 _SPAN_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|```[a-z]*\n?((?s:.*?))```|`([^`\n]+)`|<(?:b|strong|code)>(.*?)</")
-_RESIDUE_RE = re.compile(r"\d+\s*\.+|<[^>]*>|\\[A-Za-z]+|[\s*_`\"'“”‘’>\[\](){}$.,;:!?\-#+|]")
 _CUE_WORDS = frozenset(
     {"play", "plays", "playing", "choose", "chose", "pick", "with", "is", "recommend", "select", "go", "answer",
      "so", "thus", "therefore", "hence", "respond", "reply"}
@@ -159,6 +91,26 @@ _MAX_MARKERS = 16
 _MAX_OCCURRENCES = 2000
 
 
+# "Move:" labels the answer after these words only; "each move:", "strategic move:" introduce lists.
+_MOVE_LABELS = frozenset({"my", "best", "final", "chosen", "selected", "recommended", "suggested", "next", "the",
+                          "your", "winning", "correct", "strongest", "first", "white's", "black's", "engine", "our",
+                          "proposed", "solution", "answer", "new", "optimal", "preferred"})
+
+
+def _labels_my_move(low: str, at: int, opponent: str) -> bool:
+    if at > 0 and low[at - 1] in "\"'":
+        return True  # a JSON key or a quoted label: {"move": "Nf3"}
+    before = low[max(0, at - 24) : at]
+    words = [w.strip("*_#>`'\"-:") for w in before[before.rfind("\n") + 1 :].split()]
+    words = [w for w in words if w]
+    if not words:
+        return True
+    last = words[-1]
+    if last in _NOT_MINE or last == opponent:
+        return False
+    return last in _MOVE_LABELS or last.rstrip(".)").isdigit()
+
+
 def _markers(text: str, opponent: str) -> list[tuple[int, int, str]]:
     """(start, end, kind) of the last answer markers, last first; ``opponent`` is "white's" or
     "black's". Scanned backwards and bounded, so pathological texts stay fast."""
@@ -173,8 +125,7 @@ def _markers(text: str, opponent: str) -> list[tuple[int, int, str]]:
             if (i == 0 or not low[i - 1].isalnum()) and (j == len(low) or not low[j].isalnum()):
                 tail = _MARKER_TAIL_RE.match(low, j)
                 if tail is not None and tail.group(0).startswith("]") == (word == "result" and i > 0 and low[i - 1] == "["):
-                    prev = low[max(0, i - 12) : i].split() if word == "move" else None
-                    if not prev or (prev[-1] not in _NOT_MINE and prev[-1] != opponent):
+                    if word != "move" or _labels_my_move(low, i, opponent):
                         found.append((i, tail.end(), "line"))
                         kept += 1
             i, seen = low.rfind(word, 0, i), seen + 1
@@ -333,6 +284,14 @@ def _looks_cut_off(line: str, opponent: str) -> bool:
     return True
 
 
+_EMPTY_ITEM_RE = re.compile(r"\n[ \t]*(?:[*\-•]|\d+\.|\*\*)[ \t]*$")
+
+
+def _ends_mid_list(text: str) -> bool:
+    """Text that stops on an empty list item or an opened bold was cut off, whatever came before."""
+    return _EMPTY_ITEM_RE.search(text[-40:].rstrip("\n")) is not None
+
+
 def _spans(text: str) -> list[str]:
     return [next(g for g in s.groups() if g is not None) for s in _SPAN_RE.finditer(text)]
 
@@ -345,49 +304,338 @@ def _has_content(line: str) -> bool:
     return _CONTENT_RE.search(line) is not None or _is_null(line)
 
 
-def find_commitment(text: str, turn: chess.Color) -> tuple[Token | None, str, str]:
-    """(token, segment it was found in, how it was found)."""
+# --- lines of play ------------------------------------------------------------------------------
+
+_MAX_BARE_LINE_OF_PLAY = 400
+
+
+def _bare_line(line: str) -> tuple[Token, ...]:
+    """The moves of a line that holds nothing but one move or a line of moves (with move numbers,
+    check marks and markup): ``Nf3``, ``**12... Qh4#**``, ``e8e4 f2f4``, ``1. Qxd2 Qxf7+ 2. Kh8``."""
+    if len(line) > _MAX_BARE_LINE_OF_PLAY:
+        return ()
+    toks = _tokens(line)
+    if not toks or (len(toks) == 1 and len(line) > _MAX_BARE_LINE):
+        return ()
+    if _RESIDUE_RE.sub("", line[: toks[0].start] + " " + line[toks[-1].end :]):
+        return ()
+    run = _run(line, toks, 0)
+    return run if len(run) == len(toks) else ()
+
+
+# --- commitments in sentences ------------------------------------------------------------------
+
+# A statement of the move: an adjective before one of these nouns and "is" (or ":") after it
+# ("the best move is", "my final answer:", "the selected move from the list is"), the noun and
+# "I've chosen is", or the first person choosing ("I play", "I'll go with", "I am certain the move").
+# Found from anchor words with plain string tests: a regex over 20 kB of reasoning costs milliseconds.
+# (two patterns: one alternation of both costs ten times more)
+_NOUN_ANCHOR_RE = re.compile(r"(?:move|answer|solution|choice|continuation|reply)\b")
+_I_ANCHOR_RE = re.compile(r"(?<![a-z])i(?=['\s])")
+_STATEMENT_ADJECTIVES = frozenset(
+    {"best", "winning", "finishing", "correct", "right", "strongest", "only", "key", "final", "mating", "decisive", "my",
+     "chosen", "forcing", "selected", "recommended", "suggested", "optimal", "proposed", "preferred", "ideal"}
+)
+_AFTER_NOUN_RE = re.compile(r"(?:\s+[\w']+){0,5}?[\s*_`\"']*(?:is|would\s+be|will\s+be|:)(?![\w])")
+_CHOSEN_AFTER_NOUN_RE = re.compile(r"\s+i(?:'ve|\s+have)?\s+(?:selected|chosen|picked)\s+is\b")
+_FIRST_PERSON_RE = re.compile(
+    r"i(?:'ll|\s+will|\s+would|\s+am\s+going\s+to)?\s+(?:play|choose|select|pick|go\s+with|recommend)\b"
+    r"|i(?:'m|\s+am)\s+(?:going\s+with|playing|choosing|selecting|picking|sticking\s+with)\b"
+    r"|i\s+am\s+(?:certain|sure|confident)\s+(?:that\s+)?(?:the\s+move\b)?"
+)
+
+
+def _statement_end(low: str, a: re.Match[str]) -> int | None:
+    """Where the statement anchored at ``a`` ends (the move follows), or None."""
+    if a.group() == "i":
+        m = _FIRST_PERSON_RE.match(low, a.start())
+        return m.end() if m else None
+    chosen = _CHOSEN_AFTER_NOUN_RE.match(low, a.end())
+    if chosen:
+        return chosen.end()
+    words = [w.strip("*_`\"'") for w in low[max(0, a.start() - 40) : a.start()].split()[-2:]]
+    if not words or not (
+        words[-1] in _STATEMENT_ADJECTIVES
+        or (len(words) == 2 and words[0] in _STATEMENT_ADJECTIVES and words[1] in ("first", "next", "winning", "mating"))
+    ):
+        return None
+    m = _AFTER_NOUN_RE.match(low, a.end())
+    return m.end() if m else None
+
+
+# Doubt after a statement withdraws it ("Qd7+ is mate! Wait, the king escapes to e6 ...").
+_RETRACT_RE = re.compile(
+    r"\b(?:wait|hmm+|reconsider|re-?check|re-?evaluate|recalculate|actually|on\s+second\s+thought"
+    r"|scratch\s+that|not\s+(?:check)?mate|isn't\s+(?:check)?mate|let\s+me\s+(?:check|verify|think|look|see|double))\b",
+    re.IGNORECASE,
+)
+# Still weighing a move: "So Qd6+ is an option", "a likely mate-in-1 candidate", "next, I'll verify".
+_HEDGE_RE = re.compile(
+    r"\b(?:(?:an|another|one)\s+(?:[\w-]+\s+)?option|candidate|candidates|possibility|possible|possibly|might|maybe|perhaps|could|likely"
+    r"|consider|considering|verify|verifying|test|testing|whether|seems?|wondering|contemplating|exploring"
+    r"|need\s+to|trying|appears?|promising|interesting|re-?assess\w*|assessing|examining|analy[sz]ing|exploring"
+    r"|evaluating|investigating|focusing|comparing)\b",
+    re.IGNORECASE,
+)
+# The closing paragraph of reasoning that is still at work ("I am now evaluating ...",
+# "next, I'll verify ...", "I need to make sure ...") has not concluded, unless it says it has.
+_TESTING_RE = re.compile(
+    r"\b(?:I\s*(?:'m|am)\s+(?:now\s+|currently\s+|still\s+|also\s+|carefully\s+|meticulously\s+)*"
+    r"(?!going\b|playing\b|choosing\b|selecting\b|picking\b|sticking\b)(?:\w+ing|focused)"
+    r"|next,?\s+I(?:'ll|\s+will)|I(?:'ll|\s+will)?\s+need\s+to|I\s+just\s+need\s+to|let\s+me|keep\s+analy[sz]ing"
+    r"|my\s+(?:plan|next\s+step|goal|aim|focus)\s+is)\b",
+    re.IGNORECASE,
+)
+_CONCLUDED_RE = re.compile(
+    r"\b(?:confident|certain|definitive|definitively|irrefutable|conclusion|concluded|solution|confirmed|final)\b",
+    re.IGNORECASE,
+)
+_HYPOTHETICAL = frozenset({"if", "when", "whether", "suppose", "unless", "should"})
+_SENTENCE_END_RE = re.compile(r"[.!?\n](?=\s|$)")
+
+
+def _find_in(window: str, tok: Token) -> tuple[int, int]:
+    at = window.rfind(tok.raw)
+    return (at, at + len(tok.raw)) if at >= 0 else (0, 0)
+
+
+_BOUNDARY_RE = re.compile(r"(?<![\d.])[.!?]\s")
+
+
+def _last_sentence(text: str) -> str:
+    body = text.rstrip(" .!\n")
+    ends = [m.end() for m in _BOUNDARY_RE.finditer(body)]
+    return body[ends[-1] if ends else 0 :]
+
+
+def _supposed(text: str, start: int) -> bool:
+    return bool(set(text[max(0, start - 30) : start].lower().split()[-3:]) & _HYPOTHETICAL)
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    lo = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start), text.rfind("! ", 0, start), start - 300)
+    m = _SENTENCE_END_RE.search(text, end, end + 300)
+    return text[lo + 1 : m.end() if m else end + 300]
+
+
+def _statement(text: str, board: chess.Board, opponent: str) -> tuple[Commitment, int] | None:
+    """The last clear statement of a move ("the best move is **Kd7**", "I play Nf3") that no
+    doubt follows; None when there is none or the last one was retracted."""
+    found = None
+    low = text.lower()
+    if len(low) != len(text):  # a few non-ASCII letters change length when lowercased
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    anchors = heapq.merge(_NOUN_ANCHOR_RE.finditer(low), _I_ANCHOR_RE.finditer(low), key=lambda m: m.start())
+    for a in anchors:
+        end = _statement_end(low, a)
+        if end is None or _supposed(text, a.start()):
+            continue
+        window = text[end : end + 60]
+        toks = _tokens(window)
+        if not toks or _CONTENT_RE.search(_RESIDUE_RE.sub("", window[: toks[0].start]).replace("the", "").replace("move", "")):
+            continue
+        found = (end, toks[0], window)
+    if found is None:
+        return None
+    end, tok, window = found
+    if _RETRACT_RE.search(text, end + tok.end):
+        return None
+    if _is_square(tok, board):
+        return None
+    return Commitment(tok, window, Rule.SENTENCE, _line_at(window, tok)), end
+
+
+def _is_square(tok: Token, board: chess.Board) -> bool:
+    """A bare square in prose ("covers g1 and h1") is a pawn move only if a pawn could go there."""
+    if tok.kind != "san" or len(tok.text) != 2:
+        return False
+    to = chess.parse_square(tok.text)
+    pawns = board.pieces_mask(chess.PAWN, board.turn)
+    return not any(True for _ in board.generate_pseudo_legal_moves(pawns, chess.BB_SQUARES[to]))
+
+
+def _quiet_after(text: str, end: int, opponent: str) -> bool:
+    """Cut-off text keeps its last bold move only if what follows it is a short tail with no
+    other move and no doubt: reasoning that goes on testing moves has not committed."""
+    tail = text[end:]
+    return (
+        len(tail) < _PROSE_WINDOW
+        and all(role == "negative" for _, role in _roles(tail, opponent))
+        and _RETRACT_RE.search(tail) is None
+    )
+
+
+_ITEM_HEAD_RE = re.compile(r"[ \t]*(?:[-*•+]|\d+[.)])[ \t]*")
+
+
+def _opens_item(text: str, at: int) -> bool:
+    return _ITEM_HEAD_RE.fullmatch(text, text.rfind("\n", 0, at) + 1, at) is not None
+
+
+def _is_list(span: str) -> bool:
+    toks = _tokens(span)
+    return len(toks) >= 2 and any(_LIST_GAP_RE.fullmatch(span, a.end, b.start) for a, b in zip(toks, toks[1:]))
+
+
+def _formatted(text: str, board: chess.Board) -> tuple[Commitment, int, int] | None:
+    """The last bold or code span holding a move that is neither a list of squares or candidates
+    nor weighed in its sentence."""
+    for s in reversed(list(_SPAN_RE.finditer(text))):
+        span = next(g for g in s.groups() if g is not None)
+        if len(span) > 120 or _is_list(span):
+            continue
+        tok = _pick(span)
+        if tok is None:
+            continue
+        if _is_square(tok, board) or _prev_word(text, s.start()) in _NEGATIVE_WORDS:
+            continue
+        # "**Assessing Qg2+ as a check**" titles a reasoning summary; "If White plays **Nh7+**" supposes.
+        if span.lstrip(" *_").split(" ", 1)[0].lower().endswith("ing") or _supposed(text, s.start()):
+            continue
+        sentence = _sentence_around(text, s.start(), s.end())
+        if "?" in sentence or _HEDGE_RE.search(sentence):
+            continue
+        first = _list_line_start(text, s.start(), board)
+        if first is not None:
+            return first, s.end(), s.start()
+        return Commitment(tok, span, Rule.BOLD, _line_at(span, tok)), s.end(), s.start()
+    return None
+
+
+_ITEM_RE = re.compile(r"[ \t]*\d+[.)][ \t]*(?:\*\*|__|`)")
+_MAX_ITEMS = 40
+
+
+def _legal(board: chess.Board, tok: Token) -> chess.Move | None:
+    for parse in (board.parse_san, board.parse_uci):
+        try:
+            return parse(tok.text)
+        except ValueError:
+            continue
+    return None
+
+
+def _list_line_start(text: str, at: int, board: chess.Board) -> Commitment | None:
+    """A bold move that opens the last item of a numbered list ("1. **Qh5** ... 2. **Nf6** ...
+    3. **Qxf7#**") may be the end of a line of play for both sides: then the line's first move
+    counts. The items are a line when their first two moves replay legally from the position."""
+    start = text.rfind("\n", 0, at) + 1
+    head = _ITEM_RE.match(text, start)
+    if head is None or head.end() < at:
+        return None
+    items: list[int] = [start]
+    pos = start
+    while pos > 0 and len(items) < _MAX_ITEMS:
+        prev = text.rfind("\n", 0, pos - 1) + 1
+        line = text[prev : pos - 1]
+        if _ITEM_RE.match(text, prev):
+            items.append(prev)
+        elif line.strip() and not line[:1].isspace() and not line.lstrip().startswith(("-", "*", "•")):
+            break
+        pos = prev
+    if len(items) < 2:
+        return None
+    spans = []
+    for item in reversed(items):
+        end = _ITEM_RE.match(text, item).end()  # type: ignore[union-attr]
+        m = _SPAN_RE.match(text, end - (1 if text[end - 1] == "`" else 2))
+        span = next((g for g in m.groups() if g is not None), "") if m else ""
+        tok = _pick(span)
+        if tok is None:
+            return None
+        spans.append((tok, span))
+    first = _legal(board, spans[0][0])
+    if first is None:
+        return None
+    after = board.copy(stack=False)
+    after.push(first)
+    if _legal(after, spans[1][0]) is None:
+        return None  # a list of alternatives for one side, not a line
+    return Commitment(spans[0][0], spans[0][1], Rule.LINE_OF_PLAY, tuple(tok for tok, _ in spans))
+
+
+# --- the order of the rules --------------------------------------------------------------------
+
+
+def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> Commitment:
+    """What ``text`` (normalised) commits to in ``board``'s position; with ``history`` the board's
+    move stack enables the continuation rule. Reads the board, never changes it."""
+    turn = board.turn
     opponent = "black's" if turn == chess.WHITE else "white's"
     for _, end, kind in _markers(text, opponent):
         segment = _marker_segment(text, end, kind)
         for span in _spans(segment):
             tok = _pick(span)
             if tok is not None:
-                return tok, span, "marker"
+                return Commitment(tok, span, Rule.MARKER, _line_at(span, tok))
         tok = _pick(segment)
         if tok is not None:
-            return tok, segment, "marker"
+            return Commitment(tok, segment, Rule.MARKER, _line_at(segment, tok))
         if _is_null(segment):
-            return None, segment.strip().strip("*_`\"'."), "null"
+            return Commitment(None, segment.strip().strip("*_`\"'."), Rule.NULL)
+    found = find_continuation(text, board) if history else None
+    if found is not None:
+        if isinstance(found, Commitment):
+            return found
+        if isinstance(found, int):
+            # The game was copied and nothing follows it as movetext: the rest may still commit.
+            rest = find_commitment(text[found:], board, history=False)
+            if rest.token is None and rest.rule in (Rule.EMPTY, Rule.NO_MOVE, Rule.CUT_OFF):
+                return Commitment(None, "", Rule.REPEAT_ONLY)
+            return rest
     lines = [ln for ln in text.split("\n") if _has_content(ln)]
     if not lines:
-        return None, "", "empty"
+        return Commitment(None, "", Rule.EMPTY)
     last = lines[-1]
-    tok = _is_bare_move(last)
-    if tok is not None:
-        return tok, last, "last line"
+    run = _bare_line(last)
+    if run:
+        return Commitment(run[0], last, Rule.LAST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
     if _is_null(last):
-        return None, last.strip().strip("*_`\"'."), "null"
+        return Commitment(None, last.strip().strip("*_`\"'."), Rule.NULL)
     if len(lines) > 1:
-        tok = _is_bare_move(lines[0])
-        if tok is not None:
-            return tok, lines[0], "first line"
-    for span in reversed(_spans(text)):
-        if len(span) <= 120:
-            tok = _pick(span)
-            if tok is not None:
-                return tok, span, "formatted"
+        run = _bare_line(lines[0])
+        # A first line the answer then doubts ("Wait, let me reconsider.") is no commitment.
+        if run and _RETRACT_RE.search(text, text.find(lines[0]) + len(lines[0])) is None:
+            return Commitment(run[0], lines[0], Rule.FIRST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
+    # A closing "..." trails off: the thought was not finished.
+    cut_off = _looks_cut_off(last, opponent) or _ends_mid_list(text) or last.rstrip().endswith(("...", "…"))
+    formatted = _formatted(text, board)
+    if formatted is not None and cut_off and not _quiet_after(text, formatted[1], opponent):
+        formatted = None
+    stated = _statement(text, board, opponent)
+    if stated is not None:
+        # The last commitment counts: a bold move in the closing line, written after the statement,
+        # replaces it, unless it opens an item of a list (the alternatives reviewed after "the best
+        # move is **Kd7**").
+        if formatted is None or formatted[2] < max(stated[1], text.rfind(last)) or _opens_item(text, formatted[2]):
+            return stated[0]
+        return formatted[0]
+    closing = last[-_PROSE_WINDOW:]
+    if _TESTING_RE.search(_last_sentence(closing)) and not _CONCLUDED_RE.search(closing):
+        return Commitment(None, last, Rule.UNCOMMITTED)
+    if formatted is not None:
+        return formatted[0]
     if len(lines) > 1:
         tok = _leading_move(lines[0])
         if tok is not None:
-            return tok, lines[0], "first line"
-    if _looks_cut_off(last, opponent):
-        return None, last, "cut off"
+            return Commitment(tok, lines[0], Rule.FIRST_LINE, _line_at(lines[0], tok))
+    if cut_off:
+        return Commitment(None, last, Rule.CUT_OFF)
     # A short closing line without a move ("Good luck!") does not hide the conclusion before it.
     for line in reversed(lines[-3:]):
         tok = _pick_in_prose(line, opponent)
-        if tok is not None:
-            return tok, line, "last line"
+        if tok is not None and not _is_square(tok, board):
+            # A closing paragraph that still weighs moves ("I am trying to determine the candidate
+            # checks"), or a question about the move, has not chosen one.
+            # (the window is the move's sentence and what follows it)
+            window = line[-_PROSE_WINDOW:]
+            sentence = _sentence_around(window, *_find_in(window, tok))
+            closing = window[window.find(sentence) :]
+            if (_HEDGE_RE.search(closing) and not _CONCLUDED_RE.search(closing)) or "?" in sentence or (
+                _RETRACT_RE.search(closing)
+            ):
+                return Commitment(None, line, Rule.UNCOMMITTED)
+            return Commitment(tok, line, Rule.SENTENCE, _line_at(line, tok))
         if line.count(" ") >= _MAX_SIGN_OFF_WORDS or _tokens(line):
             break
-    return None, last, "no move"
+    return Commitment(None, last, Rule.NO_MOVE)

@@ -40,11 +40,19 @@ class Verdict(enum.StrEnum):
     """The model or its provider refused to answer."""
     ERROR = "error"
     """The call failed after every retry: a transport failure, not the model's answer."""
+    UNJUDGED = "unjudged"
+    """A legal move in a position that has no known solution (an imported game move): read, not
+    judged, and left out of every rate like ``error``."""
 
     @property
     def is_model_answer(self) -> bool:
         """True when the verdict judges something the model said (not a failed call)."""
         return self is not Verdict.ERROR
+
+    @property
+    def counts_for_rates(self) -> bool:
+        """False for ``error`` (no answer) and ``unjudged`` (no solution): neither is a solve or a miss."""
+        return self not in (Verdict.ERROR, Verdict.UNJUDGED)
 
 
 class Step(enum.StrEnum):

@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 import chess
 
-from chesseval.core.answer_text import COORD_RE, SAN_RE, Token, find_commitment, normalise
+from chesseval.core.answer_text import COORD_RE, SAN_RE, Rule, Token, find_commitment, normalise
 
-__all__ = ["MoveKind", "ParsedMove", "parse_move"]
+__all__ = ["MoveKind", "ParsedMove", "Rule", "parse_line", "parse_move"]
 
 
 class MoveKind(enum.StrEnum):
@@ -49,6 +49,9 @@ class ParsedMove:
     bishop move, a piece word), so strict and lenient scores can be told apart."""
     claimed_mate: bool = False
     """True when the text marks the move as mate (``#``) but it does not mate: a diagnostic only."""
+    rule: str = ""
+    """Which reading rule decided (a :class:`Rule` value: ``marker``, ``continuation``,
+    ``line-of-play``, ``bold``, ``sentence``, ``cut-off`` ...), so a verdict can be audited."""
 
 
 # --- reading one token -------------------------------------------------------------------------
@@ -222,26 +225,63 @@ def _read(board: chess.Board, tok: Token) -> ParsedMove:
     return _read_san(board, tok)
 
 
-# --- public entry point ------------------------------------------------------------------------
+# --- public entry points -----------------------------------------------------------------------
 
 
 def parse_move(text: str, board: chess.Board) -> ParsedMove:
-    """The move ``text`` commits to, read in ``board``; never raises, never mutates ``board``."""
+    """The move ``text`` commits to, read in ``board``; never raises, never mutates ``board``.
+
+    A board with history (``move_stack``, as a PGN prompt has) lets an answer that repeats the
+    game's movetext be read by its first move after the current position.
+    """
     try:
-        return _parse(text, board)
+        return _parse(text, board)[0]
     except Exception as exc:  # noqa: BLE001 - a model's answer is data: never crash the run on it
         return ParsedMove(MoveKind.NONE, detail=f"parser error: {type(exc).__name__}: {exc}")
 
 
-def _parse(text: str, board: chess.Board) -> ParsedMove:
+def parse_line(text: str, board: chess.Board) -> list[ParsedMove]:
+    """The whole line of play ``text`` commits to, move by move, for prompts that ask for a full
+    solution (``Answer: Rxd8+ Kh7 Qg7#``, ``[RESULT] e8e4 f2f4 [/RESULT]``).
+
+    The first element is always ``parse_move(text, board)``. Each further move is read in the
+    position after the moves before it; the list stops after the first move that is not a legal
+    move there (that move is included, as illegal or ambiguous). Never raises, never mutates
+    ``board``.
+    """
+    try:
+        first, line = _parse(text, board)
+        out = [first]
+        if first.kind is not MoveKind.MOVE or len(line) < 2:
+            return out
+        after = board.copy(stack=False)
+        for tok in line[1:]:
+            assert out[-1].move is not None
+            after.push(out[-1].move)
+            if after.is_game_over():
+                break
+            nxt = dataclasses.replace(_read(after, tok), rule=first.rule)
+            out.append(nxt)
+            if nxt.kind is not MoveKind.MOVE:
+                break
+        return out
+    except Exception as exc:  # noqa: BLE001 - as parse_move
+        return [ParsedMove(MoveKind.NONE, detail=f"parser error: {type(exc).__name__}: {exc}")]
+
+
+def _parse(text: str, board: chess.Board) -> tuple[ParsedMove, tuple[Token, ...]]:
     if not isinstance(text, str) or not text.strip():
-        return ParsedMove(MoveKind.NONE, detail="empty answer")
+        return ParsedMove(MoveKind.NONE, detail="empty answer", rule=Rule.EMPTY), ()
     norm = normalise(text)
-    tok, segment, how = find_commitment(norm, board.turn)
-    if how == "null":
-        return ParsedMove(MoveKind.ILLEGAL, None, segment, None, "a null move (pass) is not a move")
-    if tok is None:
-        if how == "cut off":
-            return ParsedMove(MoveKind.NONE, detail="no committed move: the answer ends mid-sentence")
-        return ParsedMove(MoveKind.NONE, detail="no move found")
-    return _read(board, tok)
+    found = find_commitment(norm, board)
+    rule = found.rule
+    if rule is Rule.NULL:
+        return ParsedMove(MoveKind.ILLEGAL, None, found.segment, None, "a null move (pass) is not a move", rule=rule), ()
+    if found.token is None:
+        detail = {
+            Rule.CUT_OFF: "no committed move: the answer ends mid-sentence",
+            Rule.REPEAT_ONLY: "no committed move: the answer repeats the game and adds no move",
+            Rule.UNCOMMITTED: "no committed move: the answer only weighs candidates",
+        }.get(rule, "no move found")
+        return ParsedMove(MoveKind.NONE, detail=detail, rule=rule), ()
+    return dataclasses.replace(_read(board, found.token), rule=rule), found.line or (found.token,)

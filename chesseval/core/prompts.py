@@ -28,6 +28,7 @@ __all__ = [
     "PromptOptions",
     "Prompt",
     "TEMPLATE_ID",
+    "LINE_TEMPLATE_ID",
     "render_prompt",
     "render_follow_up",
     "render_board",
@@ -37,11 +38,23 @@ __all__ = [
 TEMPLATE_ID = "chesseval-v1"
 """Bump when any wording below changes: records of different templates are not comparable."""
 
+LINE_TEMPLATE_ID = "chesseval-line-v1"
+"""The whole-line template (``PromptOptions(expects="line")``): one request for the full solution."""
+
 SYSTEM = (
     "You are solving a chess puzzle. Think as far ahead as you need. "
     "Give exactly one move for your side per answer, in standard algebraic notation (SAN, e.g. Nf3, exd5, O-O, e8=Q). "
     "End your reply with a final line of the form: Answer: <move>"
 )
+
+LINE_SYSTEM = (
+    "You are solving a chess puzzle. Think as far ahead as you need. "
+    "Give the whole solution line: your move, the opponent's best reply, your next move, and so on until the "
+    "puzzle is solved, in standard algebraic notation (SAN, e.g. Nf3, exd5, O-O, e8=Q), separated by spaces. "
+    "End your reply with a final line of the form: Answer: <move> <reply> <move> ..."
+)
+
+EXPECTS = ("move", "line")
 
 
 class PromptFormat(enum.StrEnum):
@@ -60,16 +73,30 @@ class PromptOptions:
     """List every legal move (SAN) in the prompt."""
     restate_position: bool = True
     """Show the new position again in follow-up turns (otherwise only the opponent's reply)."""
+    expects: str = "move"
+    """``"move"``: one move per answer (:data:`TEMPLATE_ID`); ``"line"``: the whole solution line in
+    one answer (:data:`LINE_TEMPLATE_ID`), read with :func:`chesseval.core.moves.parse_line`."""
 
-    def to_dict(self) -> dict[str, bool]:
-        return dataclasses.asdict(self)
+    def __post_init__(self) -> None:
+        if self.expects not in EXPECTS:
+            raise ConfigError(f"prompt option expects must be one of {EXPECTS}, not {self.expects!r}")
+
+    @property
+    def template_id(self) -> str:
+        return LINE_TEMPLATE_ID if self.expects == "line" else TEMPLATE_ID
+
+    def to_dict(self) -> dict[str, bool | str]:
+        data: dict[str, bool | str] = dataclasses.asdict(self)
+        if self.expects == "move":
+            del data["expects"]  # the default stays out, so records (and config hashes) of one-move runs are unchanged
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> PromptOptions:
         unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ConfigError(f"unknown prompt option(s) {sorted(unknown)!r}")
-        return cls(**{k: bool(v) for k, v in data.items()})
+        return cls(**{k: (str(v) if k == "expects" else bool(v)) for k, v in data.items()})  # type: ignore[arg-type]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,12 +192,18 @@ def render_prompt(puzzle: Puzzle, fmt: PromptFormat | str = PromptFormat.FEN, op
     parts.append(_position_text(board, fmt, puzzle))
     if options.legal_moves:
         parts.append(_legal_moves_text(board))
-    parts.append(f"Find the best move for {solver}. Give your move in SAN on the final line as: Answer: <move>")
+    if options.expects == "line":
+        parts.append(
+            f"Find the whole winning line for {solver}. Give it in SAN on the final line as: "
+            "Answer: <move> <reply> <move> ..."
+        )
+    else:
+        parts.append(f"Find the best move for {solver}. Give your move in SAN on the final line as: Answer: <move>")
     messages: tuple[Message, ...] = (
-        {"role": "system", "content": SYSTEM},
+        {"role": "system", "content": LINE_SYSTEM if options.expects == "line" else SYSTEM},
         {"role": "user", "content": "\n\n".join(parts)},
     )
-    return Prompt(messages=messages, format=fmt)
+    return Prompt(messages=messages, format=fmt, template_id=options.template_id)
 
 
 def render_follow_up(

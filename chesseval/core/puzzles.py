@@ -33,6 +33,7 @@ __all__ = [
     "validate_puzzles",
     "open_text",
     "write_lichess_csv",
+    "write_puzzle_pgn",
     "parse_lichess_row",
     "parse_int_field",
 ]
@@ -403,6 +404,35 @@ def write_lichess_csv(puzzles: Iterable[Puzzle], fh: IO[str], *, rating_source: 
     return n
 
 
+def write_puzzle_pgn(puzzles: Iterable[Puzzle], fh: IO[str]) -> int:
+    """Write puzzles as PGN games that :func:`load_puzzles` reads back (returns the number written).
+
+    Unlike the Lichess CSV this keeps puzzles that start at the solver's move (no setup move),
+    such as positions imported from other benchmarks' logs.
+    """
+    n = 0
+    for p in puzzles:
+        board = chess.Board(p.fen)
+        game = chess.pgn.Game.from_board(board)
+        game.headers.pop("Result", None)
+        game.headers["PuzzleId"] = p.id
+        game.headers["PuzzleSetup"] = "1" if p.has_setup_move else "0"
+        if p.rating is not None:
+            game.headers["PuzzleRating"] = str(p.rating)
+        if p.rating_deviation is not None:
+            game.headers["PuzzleRatingDeviation"] = str(p.rating_deviation)
+        if p.rating_source != RatingSource.LICHESS:
+            game.headers["RatingSource"] = p.rating_source
+        if p.themes:
+            game.headers["Themes"] = " ".join(p.themes)
+        node: chess.pgn.GameNode = game
+        for uci in p.moves:
+            node = node.add_variation(chess.Move.from_uci(uci))
+        fh.write(str(game) + "\n\n")
+        n += 1
+    return n
+
+
 # -- EPD -----------------------------------------------------------------------------------------
 
 
@@ -504,13 +534,19 @@ def _iter_pgn(path: Path) -> Iterator[Puzzle | PuzzleFormatError]:
         except ValueError as exc:
             yield PuzzleFormatError(name, line_no, f"game {index}: {exc}")
             continue
+        try:
+            rd = parse_int_field(headers.get("PuzzleRatingDeviation", ""), "PuzzleRatingDeviation")
+        except ValueError as exc:
+            yield PuzzleFormatError(name, line_no, f"game {index}: {exc}")
+            continue
         yield Puzzle(
             id=headers.get("PuzzleId") or f"{path.stem}.{index}",
             fen=fen,
             moves=moves,
             has_setup_move=setup,
             rating=rating,
+            rating_deviation=rd,
             themes=tuple(headers.get("Themes", "").split()),
             game_url=headers.get("Site") if headers.get("Site", "?") not in ("?", "") else None,
-            rating_source=RatingSource.LICHESS if rating is not None else RatingSource.NONE,
+            rating_source=headers.get("RatingSource") or (RatingSource.LICHESS if rating is not None else RatingSource.NONE),
         )

@@ -393,8 +393,8 @@ def _field(record: Any, key: str) -> Any:
 def outcomes_from_records(records: Iterable[Any]) -> tuple[list[bool], list[float], list[float], int]:
     """``(solved, ratings, rds, excluded)`` from run records (dicts or objects).
 
-    Records without a rating, and records whose verdict is ``"error"`` (no answer was obtained),
-    are excluded; every other verdict but ``"correct"`` is a failure.
+    Records without a rating, and records whose verdict is ``"error"`` (no answer was obtained)
+    or ``"unjudged"`` (no solution to judge by), are excluded; every other verdict but ``"correct"`` is a failure.
     """
     solved: list[bool] = []
     ratings: list[float] = []
@@ -403,7 +403,7 @@ def outcomes_from_records(records: Iterable[Any]) -> tuple[list[bool], list[floa
     for rec in records:
         rating = _field(rec, "rating")
         verdict = str(_field(rec, "verdict"))
-        if rating is None or verdict == "error":
+        if rating is None or verdict in ("error", "unjudged"):
             excluded += 1
             continue
         rd = _field(rec, "rating_deviation")

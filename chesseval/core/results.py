@@ -31,8 +31,9 @@ def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float | None, 
 
 
 def _group(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    n = len(records)
     verdicts = Counter(r.get("verdict") for r in records)
+    # Unjudged answers (imported game moves with no solution) are neither solves nor misses.
+    n = len(records) - verdicts.get(Verdict.UNJUDGED.value, 0)
     solved = verdicts.get(Verdict.CORRECT.value, 0)
     lo, hi = wilson(solved, n)
     first = sum(1 for r in records if r.get("first_move_correct"))

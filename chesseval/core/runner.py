@@ -27,9 +27,9 @@ import chess
 
 from chesseval.errors import ConfigError, ModelError, ModelFatalError, PlayerError, PuzzleFormatError, RunError
 from chesseval.core.judge import Step, Verdict, judge_move, verdict_of_reply
-from chesseval.core.moves import parse_move
+from chesseval.core.moves import MoveKind, ParsedMove, parse_line, parse_move
 from chesseval.core.players import Message, Player, Reply, Turn, Usage, close_player, describe_player, player_name
-from chesseval.core.prompts import TEMPLATE_ID, PromptFormat, PromptOptions, messages_sha256, render_follow_up, render_prompt
+from chesseval.core.prompts import PromptFormat, PromptOptions, messages_sha256, render_follow_up, render_prompt
 from chesseval.core.puzzles import Puzzle, load_puzzles
 from chesseval.core.records import RECORD_SCHEMA, RunDir, RunStatus, find_run, list_runs, utc_now
 from chesseval.core.results import summarize
@@ -39,7 +39,7 @@ from chesseval.version import __version__
 __all__ = ["RunConfig", "RunResult", "run_async", "play_puzzle", "redact_options", "parse_option_value", "config_hash"]
 
 # Options that change how calls are made, not what is answered: changing them still resumes.
-_TRANSPORT_OPTIONS = {"max_connections", "max_retries", "timeout", "attempt_timeout", "cache", "cache_dir", "prices"}
+_TRANSPORT_OPTIONS = {"max_connections", "max_retries", "timeout", "attempt_timeout", "cache", "cache_dir", "prices", "stream"}
 _SECRET_WORDS = ("key", "token", "secret", "password", "auth", "credential")
 _MAX_SKIPPED_LISTED = 1000
 """Skipped rows listed in ``run.json`` (all are counted in ``n_skipped``)."""
@@ -155,7 +155,7 @@ class RunConfig:
             "suite_sha256": suite_sha256,
             "format": str(self.format),
             "prompt_options": self.prompt_options.to_dict(),
-            "template": TEMPLATE_ID,
+            "template": self.prompt_options.template_id,
             "limit": self.limit,
             "seed": self.seed,
         }
@@ -171,6 +171,17 @@ class RunResult:
     resumed: bool
 
 
+def _parse_fields(parsed: ParsedMove) -> dict[str, Any]:
+    """How an answer was read, as a turn record stores it."""
+    return {
+        "parse_kind": str(parsed.kind),
+        "parsed_text": parsed.text,
+        "parse_detail": parsed.detail,
+        "parse_rule": str(parsed.rule),
+        "played_uci": parsed.move.uci() if parsed.move else None,
+    }
+
+
 def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -184,6 +195,10 @@ async def play_puzzle(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Play one puzzle by the Lichess protocol and return its record (a JSON-ready dict).
+
+    With ``options.expects == "line"`` the model is asked once for the whole solution line; its
+    solver moves are then judged one by one, each read in the real position after the puzzle's
+    replies (turns after the first record ``from_line``).
 
     Raises :class:`ModelFatalError` (the run must stop); a model error is an ``error`` verdict. Any
     other exception from the player is a bug in it: the record says ``Type: message`` and
@@ -207,6 +222,9 @@ async def play_puzzle(
     error: str | None = None
     crash: BaseException | None = None
     solution = puzzle.solution
+    line_mode = options.expects == "line"
+    line: list[ParsedMove] = []
+    reply: Reply | None = None
     for i, expected in enumerate(solution):
         turn: dict[str, Any] = {
             "index": i,
@@ -215,44 +233,53 @@ async def play_puzzle(
             "expected_uci": board.parse_uci(expected).uci(),
         }
         turns.append(turn)
-        try:
-            reply = await player.play(Turn(tuple(messages), board.copy(), puzzle, i, seed))
-        except ModelFatalError:
-            raise
-        except ModelError as exc:
-            error = _error_text(exc)
-            turn.update(outcome=Verdict.ERROR.value, error=error, retries=getattr(exc, "retries", None))
-            verdict = Verdict.ERROR
-            break
-        except Exception as exc:  # noqa: BLE001 - not a model's failure but the player's own bug: recorded, then the run stops
-            error = _error_text(exc)
-            turn.update(outcome=Verdict.ERROR.value, error=error, retries=None)
-            verdict = Verdict.ERROR
-            crash = exc
-            break
-        usage = usage + reply.usage
-        latency += reply.latency_s
-        retries += reply.retries
-        waited += float(reply.extra.get("retry_wait_s") or 0.0)
-        cost = None if cost is None or reply.cost_usd is None else cost + reply.cost_usd
-        parsed = parse_move(reply.text, board)
-        turn.update(
-            answer=reply.text,
-            stop_reason=reply.stop_reason,
-            refusal=reply.refusal,
-            parse_kind=str(parsed.kind),
-            parsed_text=parsed.text,
-            parse_detail=parsed.detail,
-            played_uci=parsed.move.uci() if parsed.move else None,
-            latency_s=round(reply.latency_s, 6),
-            usage=reply.usage.to_dict(),
-            retries=reply.retries,
-            cost_usd=reply.cost_usd,
-            cached=reply.cached,
-            error=None,
-        )
-        if reply.extra:
-            turn["extra"] = reply.extra
+        if line_mode and i > 0 and reply is not None:
+            # The one answer's line: its move 2i, read again in the real position (the model may
+            # have expected another reply).
+            written = line[2 * i].text if 2 * i < len(line) else None
+            parsed = dataclasses.replace(
+                parse_move(written, board) if written else ParsedMove(MoveKind.NONE, detail="the answer's line ends before this move"),
+                rule=line[0].rule,
+            )
+            turn.update(messages=[], from_line=True, **_parse_fields(parsed))
+        else:
+            try:
+                reply = await player.play(Turn(tuple(messages), board.copy(), puzzle, i, seed))
+            except ModelFatalError:
+                raise
+            except ModelError as exc:
+                error = _error_text(exc)
+                turn.update(outcome=Verdict.ERROR.value, error=error, retries=getattr(exc, "retries", None))
+                verdict = Verdict.ERROR
+                break
+            except Exception as exc:  # noqa: BLE001 - not a model's failure but the player's own bug: recorded, then the run stops
+                error = _error_text(exc)
+                turn.update(outcome=Verdict.ERROR.value, error=error, retries=None)
+                verdict = Verdict.ERROR
+                crash = exc
+                break
+            usage = usage + reply.usage
+            latency += reply.latency_s
+            retries += reply.retries
+            waited += float(reply.extra.get("retry_wait_s") or 0.0)
+            cost = None if cost is None or reply.cost_usd is None else cost + reply.cost_usd
+            line = parse_line(reply.text, board) if line_mode else []
+            parsed = line[0] if line else parse_move(reply.text, board)
+            turn.update(
+                answer=reply.text,
+                stop_reason=reply.stop_reason,
+                refusal=reply.refusal,
+                **_parse_fields(parsed),
+                latency_s=round(reply.latency_s, 6),
+                usage=reply.usage.to_dict(),
+                retries=reply.retries,
+                cost_usd=reply.cost_usd,
+                cached=reply.cached,
+                error=None,
+            )
+            if reply.extra:
+                turn["extra"] = reply.extra
+        assert reply is not None
         failed = verdict_of_reply(reply, parsed)
         if failed is not None:
             verdict = failed
@@ -279,6 +306,9 @@ async def play_puzzle(
         turn["outcome"] = "continue"
         board.push(parsed.move)
         reply_move = chess.Move.from_uci(puzzle.line[2 * i + 1])
+        if line_mode:
+            board.push(reply_move)
+            continue
         follow = render_follow_up(puzzle, board, reply_move, fmt, options)
         board.push(reply_move)
         assistant: Message = {"role": "assistant", "content": reply.text}
@@ -400,7 +430,7 @@ async def run_async(
         "player": describe_player(player),
         "suite": suite.to_dict(),
         "format": str(config.format),
-        "template": TEMPLATE_ID,
+        "template": config.prompt_options.template_id,
         "prompt_options": config.prompt_options.to_dict(),
         "limit": config.limit,
         "seed": config.seed,

@@ -20,7 +20,7 @@ from typing import Any
 from chesseval.version import __version__
 from chesseval.data import PUZZLES_DIR
 from chesseval.errors import ConfigError, PuzzleFormatError
-from chesseval.core.puzzles import Puzzle, write_lichess_csv
+from chesseval.core.puzzles import Puzzle, write_lichess_csv, write_puzzle_pgn
 
 __all__ = [
     "Suite",
@@ -204,14 +204,20 @@ def write_suite(
 ) -> Suite:
     """Write ``NAME.csv`` and ``NAME.json`` into ``out_dir`` and return the suite.
 
-    The CSV has a ``RatingSource`` column so estimated ratings stay marked as such.
+    The CSV has a ``RatingSource`` column so estimated ratings stay marked as such. Puzzles that
+    start at the solver's move (no Lichess setup move) cannot be a Lichess row: when any puzzle is
+    such, the suite is written as ``NAME.pgn`` instead.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    csv_path = out / f"{name}.csv"
-    tmp = csv_path.with_suffix(".csv.tmp")
+    as_pgn = any(not p.has_setup_move for p in puzzles)
+    csv_path = out / f"{name}.pgn" if as_pgn else out / f"{name}.csv"
+    tmp = csv_path.with_name(csv_path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        write_lichess_csv(puzzles, fh, rating_source=True)
+        if as_pgn:
+            write_puzzle_pgn(puzzles, fh)
+        else:
+            write_lichess_csv(puzzles, fh, rating_source=True)
     os.replace(tmp, csv_path)
     digest = file_sha256(csv_path)
     manifest: dict[str, Any] = {

@@ -11,18 +11,25 @@ The answer is the ``text`` blocks of ``content`` (``thinking`` blocks are not th
 ``cache_creation_input_tokens`` and ``output_tokens`` (thinking included; it is not reported
 separately, so ``reasoning_tokens`` stays None).
 
+Streaming (``-M stream=``; ``auto`` streams from a 16k ``max_tokens``, so every ``high`` or larger
+thinking budget): ``"stream": true``, events per :mod:`chesseval.providers.streaming`.
+
 Errors: ``{"type": "error", "error": {"type", "message"}}``. 529 ``overloaded_error`` is retried;
 ``billing_error``, "credit balance is too low" and spend-limit errors are fatal, like 401/403.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import urlsplit
 
 from chesseval.errors import ConfigError, ModelResponseError
 from chesseval.core.players import Message, StopReason, Usage
+from chesseval.providers.http import SseEvent
 from chesseval.providers.base import HttpPlayer, Parsed, Request, optional_int, require, resolve_base_url, resolve_key
+from chesseval.providers.error_body import ErrorBody
+from chesseval.providers.streaming import assemble_anthropic
 from chesseval.providers.settings import ReasoningEffort, Settings, parse_int, parse_settings
 
 __all__ = ["AnthropicPlayer", "create", "THINKING_BUDGETS", "ANTHROPIC_VERSION"]
@@ -70,6 +77,22 @@ class AnthropicPlayer(HttpPlayer):
 
     def api_name(self) -> str:
         return "messages"
+
+    def token_ceilings(self) -> tuple[int | None, ...]:
+        budget = self.thinking.get("budget_tokens") if self.thinking else None
+        return (self.max_tokens, budget if isinstance(budget, int) else None)
+
+    def stream_request(self, request: Request) -> Request:
+        return dataclasses.replace(request, body={**request.body, "stream": True}, stream=True)
+
+    def assemble_stream(self, events: list[SseEvent]) -> Any:
+        return assemble_anthropic(events)
+
+    def missing_endpoint_fix(self, request: Request) -> str:
+        return (
+            f"this server has no Anthropic Messages API ({self.session.base_url}/{request.path}). "
+            "Fix: check ANTHROPIC_BASE_URL / --base-url (with or without the /v1 suffix)"
+        )
 
     def wire_settings(self) -> dict[str, Any]:
         # The Messages API has no seed: a run's seed cannot reach the model.
@@ -130,18 +153,9 @@ class AnthropicPlayer(HttpPlayer):
             extra["thinking_chars"] = thinking_chars
         return Parsed(text=text, stop_reason=stop, usage=usage, refusal=refusal, extra=extra)
 
-    def is_quota_error(self, status: int, data: Any, message: str) -> bool:
-        if status == 402:
-            return True
-        err = data.get("error") if isinstance(data, dict) else None
-        if isinstance(err, dict):
-            if err.get("type") == "billing_error":
-                return True
-            details = err.get("details")
-            if isinstance(details, dict) and "spend_limit" in str(details.get("error_code", "")):
-                return True
-        lowered = message.lower()
-        return "credit balance is too low" in lowered or "spend limit" in lowered
+    def is_quota_error(self, status: int, error: ErrorBody) -> bool:
+        # billing_error and the wording ("credit balance is too low", "spend limit") are shared rules.
+        return super().is_quota_error(status, error) or any("spend_limit" in code for code in error.codes)
 
 
 def _thinking_config(settings: Settings, model: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None, int]:

@@ -1,15 +1,21 @@
 """What every HTTP provider shares: cache, concurrency, retries, error classification, accounting.
 
 A provider subclasses :class:`HttpPlayer` and supplies the wire format: :meth:`build_request`
-(messages -> path and JSON body), :meth:`parse_response` (JSON -> :class:`Parsed`) and the error
-hooks (:meth:`error_message`, :meth:`is_quota_error`, :meth:`is_auth_error`). Everything else is
-here, once:
+(messages -> path and JSON body), :meth:`parse_response` (JSON -> :class:`Parsed`), for streaming
+:meth:`stream_request` and :meth:`assemble_stream` (server-sent events -> the JSON the same call
+answers unstreamed, so one parser serves both), and the error hooks (:meth:`is_quota_error`,
+:meth:`is_auth_error`, :meth:`missing_endpoint_fix`). Everything else is here, once:
 
 - a response-cache hit returns the stored reply with ``cached=True`` and makes no call;
 - at most ``max_connections`` attempts are in flight (waiting in backoff does not hold a slot);
 - each attempt goes through :mod:`chesseval.providers.http` and the retry policy of :mod:`chesseval.providers.retry`;
-- a 401/403 or a quota/billing error is a :class:`ModelFatalError` naming the provider and the fix;
-  other 408/429/5xx are retried; other 4xx are fatal (every later call would fail the same way);
+- error bodies are read in every common shape (:mod:`chesseval.providers.error_body`); a 401/403
+  or a quota/billing error (by code/type fields first, wording last) is a :class:`ModelFatalError`
+  naming the provider and the fix; other 408/429/5xx are retried; other 4xx are fatal (every later
+  call would fail the same way), with the specific fix when the server lacks the endpoint asked;
+- a streamed call (``-M stream=``) goes through the same seam and retry policy: a stream cut
+  before its last event is retried like a dropped connection, an error event in it is classified
+  like an error status;
 - usage and cost (from :mod:`chesseval.providers.prices`) go into the :class:`Reply`.
 """
 
@@ -18,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,15 +34,20 @@ import httpx
 from chesseval.providers.cache import ResponseCache, cache_key, default_cache_dir
 from chesseval.providers.credentials import lookup_env, redact_url
 from chesseval.errors import ConfigError, ModelError, ModelFatalError, ModelResponseError, ModelTransportError
-from chesseval.providers.http import HttpResponse, HttpSession
 from chesseval.core.players import Message, Reply, StopReason, Turn, Usage
+from chesseval.providers.error_body import AUTH_CODES, QUOTA_CODES, RATE_LIMIT_CODES, ErrorBody, parse_error_body
+from chesseval.providers.http import HttpResponse, HttpSession, SseEvent
 from chesseval.providers.prices import PriceTable, load_prices
-from chesseval.providers.settings import Settings
 from chesseval.providers.retry import CallStats, RetryPolicy, call_with_retry, is_retryable_status, parse_retry_after
+from chesseval.providers.settings import LONG_EFFORTS, STREAM_AUTO_MIN_TOKENS, Settings, StreamMode
+from chesseval.providers.streaming import StreamFailure, status_for_codes
 
 __all__ = ["HttpPlayer", "Parsed", "PlayerStats", "Request", "optional_int", "require", "resolve_key", "resolve_base_url"]
 
 LOGGER = logging.getLogger(__name__)
+
+_MODEL_CODES = frozenset({"model_not_found"})
+_MODEL_WORD = re.compile(r"\bmodels?\b", re.IGNORECASE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +57,8 @@ class Request:
     path: str
     body: dict[str, Any]
     params: Mapping[str, str] | None = None
+    stream: bool = False
+    """Ask for server-sent events (the body or path says so in the provider's own way)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,6 +177,7 @@ class HttpPlayer:
             headers=headers,
             max_connections=settings.max_connections,
             attempt_timeout=settings.attempt_timeout,
+            stream_timeout=settings.timeout,
             secrets=[api_key],
             transport=transport,
         )
@@ -179,6 +194,8 @@ class HttpPlayer:
         self._ever_answered = False
         self._fatal: ModelFatalError | None = None
         self._stopped = asyncio.Event()
+        self._policy_source: RetryPolicy | None = None
+        self._policy = self.retry_policy
 
     # -- the Player protocol ------------------------------------------------------------------
 
@@ -200,6 +217,8 @@ class HttpPlayer:
             "max_retries": s.max_retries,
             "timeout": s.timeout,
             "attempt_timeout": s.attempt_timeout,
+            "stream": str(s.stream),
+            "streaming": self.streaming,
             "cache": self.cache is not None,
             "key_from": self.key_hint,
             "price_per_mtok": None if price is None else dataclasses.asdict(price),
@@ -215,12 +234,13 @@ class HttpPlayer:
             if hit is not None:
                 self.stats.cache_hits += 1
                 return self._reply_from_cache(hit["reply"])
+        # The cache key is the unstreamed request's: a streamed answer is the same answer.
+        wire = self.stream_request(request) if self.streaming else request
         started = time.perf_counter()
         call = CallStats()
-        policy = dataclasses.replace(self.retry_policy, sleep=self._sleep)
+        policy = self._call_policy()
         try:
-            response = await call_with_retry(lambda: self._attempt(request), policy, stats=call, on_retry=self._on_retry)
-            parsed = self.parse_response(response.json(self.provider))
+            parsed = await call_with_retry(lambda: self._attempt(wire), policy, stats=call, on_retry=self._on_retry)
         except ModelError as exc:
             self.stats.failures += 1
             final = self._final_error(exc, call)
@@ -247,7 +267,7 @@ class HttpPlayer:
             cost_usd=cost,
             cached=False,
             refusal=parsed.refusal,
-            extra={**parsed.extra, "attempts": call.attempts, "retry_wait_s": round(call.waited_s, 3)},
+            extra={**parsed.extra, "attempts": call.attempts, "retry_wait_s": round(call.waited_s, 3), **({"streamed": True} if wire.stream else {})},
         )
         if self.cache is not None:
             self.cache.put(self.provider, key, {"provider": self.provider, "model": self.model, "reply": _reply_to_json(reply)})
@@ -272,24 +292,50 @@ class HttpPlayer:
     def parse_response(self, data: Any) -> Parsed:
         raise NotImplementedError
 
-    def error_message(self, data: Any) -> str | None:
-        """The human message in an error body."""
-        if isinstance(data, dict):
-            err = data.get("error")
-            if isinstance(err, dict) and isinstance(err.get("message"), str):
-                return err["message"]
-            if isinstance(err, str):
-                return err
-            if isinstance(data.get("message"), str):
-                return data["message"]
+    def stream_request(self, request: Request) -> Request:
+        """``request`` asking for server-sent events instead of one JSON answer."""
+        raise NotImplementedError
+
+    def assemble_stream(self, events: list[SseEvent]) -> Any:
+        """The JSON the unstreamed call would have answered, rebuilt from the stream's events.
+
+        Raises :class:`~chesseval.providers.streaming.StreamFailure` for an error event or a
+        stream that ended before its last event.
+        """
+        raise NotImplementedError
+
+    def token_ceilings(self) -> tuple[int | None, ...]:
+        """The output ceiling and thinking budget as sent (None: not set), for ``stream=auto``."""
+        return (self.settings.max_tokens,)
+
+    @property
+    def streaming(self) -> bool:
+        """Whether calls are streamed: ``-M stream=true|false``, or ``auto``'s rule."""
+        mode = self.settings.stream
+        if mode is not StreamMode.AUTO:
+            return mode is StreamMode.TRUE
+        if self.settings.reasoning_effort in LONG_EFFORTS:
+            return True
+        return any(n is not None and (n < 0 or n >= STREAM_AUTO_MIN_TOKENS) for n in self.token_ceilings())
+
+    def is_quota_error(self, status: int, error: ErrorBody) -> bool:
+        """Is this an out-of-quota/credit/billing error (fatal, never retried)? Codes first, wording last."""
+        if status == 402 or error.has_code(QUOTA_CODES):
+            return True
+        # Wording is the last resort: on client errors only (a 5xx page may say anything), and not
+        # when a code says "rate limit" (Gemini words per-minute limits as "exceeded your quota").
+        return 400 <= status < 500 and not error.has_code(RATE_LIMIT_CODES) and error.worded_as_quota()
+
+    def is_auth_error(self, status: int, error: ErrorBody) -> bool:
+        return status in (401, 403) or error.has_code(AUTH_CODES)
+
+    def refusal_fix(self, status: int, error: ErrorBody, request: Request) -> str | None:
+        """A provider-specific fix for a fatal 4xx, when its body says what is wrong."""
         return None
 
-    def is_quota_error(self, status: int, data: Any, message: str) -> bool:
-        """Is this an out-of-quota/credit/billing error (fatal, never retried)?"""
-        return False
-
-    def is_auth_error(self, status: int, data: Any, message: str) -> bool:
-        return status in (401, 403)
+    def missing_endpoint_fix(self, request: Request) -> str:
+        """What to do when the server answers 404/405 for ``request``'s path itself (not its model)."""
+        return f"the server has no {request.path!r} endpoint under {self.session.base_url}. Fix: check the base URL"
 
     def retry_after_from_body(self, data: Any) -> float | None:
         """A wait the body asks for (Gemini's RetryInfo), when the headers do not say."""
@@ -311,6 +357,14 @@ class HttpPlayer:
             }
         )
 
+    def _call_policy(self) -> RetryPolicy:
+        """``retry_policy`` sleeping through :meth:`_sleep`; rebuilt only when the policy is replaced
+        (``dataclasses.replace`` re-validates every field: ~10 us a call on the hot path)."""
+        if self._policy_source is not self.retry_policy:
+            self._policy_source = self.retry_policy
+            self._policy = dataclasses.replace(self.retry_policy, sleep=self._sleep)
+        return self._policy
+
     def _raise_if_stopped(self) -> None:
         if self._fatal is not None:
             raise ModelFatalError(f"{self._fatal} (stopped: an earlier call failed fatally)", provider=self.provider, status_code=self._fatal.status_code)
@@ -327,38 +381,56 @@ class HttpPlayer:
             stopper.cancel()
         self._raise_if_stopped()
 
-    async def _attempt(self, request: Request) -> HttpResponse:
+    async def _attempt(self, request: Request) -> Parsed:
+        """One attempt, parsed: a stream cut short raises inside the attempt, so it is retried."""
         self._raise_if_stopped()
         # The session bounds the requests in flight to max_connections (waiting in backoff holds no slot).
         self.stats.in_flight += 1
         try:
-            response = await self.session.post_json(request.path, request.body, params=request.params)
+            response = await self.session.post_json(request.path, request.body, params=request.params, stream=request.stream)
         finally:
             self.stats.in_flight -= 1
         if response.status_code != 200:
-            raise self.error_for(response)
-        return response
-
-    def error_for(self, response: HttpResponse) -> ModelError:
-        """Classify a non-200 answer: quota/auth fatal, 408/429/5xx retryable, other 4xx fatal."""
-        status = response.status_code
+            raise self.error_for(response, request)
+        if response.events is None:  # not streamed, or a server that ignored the stream flag
+            return self.parse_response(response.json(self.provider))
         try:
-            data: Any = response.json(self.provider)
-        except ModelResponseError:
-            data = None
-        raw = self.error_message(data)
-        if raw is None:
-            raw = response.content[:200].decode("utf-8", "replace").strip() or "no error message"
-        message = self.session.redact(" ".join(raw.split())[:300])
-        where = f"{self.provider} (HTTP {status}: {message})"
-        if self.is_quota_error(status, data, message):
+            data = self.assemble_stream(response.events)
+        except StreamFailure as failure:
+            raise self._stream_error(failure, request) from None
+        return self.parse_response(data)
+
+    def _stream_error(self, failure: StreamFailure, request: Request) -> ModelError:
+        if failure.error is None:
+            # Like a dropped connection: nothing usable arrived, and a new attempt may finish.
+            return ModelTransportError(f"{self.provider}: {failure.reason}", provider=self.provider)
+        status = failure.status or status_for_codes(failure.error.codes)
+        return self.classify_error(status, failure.error, request, label=f"error event in the stream, as HTTP {status}")
+
+    def error_for(self, response: HttpResponse, request: Request | None = None) -> ModelError:
+        """Classify a non-200 answer: quota/auth fatal, 408/429/5xx retryable, other 4xx fatal."""
+        return self.classify_error(response.status_code, parse_error_body(response.content), request, headers=response.headers)
+
+    def classify_error(
+        self,
+        status: int,
+        error: ErrorBody,
+        request: Request | None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        label: str | None = None,
+    ) -> ModelError:
+        """The error for ``status`` with body ``error`` (from a response, or an error event in a stream)."""
+        message = self.session.redact(" ".join((error.message or "no error message").split())[:300])
+        where = f"{self.provider} ({label or f'HTTP {status}'}: {message})"
+        if self.is_quota_error(status, error):
             return ModelFatalError(
                 f"{where}: quota, credit or billing limit reached; retrying will not help. "
                 f"Fix: add credit or raise the limit in {self.billing_hint}, or use another key",
                 provider=self.provider,
                 status_code=status,
             )
-        if self.is_auth_error(status, data, message):
+        if self.is_auth_error(status, error):
             return ModelFatalError(
                 f"{where}: the API key was rejected. Fix: check {self.key_hint} (environment or .env) "
                 f"and that the key may use model {self.model!r}",
@@ -366,16 +438,40 @@ class HttpPlayer:
                 status_code=status,
             )
         if is_retryable_status(status):
-            wait = parse_retry_after(response.headers)
+            wait = parse_retry_after(headers) if headers is not None else None
             if wait is None:
-                wait = self.retry_after_from_body(data)
+                wait = self.retry_after_from_body(error.data)
             return ModelTransportError(where, provider=self.provider, status_code=status, retry_after=wait)
+        fix = self._specific_fix(status, error, request)
+        if fix is not None:
+            return ModelFatalError(f"{where}: {fix}", provider=self.provider, status_code=status)
         return ModelFatalError(
             f"{where}: the request was refused; every call would fail the same way. "
             f"Fix: check the model name {self.model!r}, the base URL and the options",
             provider=self.provider,
             status_code=status,
         )
+
+    def _specific_fix(self, status: int, error: ErrorBody, request: Request | None) -> str | None:
+        """The fix for a refusal that says what is wrong more precisely than "check everything"."""
+        if request is None:
+            return None
+        fix = self.refusal_fix(status, error, request)
+        if fix is not None:
+            return fix
+        text = (error.message or "").lower()
+        if request.stream and status in (400, 422) and "stream" in text:
+            return "this server does not take streamed requests. Fix: use -M stream=false"
+        if status in (404, 405) and not self._names_model(error):
+            return self.missing_endpoint_fix(request)
+        return None
+
+    def _names_model(self, error: ErrorBody) -> bool:
+        """Does a 404 say the *model* is unknown (rather than the path)?"""
+        if error.has_code(_MODEL_CODES):
+            return True
+        text = error.message or ""
+        return bool(_MODEL_WORD.search(text)) or (bool(self.model) and self.model in text)
 
     def _on_retry(self, exc: BaseException, wait: float) -> None:
         self.stats.retries += 1

@@ -11,20 +11,27 @@ blocked prompt has no candidates but ``promptFeedback.blockReason``. ``usageMeta
 ``promptTokenCount``, ``candidatesTokenCount``, ``thoughtsTokenCount`` (billed as output, so
 chesseval's ``output_tokens`` includes it), ``cachedContentTokenCount``.
 
+Streaming (``-M stream=``): ``POST {base}/v1beta/models/{model}:streamGenerateContent?alt=sse``,
+the same body; events per :mod:`chesseval.providers.streaming`.
+
 Errors: ``{"error": {"code", "message", "status", "details"}}``. A 429 ``RESOURCE_EXHAUSTED`` is
 retried (honouring ``RetryInfo.retryDelay``) unless its quota is per day, which no retry within
-a run can outwait: that, 401/403 and an invalid key are fatal.
+a run can outwait: that, 401/403 and an invalid key (``API_KEY_INVALID``) are fatal.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 from urllib.parse import quote
 
 from chesseval.errors import ConfigError, ModelResponseError
 from chesseval.core.players import Message, StopReason, Usage
+from chesseval.providers.http import SseEvent
 from chesseval.providers.base import HttpPlayer, Parsed, Request, optional_int, require, resolve_base_url, resolve_key
+from chesseval.providers.error_body import ErrorBody
+from chesseval.providers.streaming import assemble_gemini
 from chesseval.providers.settings import ReasoningEffort, Settings, parse_int, parse_settings
 from chesseval.providers.retry import parse_wait_value
 
@@ -61,6 +68,22 @@ class GooglePlayer(HttpPlayer):
 
     def api_name(self) -> str:
         return "generateContent"
+
+    def token_ceilings(self) -> tuple[int | None, ...]:
+        budget = (self.thinking_config or {}).get("thinkingBudget")
+        return (self.settings.max_tokens, budget if isinstance(budget, int) else None)
+
+    def stream_request(self, request: Request) -> Request:
+        path = request.path.replace(":generateContent", ":streamGenerateContent")
+        return dataclasses.replace(request, path=path, params={**(request.params or {}), "alt": "sse"}, stream=True)
+
+    def assemble_stream(self, events: list[SseEvent]) -> Any:
+        return assemble_gemini(events)
+
+    def missing_endpoint_fix(self, request: Request) -> str:
+        if request.stream:
+            return f"this server has no streamGenerateContent ({self.session.base_url}/{request.path}). Fix: use -M stream=false"
+        return f"this server has no Gemini generateContent ({self.session.base_url}/{request.path}). Fix: check GOOGLE_BASE_URL / --base-url"
 
     def wire_settings(self) -> dict[str, Any]:
         return {"thinking_config": self.thinking_config}
@@ -130,37 +153,33 @@ class GooglePlayer(HttpPlayer):
         refusal = f"blocked: {finish}" if stop == StopReason.CONTENT_FILTER else None
         return Parsed(text="".join(texts), stop_reason=stop, usage=usage, refusal=refusal, extra=extra)
 
-    def _error_fields(self, data: Any) -> tuple[str, str, list[Any]]:
-        err = data.get("error") if isinstance(data, dict) else None
-        if not isinstance(err, dict):
-            return "", "", []
-        details = err.get("details")
-        return str(err.get("status", "")), str(err.get("message", "")), details if isinstance(details, list) else []
-
-    def is_auth_error(self, status: int, data: Any, message: str) -> bool:
-        if status in (401, 403):
-            return True
-        _, _, details = self._error_fields(data)
-        return any(isinstance(d, dict) and d.get("reason") == "API_KEY_INVALID" for d in details)
-
-    def is_quota_error(self, status: int, data: Any, message: str) -> bool:
-        if status != 429:
-            return "billing" in message.lower()
-        _, _, details = self._error_fields(data)
-        for d in details:
-            if not isinstance(d, dict):
-                continue
-            for violation in d.get("violations") or []:
-                if isinstance(violation, dict) and re.search(r"per ?day", str(violation.get("quotaId", "")) + str(violation.get("quotaMetric", "")), re.IGNORECASE):
-                    return True
-        return False
+    def is_quota_error(self, status: int, error: ErrorBody) -> bool:
+        # A 429 RESOURCE_EXHAUSTED is a rate limit (retried) unless the quota it broke is per day.
+        return super().is_quota_error(status, error) or (status == 429 and _per_day_violation(error.data))
 
     def retry_after_from_body(self, data: Any) -> float | None:
-        _, _, details = self._error_fields(data)
-        for d in details:
+        for d in _details(data):
             if isinstance(d, dict) and isinstance(d.get("retryDelay"), str):
                 return parse_wait_value(d["retryDelay"])
         return None
+
+
+def _details(data: Any) -> list[Any]:
+    if isinstance(data, list) and data:  # the JSON-array form some Gemini endpoints answer with
+        data = data[0]
+    err = data.get("error") if isinstance(data, dict) else None
+    details = err.get("details") if isinstance(err, dict) else None
+    return details if isinstance(details, list) else []
+
+
+def _per_day_violation(data: Any) -> bool:
+    for d in _details(data):
+        if not isinstance(d, dict):
+            continue
+        for violation in d.get("violations") or []:
+            if isinstance(violation, dict) and re.search(r"per ?day", str(violation.get("quotaId", "")) + str(violation.get("quotaMetric", "")), re.IGNORECASE):
+                return True
+    return False
 
 
 def _usage(meta: Any) -> Usage:

@@ -16,19 +16,28 @@ Wire formats (per the OpenAI API reference):
   ``max_output_tokens|content_filter``; ``usage.input_tokens``, ``output_tokens``,
   ``input_tokens_details.cached_tokens``, ``output_tokens_details.reasoning_tokens``.
 
+Streaming (``-M stream=``, see :mod:`chesseval.providers.streaming`): ``"stream": true`` on either
+API, with ``stream_options.include_usage`` on Chat Completions so the usage still arrives.
+
 Errors: ``{"error": {"message", "type", "code"}}``; ``insufficient_quota`` (sent with HTTP 429) and
-billing codes are fatal, like 401/403; OpenRouter signals missing credit with HTTP 402.
+billing codes are fatal, like 401/403; OpenRouter signals missing credit with HTTP 402 (the shared
+rules are in :mod:`chesseval.providers.error_body`). A 404 on ``/responses`` that is not about the
+model means the server has no Responses API (most compatible servers): the fix is ``-M api=chat``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
 from chesseval.providers.credentials import env_name, is_loopback_url
 from chesseval.errors import ConfigError, ModelResponseError
 from chesseval.core.players import Message, StopReason, Usage
+from chesseval.providers.http import SseEvent
 from chesseval.providers.base import HttpPlayer, Parsed, Request, optional_int, require, resolve_base_url, resolve_key
+from chesseval.providers.error_body import ErrorBody
+from chesseval.providers.streaming import assemble_chat, assemble_responses
 from chesseval.providers.settings import ReasoningEffort, Settings, parse_settings
 
 __all__ = [
@@ -44,23 +53,8 @@ __all__ = [
     "PRESETS",
 ]
 
-_QUOTA_CODES = frozenset(
-    {
-        "insufficient_quota",
-        "billing_hard_limit_reached",
-        "billing_not_active",
-        "credit_balance_exhausted",
-        "insufficient_credits",
-        "quota_exceeded",
-    }
-)
-# Message fallbacks for compatible servers that do not send a code. "quota" alone is not enough:
-# per-minute rate limits are often worded as quotas too.
-_QUOTA_TEXT = re.compile(
-    r"insufficient[_ ]quota|exceeded your current quota, please check your plan and billing|billing|"
-    r"credit balance|insufficient credits|out of credits|requires more credits",
-    re.IGNORECASE,
-)
+# OpenAI's answer on chat/completions for a model only the Responses API serves.
+_RESPONSES_ONLY_TEXT = re.compile(r"v1/responses|responses api", re.IGNORECASE)
 _FINISH = {
     "stop": StopReason.STOP,
     "length": StopReason.MAX_TOKENS,
@@ -84,22 +78,31 @@ class _OpenAIBase(HttpPlayer):
         super().__init__(**kwargs)
         self.use_max_completion_tokens = use_max_completion_tokens
 
-    def is_quota_error(self, status: int, data: Any, message: str) -> bool:
-        if status == 402:
-            return True
-        err = data.get("error") if isinstance(data, dict) else None
-        if isinstance(err, dict):
-            for field in ("code", "type"):
-                if isinstance(err.get(field), str) and err[field].lower() in _QUOTA_CODES:
-                    return True
-        return status in (400, 403, 429) and bool(_QUOTA_TEXT.search(message))
-
 
 class OpenAIChatPlayer(_OpenAIBase):
     """Chat Completions."""
 
     def api_name(self) -> str:
         return "chat.completions"
+
+    def stream_request(self, request: Request) -> Request:
+        body = {**request.body, "stream": True, "stream_options": {"include_usage": True}}
+        return dataclasses.replace(request, body=body, stream=True)
+
+    def assemble_stream(self, events: list[SseEvent]) -> Any:
+        return assemble_chat(events)
+
+    def refusal_fix(self, status: int, error: ErrorBody, request: Request) -> str | None:
+        if status in (400, 404) and _RESPONSES_ONLY_TEXT.search(error.message or ""):
+            return "this model is served by the Responses API only. Fix: use -M api=responses"
+        return None
+
+    def missing_endpoint_fix(self, request: Request) -> str:
+        return (
+            f"this server has no Chat Completions endpoint ({self.session.base_url}/{request.path}). "
+            "Fix: check the base URL (OpenAI-compatible servers serve it under /v1), or use -M api=responses "
+            "if the server speaks only the Responses API"
+        )
 
     def wire_settings(self) -> dict[str, Any]:
         return {"reasoning_effort_sent": openai_effort(self.settings.reasoning_effort)}
@@ -173,6 +176,15 @@ class OpenAIResponsesPlayer(_OpenAIBase):
 
     def api_name(self) -> str:
         return "responses"
+
+    def stream_request(self, request: Request) -> Request:
+        return dataclasses.replace(request, body={**request.body, "stream": True}, stream=True)
+
+    def assemble_stream(self, events: list[SseEvent]) -> Any:
+        return assemble_responses(events)
+
+    def missing_endpoint_fix(self, request: Request) -> str:
+        return f"this server has no Responses API ({self.session.base_url}/{request.path}). Fix: use -M api=chat"
 
     def wire_settings(self) -> dict[str, Any]:
         # The Responses API takes no seed.

@@ -1,7 +1,8 @@
 """The retry policy: one place, built on tenacity, shared by every provider.
 
 What is retried is decided by the exception type alone: :class:`ModelTransportError` (timeouts,
-dropped connections, 408/429/5xx, as classified by the provider from the status and body) is
+dropped connections, 408/429/5xx, as classified by the provider from the status and body; for a
+streamed call also a stream cut before its last event, or a passing error event in it) is
 retried; :class:`ModelFatalError` (bad key, no quota, other 4xx) and :class:`ModelResponseError`
 (malformed answers) are not. How long to wait: the server's ``Retry-After`` (delta-seconds or
 HTTP-date) or its rate-limit reset headers when it sent them, else exponential backoff with

@@ -16,7 +16,18 @@ from typing import Any
 from chesseval.providers.credentials import is_credential_name
 from chesseval.errors import ConfigError
 
-__all__ = ["ReasoningEffort", "Settings", "parse_settings", "parse_bool", "parse_int", "parse_float", "COMMON_OPTIONS"]
+__all__ = [
+    "ReasoningEffort",
+    "StreamMode",
+    "Settings",
+    "parse_settings",
+    "parse_bool",
+    "parse_int",
+    "parse_float",
+    "COMMON_OPTIONS",
+    "STREAM_AUTO_MIN_TOKENS",
+    "LONG_EFFORTS",
+]
 
 
 class ReasoningEffort(enum.StrEnum):
@@ -29,6 +40,27 @@ class ReasoningEffort(enum.StrEnum):
     HIGH = "high"
     XHIGH = "xhigh"
     MAX = "max"
+
+
+class StreamMode(enum.StrEnum):
+    """``-M stream=``: stream the answer (server-sent events) or wait for it whole."""
+
+    AUTO = "auto"
+    """Stream when the call may run long: see :data:`STREAM_AUTO_MIN_TOKENS` and :data:`LONG_EFFORTS`."""
+    TRUE = "true"
+    FALSE = "false"
+
+
+STREAM_AUTO_MIN_TOKENS = 16_000
+"""``stream=auto`` streams when the output ceiling sent (``max_tokens``, thinking included where the
+API counts it there) or the thinking budget is at least this many tokens. Anthropic's SDKs refuse
+non-streamed calls whose ``max_tokens`` could take more than 10 minutes (about 21k tokens at their
+assumed 128k tokens/hour); 16k leaves a margin below that and catches the ``high`` thinking budgets
+(16,384 tokens for Anthropic and Gemini 2.x)."""
+
+LONG_EFFORTS = frozenset({ReasoningEffort.HIGH, ReasoningEffort.XHIGH, ReasoningEffort.MAX})
+"""Reasoning efforts whose calls ``stream=auto`` streams whatever the token ceiling: providers
+recommend streaming (or background mode) for them, as they can think for many minutes."""
 
 
 COMMON_OPTIONS = frozenset(
@@ -46,6 +78,7 @@ COMMON_OPTIONS = frozenset(
         "cache_dir",
         "prices",
         "api_key",
+        "stream",
     }
 )
 """Options every HTTP provider takes (the runner passes the generation and transport ones)."""
@@ -69,6 +102,8 @@ class Settings:
     cache: bool = True
     cache_dir: str | None = None
     prices: str | None = None
+    stream: StreamMode = StreamMode.AUTO
+    """Transport only: a streamed and a whole answer are the same answer (and share the cache)."""
     api_key: str | None = dataclasses.field(default=None, repr=False)
     """A key given as an option (``-M api_key=...``); never recorded."""
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
@@ -125,6 +160,18 @@ def parse_float(key: str, value: Any, *, minimum: float | None = None, positive:
     return number
 
 
+def parse_stream_mode(value: Any) -> StreamMode:
+    """``auto``, or any true/false spelling :func:`parse_bool` takes."""
+    if isinstance(value, StreamMode):
+        return value
+    if str(value).strip().lower() == "auto":
+        return StreamMode.AUTO
+    try:
+        return StreamMode.TRUE if parse_bool("stream", value) else StreamMode.FALSE
+    except ConfigError:
+        raise ConfigError(f"option stream={value!r} is not auto, true or false") from None
+
+
 def _optional_seconds(key: str, value: Any) -> float | None:
     if isinstance(value, str) and value.strip().lower() in {"none", "off", "0"}:
         return None
@@ -170,6 +217,8 @@ def parse_settings(
             kwargs[key] = _optional_seconds(key, value)
         elif key == "cache":
             kwargs[key] = parse_bool(key, value)
+        elif key == "stream":
+            kwargs[key] = parse_stream_mode(value)
         elif key in ("base_url", "cache_dir", "prices", "api_key"):
             text = str(value).strip()
             kwargs[key] = text or None

@@ -75,9 +75,11 @@ def test_html_escapes_answers_and_loads_nothing_from_outside() -> None:
 
 
 def test_html_without_suite_positions_still_lists_failures() -> None:
-    rec = _record("wrong", [{"index": 0, "played_uci": "h6f8", "expected_uci": "e6e7", "answer": "Qf8+", "outcome": "wrong"}])
+    rec = _record("wrong", [{"index": 0, "played_uci": "h6f8", "expected_uci": "e6e7", "answer": "Qf8+", "outcome": "wrong",
+                             "parse_rule": "last-line"}])
     html = render_html({"model": "m", "suite": {"name": "s"}}, [rec], None)
     assert "boards are not drawn" in html and 'id="fail-00008"' in html and "image/svg+xml" not in html
+    assert "(read by last-line)" in html  # which reading rule found the move, for auditing
 
 
 # -- in a real browser ---------------------------------------------------------------------------

@@ -80,13 +80,13 @@ def test_render_failures_lists_unsolved_hardest_first_with_expected_san() -> Non
     records = [
         {**base, "puzzle_id": "ok", "rating": 2500, "verdict": "correct", "turns": [{"played_san": "Qxf7#"}]},
         {**base, "puzzle_id": "easy", "rating": 900, "verdict": "wrong", "turns": [{"played_san": "Qb3", "expected_uci": "f3f7"}]},
-        {**base, "puzzle_id": "hard", "rating": 1900, "verdict": "illegal", "turns": [{"parsed_text": "Qxf8", "expected_uci": "f3f7"}]},
+        {**base, "puzzle_id": "hard", "rating": 1900, "verdict": "illegal", "turns": [{"parsed_text": "Qxf8", "expected_uci": "f3f7", "parse_rule": "continuation"}]},
     ]
     text = render_failures(records)
     lines = text.splitlines()
     assert lines[0] == "2 unsolved puzzle(s):"
     assert lines[1].split()[0] == "hard" and lines[2].split()[0] == "easy"
-    assert "expected Qxf7#, played Qxf8" in lines[1] and "illegal" in lines[1]
+    assert "expected Qxf7#, played Qxf8 (read by continuation)" in lines[1] and "illegal" in lines[1]
     assert "ok" not in text.split()
     assert render_failures(records, 1).splitlines()[0] == "2 unsolved puzzle(s); the 1 hardest:"
     errored = render_failures([{**base, "puzzle_id": "err", "rating": 1000, "verdict": "error", "turns": []}])

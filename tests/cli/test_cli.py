@@ -58,6 +58,23 @@ def test_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["show", pid, "--suite", "starter", "--format", "board"]) == 0
     out = capsys.readouterr().out
     assert "--- system ---" in out and "a b c d e f g h" in out and "template chesseval-v1" in out
+    assert main(["show", pid, "--suite", "starter", "--expects", "line"]) == 0
+    out = capsys.readouterr().out
+    assert "template chesseval-line-v1" in out and "Answer: <move> <reply> <move> ..." in out
+
+
+def test_run_whole_line_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The oracle answers one move; asked for the whole line, multi-move puzzles end at move 2."""
+    args = ["run", "--model", "builtin/oracle", "--suite", "default", "--limit", "12", "--expects", "line",
+            "--runs-dir", str(tmp_path), "--quiet"]
+    assert main(args) == 0
+    path = Path(last_line(capsys.readouterr().out))
+    header = json.loads((path / "run.json").read_text())
+    assert header["template"] == "chesseval-line-v1" and header["prompt_options"]["expects"] == "line"
+    records = [json.loads(line) for line in (path / "records.jsonl").read_text().splitlines()]
+    assert all(len(r["turns"][0]["messages"]) == 2 for r in records)
+    assert {r["n_solver_moves"] for r in records} >= {1, 2}
+    assert all(r["verdict"] == ("correct" if r["n_solver_moves"] == 1 else "no_move") for r in records)
 
 
 def test_unknown_model_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -400,3 +400,35 @@ def test_every_oracle_notation_parses_back(lichess_sample: Path) -> None:
                 misread.append((puzzle_id, text, parsed))
     assert checked > 40_000
     assert misread == []
+
+
+# --- whole lines ------------------------------------------------------------------------------
+
+from chesseval.core.moves import parse_line  # noqa: E402
+
+SCHOLAR = _after("e4", "e5", "Bc4", "Nc6")  # Qh5 then Qxf7#
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Answer: Qh5 Nf6 Qxf7#",
+        "[RESULT] d1h5 g8f6 h5f7 [/RESULT]",
+        "3. Qh5 Nf6 4. Qxf7#",
+        "The queen goes first.\n\n**3. Qh5 Nf6 4. Qxf7#**",
+    ],
+)
+def test_parse_line_reads_every_move_of_the_committed_line(answer: str) -> None:
+    board = chess.Board(SCHOLAR)
+    line = parse_line(answer, board)
+    assert [p.move.uci() for p in line if p.move] == ["d1h5", "g8f6", "h5f7"]
+    assert all(p.kind == MoveKind.MOVE for p in line)
+    assert line[0] == parse_move(answer, board)
+    assert board.fen() == SCHOLAR
+
+
+def test_parse_line_stops_at_the_first_move_that_cannot_be_played() -> None:
+    board = chess.Board(SCHOLAR)
+    line = parse_line("Answer: Qh5 Nf6 Qxf8 Qxf7#", board)
+    assert [p.kind for p in line] == [MoveKind.MOVE, MoveKind.MOVE, MoveKind.ILLEGAL]
+    assert parse_line("no idea", board) == [parse_move("no idea", board)]

@@ -71,3 +71,26 @@ def test_no_setup_move() -> None:
     p = Puzzle(id="e", fen="6k1/5ppp/8/8/8/8/8/R5K1 w - - 0 1", moves=("a1a8",), has_setup_move=False)
     user = render_prompt(p, "fen").messages[-1]["content"]
     assert "has just played" not in user and "You play White" in user
+
+
+def test_default_templates_are_unchanged() -> None:
+    """Reference runs must reproduce: the one-move template's messages hash as they always did."""
+    assert render_prompt(P, "fen").sha256 == "b9cc7d924611e7c381d18fc7149bc17e4ba79238be7a2c74d35894e8f055612d"
+    assert render_prompt(P, "pgn").sha256 == "144c1a1e504767abb38d968db37b2a4cdda34fbaba90d75d4cd2243474061102"
+    assert render_prompt(P, "board").sha256 == "8acbe3bb8e2e50cf410c50fa5aa2ed74a32df4e0e839317f3e39a8085e43175e"
+    assert PromptOptions().to_dict() == {"legal_moves": False, "restate_position": True}  # hashed into run ids
+
+
+def test_whole_line_template() -> None:
+    from chesseval.errors import ConfigError
+    from chesseval.core.prompts import LINE_TEMPLATE_ID
+
+    options = PromptOptions(expects="line")
+    prompt = render_prompt(P, "fen", options)
+    assert prompt.template_id == LINE_TEMPLATE_ID != TEMPLATE_ID
+    assert "whole solution line" in prompt.messages[0]["content"]
+    assert prompt.messages[-1]["content"].rstrip().endswith("Answer: <move> <reply> <move> ...")
+    assert prompt.sha256 != render_prompt(P, "fen").sha256
+    assert PromptOptions.from_dict(options.to_dict()) == options
+    with pytest.raises(ConfigError, match="'lines'"):
+        PromptOptions(expects="lines")

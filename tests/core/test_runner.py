@@ -73,6 +73,42 @@ def test_two_move_puzzle_played_interactively() -> None:
     assert rec["turns"][1]["messages"] == [second.messages[-1]]  # only new messages are stored
 
 
+@pytest.mark.parametrize(
+    ("answer", "verdict", "found", "rules"),
+    [
+        ("The bishop check first.\n\nAnswer: Be6+ Kd8 Qf8#", "correct", 2, ["marker", "marker"]),
+        ("a2e6 d7d8 f7f8", "correct", 2, ["line-of-play", "line-of-play"]),
+        ("Answer: Be6+ Kd8 Qxg7", "wrong", 1, ["marker", "marker"]),
+        # a reply that cannot be played ends the line: the next solver move is missing
+        ("Answer: Be6+ Ke8 Qf8#", "no_move", 1, ["marker", "marker"]),
+        ("Answer: Be6+", "no_move", 1, ["marker", "marker"]),  # the line stops early
+        ("Answer: Qxg7", "wrong", 0, ["marker"]),
+    ],
+)
+def test_whole_line_mode_asks_once_and_judges_move_by_move(answer: str, verdict: str, found: int, rules: list[str]) -> None:
+    from chesseval.core.prompts import LINE_TEMPLATE_ID, PromptOptions
+
+    player = Scripted(lambda t: Reply(text=answer))
+    rec = asyncio.run(play_puzzle(P, player, options=PromptOptions(expects="line")))
+    assert len(player.turns) == 1 and "whole solution line" in player.turns[0].messages[0]["content"]
+    assert rec["verdict"] == verdict and rec["solver_moves_found"] == found
+    assert [t["parse_rule"] for t in rec["turns"]] == rules
+    assert [bool(t.get("from_line")) for t in rec["turns"]] == [False] + [True] * (len(rules) - 1)
+    assert LINE_TEMPLATE_ID == "chesseval-line-v1"
+
+
+@pytest.mark.parametrize(("answer", "verdict", "played"), [("Answer: Qh5 g6 Qxf7#", "correct", "h5f7"),
+                                                         ("Answer: Qh5 g6 Qf3", "wrong", "h5f3")])
+def test_whole_line_moves_are_read_again_after_the_real_reply(answer: str, verdict: str, played: str) -> None:
+    """The model expected ...g6, the puzzle replies ...Nf6: its next move is judged where it lands."""
+    from chesseval.core.prompts import PromptOptions
+
+    scholar = Puzzle(id="sch", fen="r1bqkbnr/pppp1ppp/2n5/4p3/2B1P3/8/PPPP1PPP/RNBQK1NR w KQkq - 2 3",
+                     moves=("d1h5", "g8f6", "h5f7"), has_setup_move=False)
+    rec = asyncio.run(play_puzzle(scholar, Scripted(lambda t: Reply(text=answer)), options=PromptOptions(expects="line")))
+    assert rec["verdict"] == verdict and rec["turns"][1]["played_uci"] == played and rec["turns"][1]["from_line"]
+
+
 def test_first_wrong_move_fails() -> None:
     rec = run(Scripted(lambda t: Reply(text=["Answer: Be6+", "Qxg7"][t.index])))
     assert rec["verdict"] == "wrong" and rec["solver_moves_found"] == 1 and rec["first_move_correct"]

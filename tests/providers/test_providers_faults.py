@@ -5,35 +5,14 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from llm_server import Fault, ScriptedLLMServer
-from provider_helpers import FAKE_KEY, make_player, play_once, run, turn
+from provider_helpers import FAKE_KEY, FORMATS, fmt, make_player, play_once, player_for, run, server, turn  # noqa: F401 (server, fmt: fixtures)
 
 from chesseval.errors import ModelFatalError, ModelResponseError, ModelTransportError
 from chesseval.core.players import StopReason
 from chesseval.providers.retry import RetryPolicy
-
-# (model, extra options): one per wire format.
-FORMATS = {
-    "chat": ("openai/gpt-test", {}),
-    "responses": ("openai/gpt-test", {"api": "responses"}),
-    "anthropic": ("anthropic/claude-test", {}),
-    "google": ("google/gemini-2.5-test", {}),
-}
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedLLMServer]:
-    with ScriptedLLMServer() as s:
-        yield s
-
-
-@pytest.fixture(params=sorted(FORMATS))
-def fmt(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 class SleepRecorder:
@@ -42,11 +21,6 @@ class SleepRecorder:
 
     async def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
-
-
-def player_for(fmt: str, server: ScriptedLLMServer, *, policy: RetryPolicy | None = None, **options: Any):  # type: ignore[no-untyped-def]
-    model, extra = FORMATS[fmt]
-    return make_player(model, server.url, policy=policy, **{**extra, **options})
 
 
 def test_answer(server: ScriptedLLMServer, fmt: str) -> None:
