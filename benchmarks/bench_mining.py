@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chesseval.mining.miner import MiningConfig, iter_games, mine_pgn  # noqa: E402
 from chesseval.core.puzzles import write_lichess_csv  # noqa: E402
+from chesseval.mining.miner import MiningConfig, iter_games, mine_pgn  # noqa: E402
 
 
 def _csv(puzzles) -> str:  # type: ignore[no-untyped-def]

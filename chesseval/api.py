@@ -18,6 +18,7 @@ from chesseval.core.runner import RunConfig, RunResult, load_run_puzzles, run_as
 from chesseval.core.suites import resolve_suite
 from chesseval.errors import ConfigError
 from chesseval.providers import create_player
+from chesseval.providers.credentials import redact_options
 
 __all__ = ["evaluate", "evaluate_async"]
 
@@ -44,7 +45,9 @@ async def evaluate_async(
         _check_engine_available(config.engine)
     if player is None:
         player = create_player(config.model, {**config.model_options, "max_connections": config.max_connections})
-    result = await run_async(config, player, suite=suite, puzzles=puzzles, skipped=skipped, progress=progress, on_run_dir=on_run_dir)
+    # The player holds the real options; the runner records (and hashes) only the redacted ones.
+    recorded = dataclasses.replace(config, model_options=redact_options(config.model_options))
+    result = await run_async(recorded, player, suite=suite, puzzles=puzzles, skipped=skipped, progress=progress, on_run_dir=on_run_dir)
     if config.engine:
         from chesseval.engine.check import rescore_run_async
 

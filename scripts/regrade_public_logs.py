@@ -13,10 +13,12 @@ import sys
 from collections import Counter
 from typing import Any
 
-from chesseval.analysis.breakdown import paired_comparison, wilson_interval
-from chesseval.importers.agreement import harness_move_uci, source_agreement
-from chesseval.analysis.leaderboard import RunData, load_runs_dir
+from chesseval.analysis.breakdown import paired_comparison
+from chesseval.analysis.leaderboard import load_runs_dir
 from chesseval.core.rating import rating_from_records
+from chesseval.core.records import RunData
+from chesseval.core.results import wilson
+from chesseval.importers.agreement import harness_move_uci, source_agreement
 
 CHESS_BENCH = "vorahardik7/chess-bench"
 RELEASES = [
@@ -27,7 +29,7 @@ RELEASES = [
 
 
 def _pct(k: int, n: int) -> str:
-    lo, hi = wilson_interval(k, n)
+    lo, hi = wilson(k, n)
     return f"{100 * k / n:5.1f}% [{100 * lo:4.1f}, {100 * hi:4.1f}]"
 
 

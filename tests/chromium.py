@@ -155,7 +155,7 @@ class Page:
                 self.ws.sock.settimeout(left)
                 try:
                     msg = json.loads(self.ws.recv())
-                except (TimeoutError, socket.timeout):
+                except TimeoutError:
                     break
                 if "method" in msg:
                     self.events.append(msg)

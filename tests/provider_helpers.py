@@ -10,9 +10,9 @@ import pytest
 from llm_server import ScriptedLLMServer
 
 from chesseval.core.players import Turn
+from chesseval.core.puzzles import Puzzle
 from chesseval.providers import create_player
 from chesseval.providers.base import HttpPlayer
-from chesseval.core.puzzles import Puzzle
 from chesseval.providers.retry import RetryPolicy
 
 T = TypeVar("T")

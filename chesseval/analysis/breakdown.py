@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import statistics
+import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -22,17 +22,18 @@ from typing import Any
 import numpy as np
 
 from chesseval.core.rating import fit_many, outcomes_from_records
+from chesseval.core.results import answered, wilson
 from chesseval.core.suites import band_label
 
 __all__ = [
+    "BREAKDOWNS",
+    "breakdown_runs",
     "field",
     "Group",
     "Breakdown",
     "PartialCredit",
     "PairedComparison",
-    "wilson_interval",
     "is_solved",
-    "answered",
     "breakdown",
     "by_theme",
     "by_rating_bucket",
@@ -50,6 +51,8 @@ __all__ = [
 ]
 
 PHASES = ("opening", "middlegame", "endgame")
+BREAKDOWNS = ("theme", "rating", "format", "length", "side", "phase", "partial")
+"""The dimensions of :func:`breakdown_runs` (``partial``: moves found before the first failure)."""
 
 
 def field(record: Any, key: str, default: Any = None) -> Any:
@@ -61,26 +64,6 @@ def field(record: Any, key: str, default: Any = None) -> Any:
 
 def is_solved(record: Any) -> bool:
     return str(field(record, "verdict")) == "correct"
-
-
-def answered(records: Iterable[Any]) -> list[Any]:
-    """The records that count for rates: every verdict except ``"error"`` and ``"unjudged"``."""
-    return [r for r in records if str(field(r, "verdict")) not in ("error", "unjudged")]
-
-
-def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for ``k`` successes in ``n`` trials (``(0, 1)`` when ``n == 0``)."""
-    if n == 0:
-        return 0.0, 1.0
-    if not 0 <= k <= n:
-        raise ValueError(f"successes must be between 0 and n={n!r}, got {k!r}")
-    z = statistics.NormalDist().inv_cdf(0.5 + level / 2.0)
-    p = k / n
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # Exact ends at k = 0 and k = n (the formula gives them only up to rounding).
-    return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == n else min(1.0, centre + half))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -149,7 +132,7 @@ def breakdown(
             n[key] += 1
             k[key] += is_solved(rec)
     sort_key = order or (lambda key: (-n[key], key))
-    groups = [Group(key, n[key], k[key], *wilson_interval(k[key], n[key], level)) for key in n if n[key] >= min_n]
+    groups = [Group(key, n[key], k[key], *wilson(k[key], n[key], level)) for key in n if n[key] >= min_n]
     return Breakdown(name, tuple(sorted(groups, key=lambda g: sort_key(g.key))), len(records) - len(kept))
 
 
@@ -448,3 +431,34 @@ def comparability_problems(
             f"different puzzle subsets: limit {header_a.get('limit')!r} vs {header_b.get('limit')!r}; "
             "paired tests use the shared puzzles only")))
     return problems
+
+
+def breakdown_runs(
+    runs: Sequence[str | os.PathLike[str]],
+    by: str = "theme",
+    *,
+    min_n: int = 1,
+    band_width: int = 200,
+) -> Breakdown | PartialCredit:
+    """Solve rates of the pooled records of ``runs`` by one dimension of :data:`BREAKDOWNS`
+    (``chesseval breakdown``); ``partial`` gives the :class:`PartialCredit` table instead."""
+    from chesseval.core.records import load_run
+
+    if by not in BREAKDOWNS:
+        raise ValueError(f"unknown breakdown {by!r}; choose one of {BREAKDOWNS}")
+    records: list[dict[str, Any]] = []
+    for path in runs:
+        run = load_run(path)
+        # Records do not repeat the run's prompt format; tag them so runs can be pooled by format.
+        fmt = str(run.header.get("format") or "?")
+        records += [{**r.to_json(), "prompt_format": fmt} for r in run.records]
+    if by == "partial":
+        return partial_credit(records)
+    return {
+        "theme": lambda: by_theme(records, min_n=min_n),
+        "rating": lambda: by_rating_bucket(records, width=band_width),
+        "format": lambda: by_prompt_format(records),
+        "length": lambda: by_solution_length(records),
+        "side": lambda: by_side_to_move(records),
+        "phase": lambda: by_phase(records),
+    }[by]()

@@ -33,7 +33,7 @@ from chesseval.analysis.breakdown import (
     field,
     partial_credit,
 )
-from chesseval.analysis.leaderboard import RunSummary, summarize
+from chesseval.analysis.leaderboard import RunSummary
 from chesseval.core.puzzles import Puzzle
 
 __all__ = ["render_html", "write_html_report", "load_suite_puzzles", "failure_position", "board_svg", "FailurePosition"]
@@ -138,7 +138,8 @@ def _table(bd: Breakdown, title: str, *, limit: int | None = None) -> str:
 def _cards(s: RunSummary, records: Sequence[Any]) -> str:
     first = sum(bool(field(r, "first_move_correct")) for r in records if field(r, "verdict") != "error")
     cards = [
-        ("puzzle rating (95% CI)", s.rating.format()),
+        ("puzzle rating (95% CI)", s.headline.format()),
+        ("Elo-slope rating", s.rating.format()),
         ("solve rate", f"{_pct(s.solve_rate)}"),
         ("95% CI", f"{_pct(s.solve_low)}–{_pct(s.solve_high)}"),
         ("solved", f"{s.solved} / {s.n}"),
@@ -218,15 +219,15 @@ def render_html(
     model = str(header.get("model") or "?")
     suite = header.get("suite") or {}
     label = str((header.get("meta") or {}).get("label") or model)
-    summary = summarize(records, label=label, run_id=str(header.get("run_id") or ""), model=model,
-                        suite=suite.get("sha256"), meta=header.get("meta") or {})  # fmt: skip
+    summary = RunSummary.from_records(records, label=label, run_id=str(header.get("run_id") or ""), model=model,
+                                      suite=suite.get("sha256"), meta=header.get("meta") or {})  # fmt: skip
     plot = plot_solve_rate_by_bucket([(label, records)], width=band_width, ratings=[summary.rating])
     failed = [r for r in records if r.get("verdict") not in ("correct", "error")]
     failed.sort(key=lambda r: (r.get("rating") is None, r.get("rating") or 0, str(r.get("puzzle_id"))))
     shown = failed[:gallery]
     meta = header.get("meta") or {}
     meta_txt = " · ".join(f"{_e(k)}: {_e(v)}" for k, v in sorted(meta.items()))
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     pieces = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -311,16 +312,12 @@ def _load_csv_subset(path: Path, ids: set[str]) -> dict[str, Puzzle]:
 
 def write_html_report(run_path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *, gallery: int = 30) -> Path:
     """Write ``report.html`` (or ``out``) for the run folder ``run_path``; returns the file written."""
+    from chesseval.core.records import load_run
     from chesseval.errors import RunError
-    from chesseval.core.records import RunDir
 
-    run = RunDir(run_path)
-    if not run.header_path.is_file():
-        raise RunError(f"{str(run_path)!r} is not a run folder (no run.json)")
-    header = run.read_header()
-    records = run.records()
-    text = render_html(header, records, load_suite_puzzles(header, {str(r.get("puzzle_id")) for r in records}), gallery=gallery,
-                       band_width=int(header.get("band_width") or 200))  # fmt: skip
+    run = load_run(run_path)
+    text = render_html(run.header, run.records, load_suite_puzzles(run.header, {r.puzzle_id for r in run.records}),
+                       gallery=gallery, band_width=run.band_width)  # fmt: skip
     target = Path(out) if out else run.path / "report.html"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

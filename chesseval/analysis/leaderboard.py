@@ -12,22 +12,22 @@ import datetime as dt
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from pathlib import Path
-
-from chesseval.analysis.breakdown import answered, field, is_solved, wilson_interval
-from chesseval.errors import RunError
+from chesseval.analysis.breakdown import field
+from chesseval.core.curve import CurveFit, curve_from_records
 from chesseval.core.rating import RatingEstimate, rating_from_records
+from chesseval.core.records import RunData, list_runs, load_run
+from chesseval.core.results import answered, summarize_group
+from chesseval.errors import RunError
 
 __all__ = [
-    "RunData",
-    "load_run",
     "load_runs_dir",
+    "history_rows",
     "distinct_labels",
     "summarize_run",
     "RunSummary",
-    "summarize",
     "record_tokens",
     "parse_release_date",
     "order_by_release",
@@ -36,60 +36,36 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True)
-class RunData:
-    """A run folder read into memory: ``run.json`` and the records."""
-
-    path: Path
-    header: dict[str, Any]
-    records: list[dict[str, Any]]
-
-    @property
-    def meta(self) -> dict[str, Any]:
-        return dict(self.header.get("meta") or {})
-
-    @property
-    def run_id(self) -> str:
-        return str(self.header.get("run_id") or self.path.name)
-
-    @property
-    def label(self) -> str:
-        """``--meta label=...`` if given, else the model name."""
-        return str(self.meta.get("label") or self.header.get("model") or self.path.name)
-
-
-def load_run(path: str | os.PathLike[str]) -> RunData:
-    """Read a run folder (or its ``run.json``/``records.jsonl``)."""
-    from chesseval.core.records import RunDir
-
-    p = Path(path)
-    if p.is_file() and p.name in ("run.json", "records.jsonl", "results.json"):
-        p = p.parent
-    run = RunDir(p)
-    if not run.header_path.is_file():
-        raise RunError(f"{str(path)!r} is not a run folder (no run.json)")
-    return RunData(p, run.read_header(), run.records())
-
-
 def load_runs_dir(runs_dir: str | os.PathLike[str]) -> list[RunData]:
     """Every run folder directly inside ``runs_dir``, oldest first."""
-    from chesseval.core.records import list_runs
-
     if not Path(runs_dir).is_dir():
         raise RunError(f"runs folder {str(runs_dir)!r} does not exist")
     return [load_run(r.path) for r in list_runs(runs_dir)]
 
 
+def history_rows(runs_dir: str | os.PathLike[str], *, family: str | None = None) -> list[RunSummary]:
+    """The runs of ``runs_dir`` (only those with ``--meta family=FAMILY`` if given) in release
+    order, as ``chesseval history`` lists them; runs without a release date go last."""
+    runs = load_runs_dir(runs_dir)
+    if family:
+        runs = [r for r in runs if str(r.meta.get("family")) == family]
+    if not runs:
+        which = f" of family {family!r}" if family else ""
+        raise RunError(f"no runs{which} in {str(runs_dir)!r} (give runs metadata with: chesseval run ... --meta family=F --meta release_date=YYYY-MM-DD)")
+    return order_by_release([summarize_run(run, lab) for run, lab in zip(runs, distinct_labels(runs), strict=True)])
+
+
 def distinct_labels(runs: Sequence[RunData]) -> list[str]:
     """Each run's label, with ``#run_id`` appended where two runs would share one."""
     labels = [r.label for r in runs]
-    return [f"{lab}#{r.run_id}" if labels.count(lab) > 1 else lab for lab, r in zip(labels, runs)]
+    return [f"{lab}#{r.run_id}" if labels.count(lab) > 1 else lab for lab, r in zip(labels, runs, strict=True)]
 
 
 def summarize_run(run: RunData, label: str | None = None) -> RunSummary:
-    return summarize(run.records, label=label or run.label, run_id=run.run_id,
-                     model=str(run.header.get("model") or ""),
-                     suite=(run.header.get("suite") or {}).get("sha256"), meta=run.meta)  # fmt: skip
+    """The leaderboard line of a loaded run."""
+    return RunSummary.from_records(run.records, label=label or run.label, run_id=run.run_id,
+                                   model=str(run.header.get("model") or ""),
+                                   suite=(run.header.get("suite") or {}).get("sha256"), meta=run.meta)  # fmt: skip
 
 
 def record_tokens(record: Any) -> int | None:
@@ -140,6 +116,13 @@ class RunSummary:
     """Total cost; None when no record reports a cost."""
     suite: str | None = None
     meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    curve: CurveFit | None = None
+    """The fitted curve (headline: its 50%-solve point); ``rating`` is the fixed-slope Elo figure."""
+
+    @property
+    def headline(self) -> CurveFit | RatingEstimate:
+        """What the table shows and ranks by: the curve's 50% point, else the Elo figure."""
+        return self.curve if self.curve is not None and self.curve.rating is not None else self.rating
 
     @property
     def solve_rate(self) -> float:
@@ -166,47 +149,55 @@ class RunSummary:
         value = self.meta.get("family")
         return None if value is None else str(value)
 
+    @classmethod
+    def from_records(
+        cls,
+        records: Iterable[Any],
+        *,
+        label: str,
+        run_id: str = "",
+        model: str = "",
+        suite: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> RunSummary:
+        """The headline numbers of ``records``: solve rate and interval from
+        :func:`chesseval.core.results.summarize_group` (the numbers ``report`` prints), the rating fit,
+        tokens and cost over the answered records."""
+        records = list(records)
+        group = summarize_group(records)
+        kept = answered(records)
+        tokens = [record_tokens(r) for r in kept]
+        costs = [field(r, "cost_usd") for r in kept]
+        n = group["n"]
+        return cls(
+            label=label,
+            run_id=run_id,
+            model=model,
+            n=n,
+            solved=group["solved"],
+            errors=group["verdicts"]["error"],
+            illegal=group["verdicts"]["illegal"],
+            # n == 0: nothing answered, every rate possible (the interval report leaves blank).
+            solve_low=group["ci_low"] if n else 0.0,
+            solve_high=group["ci_high"] if n else 1.0,
+            rating=rating_from_records(records),
+            curve=curve_from_records(records, gof_boot=0),
+            tokens=None if all(t is None for t in tokens) else sum(t or 0 for t in tokens),
+            cost_usd=None if all(c is None for c in costs) else math.fsum(float(c or 0.0) for c in costs),
+            suite=suite,
+            meta=dict(meta or {}),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "label": self.label, "run_id": self.run_id, "model": self.model, "suite": self.suite,
             "n": self.n, "solved": self.solved, "solve_rate": self.solve_rate,
             "solve_low": self.solve_low, "solve_high": self.solve_high, "errors": self.errors,
             "illegal_rate": self.illegal_rate, "rating": self.rating.to_dict(),
+            "curve": self.curve.to_dict() if self.curve is not None else None,
             "tokens_per_solved": self.tokens_per_solved, "cost_per_solved": self.cost_per_solved,
             "meta": dict(self.meta),
         }  # fmt: skip
-
-
-def summarize(
-    records: Iterable[Any],
-    *,
-    label: str,
-    run_id: str = "",
-    model: str = "",
-    suite: str | None = None,
-    meta: Mapping[str, Any] | None = None,
-) -> RunSummary:
-    records = list(records)
-    kept = answered(records)
-    solved = sum(is_solved(r) for r in kept)
-    tokens = [record_tokens(r) for r in kept]
-    costs = [field(r, "cost_usd") for r in kept]
-    return RunSummary(
-        label=label,
-        run_id=run_id,
-        model=model,
-        n=len(kept),
-        solved=solved,
-        errors=len(records) - len(kept),
-        illegal=sum(str(field(r, "verdict")) == "illegal" for r in kept),
-        solve_low=wilson_interval(solved, len(kept))[0],
-        solve_high=wilson_interval(solved, len(kept))[1],
-        rating=rating_from_records(records),
-        tokens=None if all(t is None for t in tokens) else sum(t or 0 for t in tokens),
-        cost_usd=None if all(c is None for c in costs) else math.fsum(float(c or 0.0) for c in costs),
-        suite=suite,
-        meta=dict(meta or {}),
-    )
 
 
 def order_by_release(rows: Sequence[RunSummary]) -> list[RunSummary]:
@@ -214,10 +205,10 @@ def order_by_release(rows: Sequence[RunSummary]) -> list[RunSummary]:
     return sorted(rows, key=lambda r: (r.release_date is None, r.release_date or dt.date.min, r.label))
 
 
-def _pm(est: RatingEstimate) -> str:
+def _pm(est: RatingEstimate | CurveFit) -> str:
     if est.rating is None:
         return est.format()
-    if est.is_bounded:
+    if math.isfinite(est.low) and math.isfinite(est.high):
         down, up = est.rating - est.low, est.high - est.rating
         if round(down) == round(up):
             return f"{est.rating:.0f} ± {down:.0f}"
@@ -232,6 +223,7 @@ def _num(x: float | None, fmt: str) -> str:
 def _columns(row: RunSummary) -> list[str]:
     return [
         row.label,
+        _pm(row.headline),
         _pm(row.rating),
         f"{row.solve_rate:.1%} [{row.solve_low:.1%}, {row.solve_high:.1%}]",
         f"{row.solved}/{row.n}",
@@ -241,11 +233,11 @@ def _columns(row: RunSummary) -> list[str]:
     ]
 
 
-HEADERS = ["run", "rating (95% CI)", "solve rate (95% CI)", "solved", "illegal", "tokens/solved", "$/solved"]
+HEADERS = ["run", "rating (95% CI)", "Elo-slope rating", "solve rate (95% CI)", "solved", "illegal", "tokens/solved", "$/solved"]
 
 
 def _ranked(rows: Sequence[RunSummary]) -> list[RunSummary]:
-    return sorted(rows, key=lambda r: -r.rating.sort_key if r.n else math.inf)
+    return sorted(rows, key=lambda r: -r.headline.sort_key if r.n else math.inf)
 
 
 def leaderboard_markdown(rows: Sequence[RunSummary], *, rank: bool = True) -> str:
@@ -256,8 +248,9 @@ def leaderboard_markdown(rows: Sequence[RunSummary], *, rank: bool = True) -> st
         cells = [c.replace("|", "\\|") for c in _columns(row)]
         lines.append(f"| {i} | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("Rating: maximum likelihood on the Lichess puzzle-rating scale (profile-likelihood 95% CI); "
-                 "solve rate with Wilson 95% CI.")  # fmt: skip
+    lines.append("Rating: the 50%-solve point of the fitted curve (free slope and lapse) on the Lichess "
+                 "puzzle-rating scale, profile-likelihood 95% CI; Elo-slope rating: the same fit with Elo's "
+                 "fixed 400-point logistic; solve rate with Wilson 95% CI.")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -268,7 +261,7 @@ def leaderboard_text(rows: Sequence[RunSummary], *, rank: bool = True) -> str:
     widths = [max(len(line[c]) for line in table) for c in range(len(table[0]))]
     out = []
     for j, line in enumerate(table):
-        cells = [cell.ljust(w) if c in (1,) else cell.rjust(w) for c, (cell, w) in enumerate(zip(line, widths))]
+        cells = [cell.ljust(w) if c in (1,) else cell.rjust(w) for c, (cell, w) in enumerate(zip(line, widths, strict=True))]
         out.append("  ".join(cells).rstrip())
         if j == 0:
             out.append("  ".join("-" * w for w in widths))

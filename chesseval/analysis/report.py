@@ -1,7 +1,7 @@
 """Reports: solve rates by puzzle-rating bucket with Wilson 95% intervals, from run records.
 
-The numbers are computed by :func:`chesseval.core.results.summarize` (re-exported here), which the
-runner calls at the end of every run; this module formats them. ``chesseval.core.records.read_run``
+The numbers are computed by :func:`chesseval.core.results.summarize`, which the runner calls at the
+end of every run; this module formats them. ``chesseval.core.records.read_run``
 gives the DataFrame for scripting.
 """
 
@@ -10,14 +10,36 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-from chesseval.core.results import summarize, wilson
+from chesseval.core.records import load_run
+from chesseval.core.results import summarize
 
-__all__ = ["wilson", "summarize", "render_results", "render_failures", "REPORT_FORMATS"]
+__all__ = ["render_results", "render_rating_lines", "render_failures", "report_run", "engine_text", "REPORT_FORMATS"]
 
 REPORT_FORMATS = ("table", "markdown", "csv", "json")
+
+
+def render_rating_lines(results: dict[str, Any]) -> str:
+    """The ``puzzle rating:`` lines under the bucket table: headline, curve shape and fit, Elo figure."""
+    lines = []
+    curve = results.get("curve")
+    if curve and curve.get("theta") is not None:
+        where = f"EXTRAPOLATED beyond the suite's {curve['span'][0]:.0f}-{curve['span'][1]:.0f}; " if curve.get("extrapolated") else ""
+        lines.append(f"puzzle rating: {curve['text']} ({where}50%-solve point of the fitted curve on the Lichess puzzle-rating "
+                     f"scale, 95% profile interval incl. slope and lapse; scale {curve['scale']:.0f} (Elo: 400), "
+                     f"lapse {100 * curve['lapse']:.1f}%)")  # fmt: skip
+        if curve.get("gof_line"):
+            verdict = "no significant misfit" if curve["gof"]["p_value"] > 0.05 else "MISFIT: the curve does not describe this run"
+            lines.append(f"curve fit: {curve['gof_line']}: {verdict}")
+        if results.get("rating"):
+            lines.append(f"Elo-slope rating: {results['rating']['text']} (fixed 400-point logistic, secondary figure)")
+    elif results.get("rating"):
+        lines.append(f"puzzle rating: {results['rating']['text']} (maximum likelihood on the Lichess puzzle-rating scale, 95% profile interval)")
+    return "".join(line + "\n" for line in lines)
 
 
 def _pct(x: float | None) -> str:
@@ -68,7 +90,7 @@ def render_results(results: dict[str, Any], fmt: str = "table", *, title: str | 
         raise ValueError(f"unknown report format {fmt!r}; choose one of {REPORT_FORMATS}")
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
     out = [title] if title else []
     out.append(line(head))
     out.append("  ".join("-" * w for w in widths))
@@ -89,6 +111,60 @@ def render_results(results: dict[str, Any], fmt: str = "table", *, title: str | 
     if acc.get("retries"):
         extras.append(f"retries: {acc['retries']} (waited {acc.get('retry_wait_s') or 0:.1f} s)")
     return "\n".join(out + extras) + "\n"
+
+
+def report_run(
+    run_path: str | os.PathLike[str],
+    fmt: str = "table",
+    *,
+    band_width: int | None = None,
+    reference: str | os.PathLike[str] | None = None,
+    failures: int = 0,
+) -> str:
+    """What ``chesseval report RUN`` prints: the solve rates by rating band (``fmt``: table,
+    markdown, csv or json), and for table and markdown also the rating, the engine check when the
+    run has one, the run's place on the reference ladder and the ``failures`` hardest unsolved
+    puzzles (-1: all). ``band_width`` defaults to the run's own."""
+    run = load_run(run_path)
+    header = run.header
+    width = band_width or run.band_width
+    results = summarize(run.records, band_width=width)
+    title = f"{header.get('model')} on {(header.get('suite') or {}).get('name')} ({header.get('format')}, status {header.get('status')})"
+    out = [render_results(results, fmt, title=title)]
+    if fmt in ("table", "markdown"):
+        # The rating belongs next to the bucket table (summarize fitted it); machine formats stay untouched.
+        out.append(render_rating_lines(results))
+        out.append(engine_text(run.path, width))
+        out.append(_placement(run.path, header, results, reference))
+        if failures:
+            out.append(render_failures(run.records, None if failures < 0 else failures))
+    return "".join(out)
+
+
+def _placement(run_path: Path, header: dict[str, Any], results: dict[str, Any], reference_dir: str | os.PathLike[str] | None) -> str:
+    """Where the run sits on the look-ahead ladder of reference runs on the same suite."""
+    from chesseval.analysis.reference import DEFAULT_REFERENCE_DIR, place, reference_points
+
+    rate = results["overall"]["solve_rate"]
+    if rate is None:
+        return ""
+    points = reference_points(reference_dir or DEFAULT_REFERENCE_DIR, suite_sha256=(header.get("suite") or {}).get("sha256", ""), template=header.get("template"))
+    points = [p for p in points if p.path.resolve() != run_path.resolve()]  # not against itself
+    return f"look-ahead ladder: {place(rate, points)}\n" if points else ""
+
+
+def engine_text(run_path: str | os.PathLike[str], width: int) -> str:
+    """The engine's view beside the strict Lichess numbers, when the run was checked by Stockfish ("" if not)."""
+    from chesseval.engine.check import ENGINE_FILE
+
+    if not (Path(run_path) / ENGINE_FILE).exists():
+        return ""
+    from chesseval.engine.report import engine_summary, format_engine_summary
+
+    rows = engine_summary(run_path, width)
+    if not rows:
+        return ""
+    return "\nengine check (extra metric; the strict Lichess solve rate above is the headline):\n" + format_engine_summary(rows) + "\n"
 
 
 def render_failures(records: Iterable[dict[str, Any]], limit: int | None = None) -> str:

@@ -6,9 +6,9 @@ import argparse
 import re
 from pathlib import Path
 
-from chesseval.providers.cache import ResponseCache, default_cache_dir
 from chesseval.cli.common import command_group
 from chesseval.errors import ConfigError
+from chesseval.providers.cache import ResponseCache, default_cache_dir
 
 __all__ = ["register", "parse_age"]
 
@@ -44,7 +44,7 @@ def _clear(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    group = command_group(sub, "cache", help="inspect or clear the response cache")
+    group = command_group(sub, "cache")
     for name, handler, text in (("info", _info, "how many responses are cached"), ("clear", _clear, "delete cached responses")):
         p = group.add_parser(name, help=text)
         p.add_argument("--cache-dir", help="cache directory (default: $CHESSEVAL_CACHE_DIR or ~/.cache/chesseval)")

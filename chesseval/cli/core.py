@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chesseval.errors import ConfigError, ModelFatalError, RunError
+from chesseval.cli.common import add_band_width, add_no_progress, add_prompt_format, add_report_format, add_runs_dir
+from chesseval.errors import ConfigError, ExitCode, ModelFatalError
+
+if TYPE_CHECKING:
+    from chesseval.core.records import RunDir
+    from chesseval.core.runner import RunConfig, RunResult
 
 __all__ = ["register", "DEFAULT_SUITE"]
 
@@ -15,23 +25,41 @@ DEFAULT_SUITE = "default"
 """The bundled rated suite; until it exists, ``default`` falls back to the starter suite."""
 
 
+_EXIT_CODES_HELP = f"""exit codes:
+  {ExitCode.OK:<4d} every puzzle got an answer verdict (correct, wrong, illegal, no_move, empty, refused)
+  {ExitCode.FAILURE:<4d} another failure (e.g. a run folder that cannot be written, no Stockfish)
+  {ExitCode.USAGE:<4d} bad command line or input, found before any call
+  {ExitCode.ANSWER_ERRORS:<4d} finished, but some puzzles have verdict 'error' (every retry failed); --retry-errors asks them again
+  {ExitCode.PROVIDER:<4d} stopped on a fatal provider error (key, quota, every call failing alike); the same command resumes
+  {ExitCode.RUN_LOCKED:<4d} the run folder is in use by another chesseval process (its PID is named); nothing asked
+  {ExitCode.CANCELLED:<4d} cancelled by Ctrl-C; finished puzzles are kept and the same command resumes
+"""
+
+
 def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("run", help="run a model through a puzzle suite (resumes an identical earlier run)")
+    p = sub.add_parser(
+        "run",
+        help="run a model through a puzzle suite (resumes an identical earlier run)",
+        description="Run a model through a puzzle suite. The same command again resumes the run: finished puzzles are not asked again.",
+        epilog=_EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--model", required=True, help="provider/model, e.g. builtin/oracle, builtin/search, openai/gpt-4o")
     p.add_argument("--suite", default=DEFAULT_SUITE, help="suite name or puzzle file (.csv, .csv.zst, .epd, .pgn); default: %(default)s")
     p.add_argument("-M", dest="model_args", action="append", default=[], metavar="KEY=VALUE", help="model option (repeatable), e.g. -M depth=2")
-    p.add_argument("--format", default="fen", choices=["fen", "pgn", "board"], help="how the position is shown (default: %(default)s)")
+    add_prompt_format(p)
     p.add_argument("--legal-moves", action="store_true", help="list the legal moves in the prompt")
     p.add_argument("--expects", default="move", choices=["move", "line"],
                    help="one move per answer, or the whole solution line in one answer (default: %(default)s)")
     p.add_argument("--limit", type=int, default=None, help="only the first N puzzles of the suite (N >= 1)")
     p.add_argument("--skip-invalid", action="store_true", help="run the valid puzzles of a file with bad rows; the skipped rows are listed in run.json")
     p.add_argument("--seed", type=int, default=0, help="seed for sampling players and providers that take one")
-    p.add_argument("--runs-dir", default="runs", help="where run folders go (default: %(default)s)")
+    add_runs_dir(p)
     p.add_argument("--max-connections", type=int, default=8, help="puzzles in flight at once (default: %(default)s)")
-    p.add_argument("--band-width", type=int, default=200, help="rating bucket width (default: %(default)s)")
+    add_band_width(p)
     p.add_argument("--new", action="store_true", help="start a new run even if an identical one exists")
     p.add_argument("--retry-errors", action="store_true", help="on resume, ask again puzzles whose call failed")
+    p.add_argument("--breaker-calls", type=int, default=10, metavar="N", help="stop when the first N calls (or all in flight, if fewer) fail alike after every retry; 0: never (default: %(default)s)")
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="run metadata, e.g. --meta family=gpt --meta release_date=2025-08-07")
     p.add_argument("--engine", default=None, metavar="LIMIT", help="check every played move with Stockfish at a named limit (quick|standard|deep)")
     g = p.add_argument_group("generation (HTTP providers)")
@@ -43,7 +71,7 @@ def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     g.add_argument("--timeout", type=float, default=None, help="total seconds per call including retries")
     g.add_argument("--attempt-timeout", type=float, default=None, help="seconds before one attempt is abandoned and retried")
     g.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
-    g.add_argument("--quiet", action="store_true", help="no progress display")
+    add_no_progress(g, "--quiet")
     p.set_defaults(handler=cmd_run)
 
 
@@ -63,11 +91,10 @@ def _model_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from chesseval.providers import parse_model_options
-    from chesseval.core.prompts import PromptFormat, PromptOptions
     from chesseval.analysis.report import render_results
-    from chesseval.api import evaluate
+    from chesseval.core.prompts import PromptFormat, PromptOptions
     from chesseval.core.runner import RunConfig
+    from chesseval.providers import parse_model_options
 
     config = RunConfig(
         model=args.model,
@@ -84,11 +111,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         resume=not args.new,
         retry_errors=args.retry_errors,
         engine=args.engine,
+        breaker_calls=args.breaker_calls,
         skip_invalid=args.skip_invalid,
     )
     holder: dict[str, Any] = {}
     try:
-        result = evaluate(config, progress=not args.quiet, on_run_dir=lambda r: holder.setdefault("run", r))
+        result = _evaluate_interruptibly(config, progress=not args.no_progress, on_run_dir=lambda r: holder.setdefault("run", r))
     except KeyboardInterrupt:
         run = holder.get("run")
         if run is not None:
@@ -97,22 +125,70 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(render_results(results, "table", title=f"{args.model} on {args.suite} (cancelled)"))
             print(run.path)
         print("chesseval: run cancelled; run the same command again to resume", file=sys.stderr)
-        return 130
+        return ExitCode.CANCELLED
     except ModelFatalError as exc:
         run = holder.get("run")
         print(f"chesseval: error: {exc}", file=sys.stderr)
         if run is not None:
             print(f"chesseval: the run is kept in {run.path}; fix the problem and run the same command again to resume", file=sys.stderr)
-        return 1
+        return ExitCode.PROVIDER
     _warn_skipped(result.path)
     if result.resumed and result.asked == 0:
         print("chesseval: every puzzle was already recorded in this run; nothing asked", file=sys.stderr)
     _warn_empty(result.results)
     print(render_results(result.results, "table", title=f"{args.model} on {args.suite} ({args.format})"))
     if args.engine:
-        _print_engine_summary(result.path, args.band_width)
+        from chesseval.analysis.report import engine_text
+
+        print(engine_text(result.path, args.band_width), end="")
     print(result.path)
-    return 0
+    return ExitCode.ANSWER_ERRORS if result.results["overall"]["verdicts"].get("error") else ExitCode.OK
+
+
+def _evaluate_interruptibly(config: RunConfig, *, progress: bool, on_run_dir: Callable[[RunDir], None]) -> RunResult:
+    """:func:`chesseval.api.evaluate`, where the first Ctrl-C cancels the run and a second quits at once.
+
+    The first cancels the run's task: puzzles in flight are dropped (a CPU-bound player stops at
+    its next cancel check), the run is marked ``cancelled`` and its results written, then
+    KeyboardInterrupt is raised here. A second Ctrl-C while that happens exits the process at once
+    with no traceback; every finished record is already flushed, so the same command resumes.
+    """
+    from chesseval.api import evaluate_async
+
+    state: dict[str, Any] = {}
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if state.get("interrupted"):
+            os.write(2, b"\nchesseval: interrupted again: quitting now; finished puzzles are kept, the same command resumes\n")
+            os._exit(ExitCode.CANCELLED)
+        state["interrupted"] = True
+        loop, task = state.get("loop"), state.get("task")
+        if loop is None:
+            raise KeyboardInterrupt  # nothing started yet
+        os.write(2, b"\nchesseval: stopping (Ctrl-C again to quit at once)\n")
+        try:
+            loop.call_soon_threadsafe(task.cancel)
+        except RuntimeError:
+            pass  # the loop has just finished: the run ends by itself
+
+    async def main() -> RunResult:
+        state["task"] = asyncio.current_task()
+        state["loop"] = asyncio.get_running_loop()
+        return await evaluate_async(config, progress=progress, on_run_dir=on_run_dir)
+
+    # Our handler instead of asyncio's: asyncio's second Ctrl-C raises KeyboardInterrupt wherever
+    # the main thread is, which prints a traceback from the middle of the clean-up.
+    if threading.current_thread() is not threading.main_thread():
+        return asyncio.run(evaluate_async(config, progress=progress, on_run_dir=on_run_dir))  # signals go to the main thread only
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        return asyncio.run(main())
+    except asyncio.CancelledError:
+        if state.get("interrupted"):
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _warn_skipped(run_path: Path) -> None:
@@ -133,55 +209,16 @@ def _warn_empty(results: dict[str, Any]) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from chesseval.core.records import RunDir
-    from chesseval.analysis.report import render_results, summarize
+    from chesseval.analysis.report import report_run
 
-    run = RunDir(args.run)
-    if not run.header_path.exists():
-        raise RunError(f"{args.run!r} is not a run folder (no run.json)")
-    header = run.read_header()
-    width = args.band_width or int(header.get("band_width") or 200)
-    results = summarize(run.records(), band_width=width)
-    title = f"{header.get('model')} on {(header.get('suite') or {}).get('name')} ({header.get('format')}, status {header.get('status')})"
-    print(render_results(results, args.format, title=title), end="")
-    if args.format in ("table", "markdown"):
-        # The rating belongs next to the bucket table (summarize fitted it); machine formats stay untouched.
-        if results.get("rating"):
-            print(f"puzzle rating: {results['rating']['text']} (maximum likelihood on the Lichess puzzle-rating scale, 95% profile interval)")
-        _print_engine_summary(run.path, width)
-        _print_placement(run.path, header, results, args.reference)
-        if getattr(args, "failures", 0):
-            from chesseval.analysis.report import render_failures
+    print(report_run(args.run, args.format, band_width=args.band_width, reference=args.reference, failures=args.failures), end="")
+    if args.html is not None:
+        from chesseval.analysis.html_report import write_html_report
 
-            print(render_failures(run.records(), None if args.failures < 0 else args.failures), end="")
+        target = args.html or (Path(args.out_dir) / "report.html" if args.out_dir else None)
+        path = write_html_report(args.run, target, gallery=args.gallery)
+        print(f"html report: {path}")
     return 0
-
-
-def _print_placement(run_path: Path, header: dict[str, Any], results: dict[str, Any], reference_dir: str | None) -> None:
-    """Where the run sits on the look-ahead ladder of reference runs on the same suite."""
-    from chesseval.analysis.reference import DEFAULT_REFERENCE_DIR, place, reference_points
-
-    rate = results["overall"]["solve_rate"]
-    if rate is None:
-        return
-    points = reference_points(reference_dir or DEFAULT_REFERENCE_DIR, suite_sha256=(header.get("suite") or {}).get("sha256", ""), template=header.get("template"))
-    points = [p for p in points if p.path.resolve() != run_path.resolve()]  # not against itself
-    if points:
-        print(f"look-ahead ladder: {place(rate, points)}")
-
-
-def _print_engine_summary(run_path: Path, width: int) -> None:
-    """The engine's view beside the strict Lichess numbers, when the run was checked by Stockfish."""
-    from chesseval.engine.check import ENGINE_FILE
-
-    if not (run_path / ENGINE_FILE).exists():
-        return
-    from chesseval.engine.report import engine_summary, format_engine_summary
-
-    rows = engine_summary(run_path, width)
-    if rows:
-        print("\nengine check (extra metric; the strict Lichess solve rate above is the headline):")
-        print(format_engine_summary(rows))
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -243,9 +280,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from chesseval.providers import PROVIDERS
     from chesseval.core.records import list_runs
     from chesseval.core.suites import list_suites
+    from chesseval.providers import PROVIDERS
 
     print("suites:")
     for s in list_suites():
@@ -262,50 +299,25 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_starter(args: argparse.Namespace) -> int:
-    from chesseval.mining.starter import build_starter
-    from chesseval.core.suites import write_suite
-
-    puzzles = build_starter(args.count, seed=args.seed)
-    command = f"chesseval puzzles starter --count {args.count} --seed {args.seed} --name {args.name} --out-dir {args.out_dir}"
-    suite = write_suite(
-        args.name,
-        puzzles,
-        args.out_dir,
-        version="1",
-        description="Mates in one and two with proved unique solutions, from chesseval self-play games (unrated).",
-        command=command,
-        extra={"seed": args.seed},
-    )
-    print(f"{suite.path}: {len(puzzles)} puzzles, sha256 {suite.sha256[:16]}")
-    return 0
-
-
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from chesseval.cli.common import command_group
-
     _add_run_parser(sub)
-
-    puzzles = command_group(sub, "puzzles", "make and fetch puzzles")
-    p = puzzles.add_parser("starter", help="build the starter suite: proved mates in 1 and 2 from self-play")
-    p.add_argument("--count", type=int, default=120)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--name", default="starter")
-    p.add_argument("--out-dir", default="puzzles")
-    p.set_defaults(handler=cmd_starter)
 
     p = sub.add_parser("report", help="print a run's solve rates by rating bucket")
     p.add_argument("run", help="run folder")
-    p.add_argument("--format", default="table", choices=["table", "markdown", "csv", "json"])
-    p.add_argument("--band-width", type=int, default=None)
+    add_report_format(p)
+    add_band_width(p, None)
     p.add_argument("--reference", default=None, metavar="DIR", help="reference runs to place this run among (default: the project's runs/reference)")
     p.add_argument("--failures", type=int, default=0, metavar="N", help="also list the N hardest unsolved puzzles (-1: all)")
+    p.add_argument("--html", nargs="?", const="", default=None, metavar="FILE",
+                   help="also write a self-contained HTML report (default FILE: RUN/report.html)")
+    p.add_argument("--gallery", type=int, default=30, metavar="N", help="failed puzzles drawn in the HTML report (default: %(default)s)")
+    p.add_argument("-o", "--out-dir", default=None, metavar="DIR", help="write the HTML report into DIR instead of the run folder (for read-only runs)")
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser("show", help="print the exact messages a puzzle is asked with")
     p.add_argument("puzzle_id")
     p.add_argument("--suite", default=DEFAULT_SUITE)
-    p.add_argument("--format", default="fen", choices=["fen", "pgn", "board"])
+    add_prompt_format(p)
     p.add_argument("--legal-moves", action="store_true")
     p.add_argument("--expects", default="move", choices=["move", "line"], help="the one-move or the whole-line template")
     p.set_defaults(handler=cmd_show)
@@ -320,5 +332,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cmd_parse)
 
     p = sub.add_parser("list", help="list suites, providers and runs")
-    p.add_argument("--runs-dir", default="runs")
+    add_runs_dir(p)
     p.set_defaults(handler=cmd_list)

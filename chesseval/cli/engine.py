@@ -9,14 +9,14 @@ import time
 
 import chess
 
-from chesseval.cli.common import command_group
+from chesseval.cli.common import add_band_width, command_group
 
 # A middlegame with real choices, so the test search does measurable work.
 _TEST_FEN = "r1bqkb1r/pppp1ppp/2n2n2/4p3/2B1P3/5N2/PPPP1PPP/RNBQK2R w KQkq - 4 4"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    engine = command_group(sub, "engine", help="Stockfish: check the installation")
+    engine = command_group(sub, "engine")
     check = engine.add_parser("check", help="print the Stockfish binary, its version and a timed test search")
     check.add_argument("--engine-config", metavar="PATH", help="engine config TOML (default: stockfish_config/default.toml)")
     check.add_argument("--limit", default="quick", help="limit of the test search (default: quick)")
@@ -28,13 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rescore.add_argument("--puzzles", metavar="FILE", help="puzzle file of the run (default: the one named in run.json)")
     rescore.add_argument("--processes", type=int, metavar="N", help="engine processes (default: config, else one per core)")
     rescore.add_argument("--engine-config", metavar="PATH", help="engine config TOML")
-    rescore.add_argument("--bucket-width", type=int, default=200, metavar="W", help="rating bucket width for the summary (default: 200)")
+    add_band_width(rescore)
     rescore.set_defaults(handler=_rescore)
 
 
 def _check(args: argparse.Namespace) -> int:
-    from chesseval.engine.stockfish import build_settings, cpu_flags, load_engine_config, parse_limit, unused_isas
     from chesseval.engine.pool import EnginePool
+    from chesseval.engine.stockfish import build_settings, cpu_flags, load_engine_config, parse_limit, unused_isas
 
     config = load_engine_config(args.engine_config)
     limit = parse_limit(args.limit, config)
@@ -64,9 +64,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _rescore(args: argparse.Namespace) -> int:
-    from chesseval.engine.stockfish import load_engine_config
     from chesseval.engine.check import rescore_run
     from chesseval.engine.report import engine_summary, format_engine_summary
+    from chesseval.engine.stockfish import load_engine_config
 
     config = load_engine_config(args.engine_config)
     last = [0.0]
@@ -85,7 +85,7 @@ def _rescore(args: argparse.Namespace) -> int:
         f"{stats.skipped} already done, {stats.errors} engine errors; {stats.searches} searches, "
         f"{stats.cache_hits} cache hits, {stats.restarts} engine restarts, {stats.seconds:.1f}s"
     )
-    rows = engine_summary(args.run, args.bucket_width, limit=config.limit(args.engine).key)
+    rows = engine_summary(args.run, args.band_width, limit=config.limit(args.engine).key)
     if rows:
         print(format_engine_summary(rows))
     return 1 if stats.errors else 0

@@ -1,4 +1,4 @@
-"""``chesseval puzzles mine | selfplay | merge | build-suite``: making puzzles with Stockfish."""
+"""``chesseval puzzles starter | mine | selfplay | merge | build-suite``: making puzzles with Stockfish."""
 
 from __future__ import annotations
 
@@ -122,8 +122,8 @@ def cmd_selfplay(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from chesseval.mining.miner import merge_puzzles
     from chesseval.core.puzzles import load_puzzles
+    from chesseval.mining.miner import merge_puzzles
 
     merged = merge_puzzles(load_puzzles(p) for p in args.inputs)
     _write_csv(merged, args.out)
@@ -133,7 +133,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 def cmd_build_suite(args: argparse.Namespace) -> int:
     _stop_on_sigterm()
-    from chesseval.mining.mined_suite import MIN_PER_BAND, SuitePlan, build_suite, shortfall
+    from chesseval.mining.mined_suite import MIN_PER_BAND, SuitePlan, build_mined_suite, shortfall
 
     plan = SuitePlan(games=args.games, seed=args.seed, nodes=args.nodes, workers=args.workers,
                      per_band=args.per_band, name=args.name, trap_games=args.trap_games)
@@ -141,7 +141,7 @@ def cmd_build_suite(args: argparse.Namespace) -> int:
     command = (f"chesseval puzzles build-suite --games {args.games} {traps}--seed {args.seed} --nodes {args.nodes} "
                f"--workers {args.workers} --per-band {args.per_band} --name {shlex.quote(args.name)} "
                f"--out-dir {shlex.quote(args.out_dir)} --work-dir {shlex.quote(args.work_dir)}")
-    suite = build_suite(plan, out_dir=Path(args.out_dir), work_dir=Path(args.work_dir), command=command)
+    suite = build_mined_suite(plan, out_dir=Path(args.out_dir), work_dir=Path(args.work_dir), command=command)
     print(f"{suite.count} puzzles -> {suite.path}")
     for band, n in suite.histogram.items():
         print(f"  {band}: {n}")
@@ -151,8 +151,34 @@ def cmd_build_suite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_starter(args: argparse.Namespace) -> int:
+    from chesseval.core.suites import write_suite
+    from chesseval.mining.starter import build_starter
+
+    puzzles = build_starter(args.count, seed=args.seed)
+    command = f"chesseval puzzles starter --count {args.count} --seed {args.seed} --name {args.name} --out-dir {args.out_dir}"
+    suite = write_suite(
+        args.name,
+        puzzles,
+        args.out_dir,
+        version="1",
+        description="Mates in one and two with proved unique solutions, from chesseval self-play games (unrated).",
+        command=command,
+        extra={"seed": args.seed},
+    )
+    print(f"{suite.path}: {len(puzzles)} puzzles, sha256 {suite.sha256[:16]}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    group = command_group(sub, "puzzles", "puzzle files: download, mine, self-play")
+    group = command_group(sub, "puzzles")
+
+    p = group.add_parser("starter", help="build the starter suite: proved mates in 1 and 2 from self-play")
+    p.add_argument("--count", type=int, default=120)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--name", default="starter")
+    p.add_argument("--out-dir", default="puzzles")
+    p.set_defaults(handler=cmd_starter)
 
     def engine_opts(p: argparse.ArgumentParser) -> None:
         p.add_argument("--nodes", type=_positive, default=200_000, help="node limit per MultiPV-2 search (default 200000)")

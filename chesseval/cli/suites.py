@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from chesseval.cli.common import command_group
+from chesseval.cli.common import add_band_width, add_no_progress, command_group
 from chesseval.errors import ConfigError
 
 __all__ = ["register"]
@@ -34,24 +34,24 @@ def _opt_int(text: str) -> int | None:
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from chesseval.lichessdb.download import DEFAULT_URL
 
-    puzzles = command_group(sub, "puzzles", "get and inspect puzzle files")
+    puzzles = command_group(sub, "puzzles")
     dl = puzzles.add_parser("download", help="download the Lichess puzzle database (resumable)")
     dl.add_argument("--url", default=DEFAULT_URL, help="where to download from (default: %(default)s)")
     dl.add_argument("--out", metavar="PATH", help="destination file (default: the cache dir, $CHESSEVAL_CACHE_DIR or ~/.cache/chesseval)")
     dl.add_argument("--sha256", metavar="HEX", help="expected sha256 of the file; a mismatch is an error")
     dl.add_argument("--retries", type=int, default=5, help="retries after a dropped connection or 5xx (default: %(default)s)")
     dl.add_argument("--force", action="store_true", help="download again even if the file exists")
-    dl.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_no_progress(dl)
     dl.set_defaults(handler=_download)
 
-    suite = command_group(sub, "suite", "build, list and show puzzle suites")
+    suite = command_group(sub, "suite")
     b = suite.add_parser("build", help="cut a stratified suite from the Lichess puzzle database")
     b.add_argument("source", nargs="?", help="lichess_db_puzzle.csv.zst or .csv (default: the downloaded database)")
     b.add_argument("--name", required=True, help="suite name: writes NAME.csv and NAME.json")
     b.add_argument("--out-dir", default="puzzles", help="where to write the suite (default: %(default)s)")
     b.add_argument("--seed", default="0", help="selection seed (any string; default: %(default)s)")
     b.add_argument("--per-band", type=int, default=50, help="puzzles per rating band (default: %(default)s)")
-    b.add_argument("--band-width", type=int, default=200, help="rating band width (default: %(default)s)")
+    add_band_width(b)
     b.add_argument("--min-rating", type=int, help="lowest puzzle rating (inclusive)")
     b.add_argument("--max-rating", type=int, help="highest puzzle rating (inclusive)")
     b.add_argument("--min-plays", type=_opt_int, default=100, help="minimum NbPlays, or 'none' (default: %(default)s)")
@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     b.add_argument("--suite-version", default="1", help="version string recorded in the manifest (default: %(default)s)")
     b.add_argument("--description", help="description recorded in the manifest")
     b.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes (default: %(default)s)")
-    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_no_progress(b)
     b.set_defaults(handler=_build)
 
     ls = suite.add_parser("list", help="list suites (./puzzles, $CHESSEVAL_SUITES_DIR, the project's puzzles/)")
@@ -116,8 +116,8 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from chesseval.lichessdb.download import DEFAULT_URL, default_destination
     from chesseval.lichessdb.build import BuildSpec, build_suite
+    from chesseval.lichessdb.download import DEFAULT_URL, default_destination
 
     source = args.source or str(default_destination(DEFAULT_URL))
     spec = BuildSpec(

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 import chess
 import chess.pgn
 
-from chesseval.errors import ConfigError
 from chesseval.core.players import Message
 from chesseval.core.puzzles import Puzzle
+from chesseval.errors import ConfigError
 
 __all__ = [
     "PromptFormat",

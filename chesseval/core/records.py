@@ -9,21 +9,38 @@ Layout::
     runs/<UTC time>_<suite>_<model slug>_<short id>/
         run.json        status, full config (no secrets), versions, suite hash, template id
         records.jsonl   one JSON object per finished puzzle
-        results.json    aggregates (see chesseval.analysis.report.summarize)
+        results.json    aggregates (see chesseval.core.results.summarize)
+        run.lock        the OS lock a running process holds (its PID inside, for the message only)
+
+This module is the run folder's only reader and writer: every other module goes through
+:class:`RunDir` (or :func:`load_run` / :func:`read_records`), and a record is a typed
+:class:`RunRecord` (with its :class:`TurnRecord` list) rather than a bare dict.
+
+One process at a time: a run holds an exclusive ``flock`` on ``run.lock`` for its whole life, so a
+second copy of the same command stops at once instead of asking (and paying for) the same puzzles
+again. The OS drops the lock when its holder dies, so a folder left by ``kill -9`` resumes freely.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from chesseval.errors import RunError
+from chesseval.core.run_record import RECORD_SCHEMA, RunRecord, TurnRecord, as_record
+from chesseval.errors import RunError, RunLockedError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: runs are not locked there
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,18 +48,32 @@ if TYPE_CHECKING:
 __all__ = [
     "RECORD_SCHEMA",
     "RUN_SCHEMA",
+    "HEADER_FILE",
+    "RECORDS_FILE",
+    "RESULTS_FILE",
     "RunStatus",
+    "RunRecord",
+    "TurnRecord",
+    "as_record",
     "RunDir",
+    "RunData",
+    "open_run",
+    "load_run",
     "utc_now",
     "slug",
     "find_run",
     "read_records",
     "read_run",
     "list_runs",
+    "runs_dir_lock",
+    "LOCK_FILE",
 ]
 
-RECORD_SCHEMA = 1
+LOCK_FILE = "run.lock"
 RUN_SCHEMA = 1
+HEADER_FILE = "run.json"
+RECORDS_FILE = "records.jsonl"
+RESULTS_FILE = "results.json"
 
 
 class RunStatus:
@@ -53,7 +84,7 @@ class RunStatus:
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def slug(text: str) -> str:
@@ -77,22 +108,23 @@ class RunDir:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._fh: IO[str] | None = None
+        self._lock_fd: int | None = None
 
     @property
     def header_path(self) -> Path:
-        return self.path / "run.json"
+        return self.path / HEADER_FILE
 
     @property
     def records_path(self) -> Path:
-        return self.path / "records.jsonl"
+        return self.path / RECORDS_FILE
 
     @property
     def results_path(self) -> Path:
-        return self.path / "results.json"
+        return self.path / RESULTS_FILE
 
     @classmethod
     def create(cls, runs_dir: str | os.PathLike[str], *, suite: str, model: str, header: dict[str, Any]) -> RunDir:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
         run_id = secrets.token_hex(3)
         path = Path(runs_dir) / f"{stamp}_{slug(suite)}_{slug(model)}_{run_id}"
         try:
@@ -128,8 +160,44 @@ class RunDir:
     def read_results(self) -> dict[str, Any] | None:
         if not self.results_path.exists():
             return None
-        data: dict[str, Any] = json.loads(self.results_path.read_text(encoding="utf-8"))
-        return data
+        try:
+            data = json.loads(self.results_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RunError(f"{self.results_path}: unreadable results ({exc})") from exc
+        return data if isinstance(data, dict) else None
+
+    # -- the lock --------------------------------------------------------------------------------
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path / LOCK_FILE
+
+    def lock(self) -> None:
+        """Hold this folder's lock until :meth:`unlock` (or until the process dies).
+
+        Raises :class:`RunLockedError` naming the holder's PID when another live process holds it.
+        A folder that cannot be written (read-only) is not locked: nothing will be written to it.
+        """
+        if self._lock_fd is not None:
+            return
+        fd = _try_flock(self.lock_path)
+        if fd is None:
+            pid = _read_pid(self.lock_path)
+            holder = f"process {pid}" if pid else "another process"
+            raise RunLockedError(
+                f"run folder {str(self.path)!r} is in use by {holder}; wait for it to finish or stop it, then run the same command again",
+                pid=pid,
+            )
+        if fd >= 0:
+            # Informational only: the flock itself says whether the holder is alive.
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
 
     # -- records ---------------------------------------------------------------------------------
 
@@ -166,16 +234,26 @@ class RunDir:
                 fh.truncate(keep)
             return size - keep
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[RunRecord]:
         return list(read_records(self.records_path))
 
-    def append(self, record: dict[str, Any]) -> None:
+    def append(self, record: RunRecord | Mapping[str, Any]) -> None:
         """Append one record as one line and flush it to the OS (survives a killed process)."""
         if self._fh is None:
             self._fh = open(self.records_path, "a", encoding="utf-8")
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
-        self._fh.write(line + "\n")
+        self._fh.write(as_record(record).to_line() + "\n")
         self._fh.flush()
+
+    def rewrite_records(self, records: Iterable[RunRecord | Mapping[str, Any]]) -> None:
+        """Replace ``records.jsonl`` with ``records`` in one atomic rename (``--retry-errors`` drops records)."""
+        self.close()
+        tmp = self.records_path.with_name(self.records_path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for r in records:
+                fh.write(as_record(r).to_line() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.records_path)
 
     def sync(self) -> None:
         """fsync the records (power-loss safety; a killed process loses nothing already flushed)."""
@@ -190,7 +268,53 @@ class RunDir:
             self._fh = None
 
 
-def read_records(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+def _try_flock(path: Path, *, blocking: bool = False) -> int | None:
+    """An open descriptor holding an exclusive flock on ``path``; None when another process holds
+    it; -1 when locking is impossible here (no fcntl, or the folder cannot be written)."""
+    if fcntl is None:
+        return -1
+    try:
+        fd = os.open(path, os.O_RDONLY) if path.is_dir() else os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return -1
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except OSError:
+        os.close(fd)
+        return -1
+    return fd
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text(encoding="utf-8").split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@contextlib.contextmanager
+def runs_dir_lock(runs_dir: str | os.PathLike[str]) -> Iterator[None]:
+    """Serialise finding-or-creating a run among processes sharing ``runs_dir`` (held briefly).
+
+    Two copies of one command started at the same instant would otherwise both find no run and
+    create two folders, asking every puzzle twice; under this lock the second finds the first's
+    (locked) folder and stops.
+    """
+    base = Path(runs_dir)
+    with contextlib.suppress(OSError):
+        base.mkdir(parents=True, exist_ok=True)
+    fd = _try_flock(base, blocking=True)  # the folder itself: no lock file among the runs
+    try:
+        yield
+    finally:
+        if fd is not None and fd >= 0:
+            os.close(fd)
+
+
+def read_records(path: str | os.PathLike[str]) -> Iterator[RunRecord]:
     """The records of a ``records.jsonl``; a half-written last line is skipped, not an error."""
     p = Path(path)
     if not p.exists():
@@ -203,27 +327,22 @@ def read_records(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
             if not line:
                 continue
             try:
-                record = json.loads(line)
+                yield RunRecord.from_json(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise RunError(f"{p}:{line_no}: corrupt record ({exc.msg})") from exc
-            yield record
+            except (ValueError, TypeError) as exc:
+                raise RunError(f"{p}:{line_no}: bad record ({exc})") from exc
 
 
 def find_run(runs_dir: str | os.PathLike[str], config_hash: str) -> RunDir | None:
     """The newest run in ``runs_dir`` made with the same configuration, to resume into."""
-    base = Path(runs_dir)
-    if not base.is_dir():
-        return None
-    for path in sorted(base.iterdir(), reverse=True):
-        header = path / "run.json"
-        if not header.is_file():
-            continue
+    for run in reversed(list_runs(runs_dir)):
         try:
-            data = json.loads(header.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            header = run.read_header()
+        except RunError:
             continue
-        if isinstance(data, dict) and data.get("config_hash") == config_hash:
-            return RunDir(path)
+        if header.get("config_hash") == config_hash:
+            return run
     return None
 
 
@@ -231,16 +350,49 @@ def list_runs(runs_dir: str | os.PathLike[str]) -> list[RunDir]:
     base = Path(runs_dir)
     if not base.is_dir():
         return []
-    return [RunDir(p) for p in sorted(base.iterdir()) if (p / "run.json").is_file()]
+    return [RunDir(p) for p in sorted(base.iterdir()) if (p / HEADER_FILE).is_file()]
 
 
-def _resolve_run(path: str | os.PathLike[str]) -> RunDir:
+def open_run(path: str | os.PathLike[str]) -> RunDir:
+    """The run folder at ``path`` (or the folder of its ``run.json``/``records.jsonl``/``results.json``)."""
     p = Path(path)
-    if p.is_file() and p.name in ("run.json", "records.jsonl", "results.json"):
+    if p.is_file() and p.name in (HEADER_FILE, RECORDS_FILE, RESULTS_FILE):
         p = p.parent
-    if not (p / "run.json").is_file():
-        raise RunError(f"{str(p)!r} is not a run folder (no run.json)")
+    if not (p / HEADER_FILE).is_file():
+        raise RunError(f"{str(path)!r} is not a run folder (no {HEADER_FILE})")
     return RunDir(p)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunData:
+    """A run folder read into memory: the header (``run.json``) and the records."""
+
+    path: Path
+    header: dict[str, Any]
+    records: list[RunRecord]
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return dict(self.header.get("meta") or {})
+
+    @property
+    def run_id(self) -> str:
+        return str(self.header.get("run_id") or self.path.name)
+
+    @property
+    def label(self) -> str:
+        """``--meta label=...`` if given, else the model name."""
+        return str(self.meta.get("label") or self.header.get("model") or self.path.name)
+
+    @property
+    def band_width(self) -> int:
+        return int(self.header.get("band_width") or 200)
+
+
+def load_run(path: str | os.PathLike[str]) -> RunData:
+    """Read a run folder (or its ``run.json``/``records.jsonl``) into memory."""
+    run = open_run(path)
+    return RunData(run.path, run.read_header(), run.records())
 
 
 def read_run(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -252,14 +404,14 @@ def read_run(path: str | os.PathLike[str]) -> pd.DataFrame:
     """
     import pandas as pd  # heavy: imported only when a DataFrame is asked for
 
-    run = _resolve_run(path)
+    run = open_run(path)
     header = run.read_header()
     rows = []
     for rec in run.records():
-        usage = rec.get("usage") or {}
+        usage = rec.usage
         rows.append(
             {
-                **{k: v for k, v in rec.items() if k not in ("usage",)},
+                **{k: v for k, v in rec.to_json().items() if k not in ("usage",)},
                 "input_tokens": usage.get("input_tokens"),
                 "output_tokens": usage.get("output_tokens"),
                 "reasoning_tokens": usage.get("reasoning_tokens"),

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from chesseval.version import __version__
+from chesseval.core.puzzles import Puzzle, write_lichess_csv, write_puzzle_pgn
 from chesseval.data import PUZZLES_DIR
 from chesseval.errors import ConfigError, PuzzleFormatError
-from chesseval.core.puzzles import Puzzle, write_lichess_csv, write_puzzle_pgn
+from chesseval.version import __version__
 
 __all__ = [
     "Suite",

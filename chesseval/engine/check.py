@@ -38,11 +38,12 @@ from typing import Any
 
 import chess
 
-from chesseval.engine.stockfish import BLUNDER_DROP, AnalysisLimit, EngineConfig, Score, is_winning, load_engine_config, parse_limit, win_chances
-from chesseval.engine.lines import ENGINE_FILE, read_engine_lines, read_jsonl, read_records
-from chesseval.engine.pool import EnginePool
-from chesseval.errors import EngineError, RunError
 from chesseval.core.puzzles import Puzzle, load_puzzles
+from chesseval.core.records import RunDir, RunRecord, TurnRecord, as_record
+from chesseval.engine.lines import ENGINE_FILE, read_engine_lines, read_jsonl, records_by_puzzle
+from chesseval.engine.pool import EnginePool
+from chesseval.engine.stockfish import BLUNDER_DROP, AnalysisLimit, EngineConfig, Score, is_winning, load_engine_config, parse_limit, win_chances
+from chesseval.errors import EngineError, RunError
 
 __all__ = [
     "ENGINE_FILE",
@@ -54,7 +55,7 @@ __all__ = [
     "rescore_run",
     "rescore_run_async",
     "read_jsonl",
-    "read_records",
+    "records_by_puzzle",
     "read_engine_lines",
     "position_at_turn",
 ]
@@ -161,13 +162,11 @@ def _run_puzzles(run_dir: Path) -> dict[str, Puzzle]:
     """The puzzles of a run, from the suite file named in its ``run.json`` (hash checked)."""
     from chesseval.core.suites import file_sha256
 
-    meta_path = run_dir / "run.json"
+    rundir = RunDir(run_dir)
+    meta_path = rundir.header_path
     if not meta_path.exists():
         raise RunError(f"{str(meta_path)!r} does not exist; pass the puzzle file explicitly")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise RunError(f"{str(meta_path)!r} is not valid JSON: {exc}") from exc
+    meta = rundir.read_header()
     suite = meta.get("suite")
     raw = suite.get("path") if isinstance(suite, dict) else None
     if not raw:
@@ -183,20 +182,20 @@ def _run_puzzles(run_dir: Path) -> dict[str, Puzzle]:
     return {p.id: p for p in load_puzzles(path)}
 
 
-def _record_puzzle(rec: dict[str, Any]) -> Puzzle | None:
-    if not rec.get("fen") or not rec.get("moves"):
-        return None
-    return Puzzle(id=str(rec["puzzle_id"]), fen=rec["fen"], moves=tuple(rec["moves"]), has_setup_move=bool(rec.get("has_setup_move", True)), rating=rec.get("rating"))
+def _record_puzzle(rec: RunRecord) -> Puzzle | None:
+    if not rec.fen or not rec.moves:
+        return None  # records from before the puzzle was stored in them
+    return Puzzle(id=rec.puzzle_id, fen=rec.fen, moves=rec.moves, has_setup_move=rec.has_setup_move, rating=rec.rating)
 
 
-def position_at_turn(puzzle: Puzzle, index: int, record: dict[str, Any] | None = None) -> chess.Board:
+def position_at_turn(puzzle: Puzzle, index: int, record: RunRecord | Mapping[str, Any] | None = None) -> chess.Board:
     """The board the solver saw at solver move ``index``.
 
     With the run's ``record``, earlier solver moves are the ones actually played (an accepted
     alternative can differ from the solution); the replies always come from the solution line.
     """
     board = puzzle.board()
-    played = {int(t.get("index", -1)): t.get("played_uci") for t in (record or {}).get("turns") or []}
+    played = {t.index: t.played_uci for t in as_record(record).turns} if record is not None else {}
     for i in range(index):
         board.push(board.parse_uci(played.get(i) or puzzle.line[2 * i]))
         board.push(chess.Move.from_uci(puzzle.line[2 * i + 1]))
@@ -223,29 +222,24 @@ class RescoreStats:
     restarts: int = 0
 
 
-def _jobs(records: Iterable[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    jobs = []
-    for rec in records:
-        for turn in rec.get("turns") or []:
-            if turn.get("played_uci"):
-                jobs.append((rec, turn))
-    return jobs
+def _jobs(records: Iterable[RunRecord]) -> list[tuple[RunRecord, TurnRecord]]:
+    return [(rec, turn) for rec in records for turn in rec.turns if turn.played_uci]
 
 
-def _line(rec: dict[str, Any], turn: dict[str, Any], limit: AnalysisLimit, engine_id: str | None) -> dict[str, Any]:
+def _line(rec: RunRecord, turn: TurnRecord, limit: AnalysisLimit, engine_id: str | None) -> dict[str, Any]:
     return {
         "schema": ENGINE_SCHEMA,
-        "puzzle_id": str(rec["puzzle_id"]),
-        "turn": int(turn.get("index", 0)),
+        "puzzle_id": rec.puzzle_id,
+        "turn": turn.index,
         "limit": limit.label,
         "limit_key": limit.key,
         "engine": engine_id,
-        "expected_uci": turn.get("expected_uci"),
-        "strict_outcome": turn.get("outcome"),
+        "expected_uci": turn.expected_uci,
+        "strict_outcome": turn.outcome,
     }
 
 
-async def _check_turn(pool: EnginePool, puzzle: Puzzle | None, rec: dict[str, Any], turn: dict[str, Any], limit: AnalysisLimit) -> dict[str, Any]:
+async def _check_turn(pool: EnginePool, puzzle: Puzzle | None, rec: RunRecord, turn: TurnRecord, limit: AnalysisLimit) -> dict[str, Any]:
     line = _line(rec, turn, limit, pool.engine_id)
     index = line["turn"]
     try:
@@ -255,15 +249,15 @@ async def _check_turn(pool: EnginePool, puzzle: Puzzle | None, rec: dict[str, An
             raise ValueError(f"turn {index!r} is past the end of puzzle {puzzle.id!r}")
         board = position_at_turn(puzzle, index, rec)
         try:
-            move = board.parse_uci(turn["played_uci"])
+            move = board.parse_uci(turn.played_uci or "")
         except ValueError:
-            raise ValueError(f"played move {turn['played_uci']!r} is not legal in {board.fen()!r}") from None
+            raise ValueError(f"played move {turn.played_uci!r} is not legal in {board.fen()!r}") from None
         result = await check_move(pool, board, move, limit)
         line["engine"] = pool.engine_id
         line.update(result.to_dict())
         line["error"] = None
     except (ValueError, EngineError) as exc:
-        line["played_uci"] = turn.get("played_uci")
+        line["played_uci"] = turn.played_uci
         line["error"] = f"{type(exc).__name__}: {exc}"
     line["checked_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return line
@@ -289,7 +283,7 @@ async def rescore_run_async(
     run = Path(run_dir)
     config = config or (pool.config if pool is not None else load_engine_config())
     lim = parse_limit(limit, config)
-    records = read_records(run)
+    records = records_by_puzzle(run)
     if puzzles is None:
         # Records carry their puzzle (FEN and moves); the suite file is needed only for older ones.
         by_id = {pid: p for pid, rec in records.items() if (p := _record_puzzle(rec)) is not None}
@@ -303,7 +297,7 @@ async def rescore_run_async(
     _cut_torn_tail(out_path)
     done = {(ln.get("puzzle_id"), ln.get("turn")) for ln in read_engine_lines(run, lim.label) if ln.get("limit_key") == lim.key and not ln.get("error")}
     jobs = _jobs(records.values())
-    todo = [(rec, turn) for rec, turn in jobs if (str(rec["puzzle_id"]), int(turn.get("index", 0))) not in done]
+    todo = [(rec, turn) for rec, turn in jobs if (rec.puzzle_id, turn.index) not in done]
     stats = RescoreStats(run_dir=str(run), limit=lim.label, moves=len(jobs), skipped=len(jobs) - len(todo))
     own_pool = pool is None
     if pool is None:
@@ -311,7 +305,7 @@ async def rescore_run_async(
     try:
         if todo:
             stats.engine_id = await pool.ensure_started()
-            queue: asyncio.Queue[tuple[dict[str, Any], dict[str, Any]]] = asyncio.Queue()
+            queue: asyncio.Queue[tuple[RunRecord, TurnRecord]] = asyncio.Queue()
             for job in todo:
                 queue.put_nowait(job)
             with open(out_path, "a", encoding="utf-8") as fh:
@@ -322,7 +316,7 @@ async def rescore_run_async(
                             rec, turn = queue.get_nowait()
                         except asyncio.QueueEmpty:
                             return
-                        line = await _check_turn(pool, by_id.get(str(rec["puzzle_id"])), rec, turn, lim)
+                        line = await _check_turn(pool, by_id.get(rec.puzzle_id), rec, turn, lim)
                         fh.write(json.dumps(line, separators=(",", ":")) + "\n")
                         fh.flush()
                         stats.checked += 1
@@ -349,15 +343,14 @@ def _add_to_results(run: Path, limit: AnalysisLimit) -> None:
     # results.json holds derived aggregates only: the engine summary goes beside the strict
     # numbers under "engine" (keyed by limit), so `run --engine` reports both from one file.
     from chesseval.engine.report import engine_summary
-    from chesseval.core.records import RunDir
 
     rundir = RunDir(run)
     results = rundir.read_results()
     if results is None:
         return
     try:
-        width = int(json.loads((run / "run.json").read_text(encoding="utf-8")).get("band_width") or 200)
-    except (OSError, ValueError):
+        width = int(rundir.read_header().get("band_width") or 200)
+    except (RunError, ValueError):
         width = 200
     rows = engine_summary(run, width, limit=limit.key)
     previous = results.get("engine")

@@ -1,5 +1,5 @@
-"""Reading a run folder's JSON-lines files for the engine stage: ``records.jsonl`` by puzzle and
-``engine.jsonl`` (written by :mod:`chesseval.engine.check`, summarised by
+"""Reading a run folder for the engine stage: its records by puzzle (through
+:mod:`chesseval.core.records`, the run folder's owner) and ``engine.jsonl`` (written by :mod:`chesseval.engine.check`, summarised by
 :mod:`chesseval.engine.report`). Kept apart from both so that they do not import each other.
 """
 
@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from chesseval.core.records import RunDir, RunRecord
 from chesseval.errors import RunError
 
-__all__ = ["ENGINE_FILE", "read_jsonl", "read_records", "read_engine_lines"]
+__all__ = ["ENGINE_FILE", "read_jsonl", "records_by_puzzle", "read_engine_lines"]
 
 ENGINE_FILE = "engine.jsonl"
 
@@ -35,12 +36,12 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def read_records(run_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+def records_by_puzzle(run_dir: str | os.PathLike[str]) -> dict[str, RunRecord]:
     """The run's records by puzzle id (the last line wins, as a resumed run may repeat one)."""
-    path = Path(run_dir) / "records.jsonl"
-    if not path.exists():
-        raise RunError(f"{str(path)!r} does not exist: not a run folder")
-    return {str(rec["puzzle_id"]): rec for rec in read_jsonl(path) if "puzzle_id" in rec}
+    run = RunDir(run_dir)
+    if not run.records_path.exists():
+        raise RunError(f"{str(run.records_path)!r} does not exist: not a run folder")
+    return {rec.puzzle_id: rec for rec in run.records()}
 
 
 def read_engine_lines(run_dir: str | os.PathLike[str], limit: str | None = None) -> list[dict[str, Any]]:

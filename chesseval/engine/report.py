@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from chesseval.engine.lines import read_engine_lines, read_records
+from chesseval.core.records import RunRecord, TurnRecord
+from chesseval.engine.lines import read_engine_lines, records_by_puzzle
 
 __all__ = ["EngineBucket", "engine_summary", "format_engine_summary", "bucket_labeller"]
 
@@ -99,9 +100,9 @@ def bucket_labeller(buckets: int | Sequence[int] | Callable[[int | None], str]) 
 _ON_LINE = {"correct", "continue"}
 
 
-def _first_deviation(rec: dict[str, Any]) -> dict[str, Any] | None:
-    for turn in rec.get("turns") or []:
-        if turn.get("outcome") not in _ON_LINE:
+def _first_deviation(rec: RunRecord) -> TurnRecord | None:
+    for turn in rec.turns:
+        if turn.outcome not in _ON_LINE:
             return turn
     return None
 
@@ -119,7 +120,7 @@ def engine_summary(
     no engine results.
     """
     run = Path(run_dir)
-    records = read_records(run)
+    records = records_by_puzzle(run)
     lines = read_engine_lines(run, limit)
     if not lines:
         return []
@@ -136,35 +137,35 @@ def engine_summary(
     label = bucket_labeller(buckets)
     acc: dict[str, dict[str, Any]] = {}
 
-    def add(key: str, rec: dict[str, Any]) -> None:
-        row = acc.setdefault(key, {"puzzles": 0, "strict": 0, "lenient": 0, "checked": 0, "unchecked": 0, "drop": 0.0, "blunders": 0, "lo": rec.get("rating")})
-        pid = str(rec["puzzle_id"])
-        strict = rec.get("verdict") == "correct"
+    def add(key: str, rec: RunRecord) -> None:
+        row = acc.setdefault(key, {"puzzles": 0, "strict": 0, "lenient": 0, "checked": 0, "unchecked": 0, "drop": 0.0, "blunders": 0, "lo": rec.rating})
+        pid = rec.puzzle_id
+        strict = rec.is_solved
         lenient = strict
         if not strict:
             dev = _first_deviation(rec)
-            if dev is not None and dev.get("played_uci"):
-                hit = results.get((pid, int(dev.get("index", 0))))
+            if dev is not None and dev.played_uci:
+                hit = results.get((pid, dev.index))
                 lenient = bool(hit and hit.get("engine_accepted"))
         row["puzzles"] += 1
         row["strict"] += strict
         row["lenient"] += lenient
-        for turn in rec.get("turns") or []:
-            if not turn.get("played_uci"):
+        for turn in rec.turns:
+            if not turn.played_uci:
                 continue
-            hit = results.get((pid, int(turn.get("index", 0))))
+            hit = results.get((pid, turn.index))
             if hit is None:
                 row["unchecked"] += 1
                 continue
             row["checked"] += 1
             row["drop"] += float(hit["wc_drop"])
             row["blunders"] += bool(hit["blunder"])
-        rating = rec.get("rating")
+        rating = rec.rating
         if rating is not None and (row["lo"] is None or rating < row["lo"]):
             row["lo"] = rating
 
     for rec in records.values():
-        add(label(rec.get("rating")), rec)
+        add(label(rec.rating), rec)
         add("all", rec)
 
     def order(key: str) -> tuple[int, float]:

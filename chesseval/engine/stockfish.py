@@ -22,7 +22,7 @@ from typing import Any
 import chess
 import chess.engine
 
-from chesseval.data import STOCKFISH_CONFIG
+from chesseval.data import STOCKFISH_CONFIG, default_cache_dir
 from chesseval.errors import ConfigError, EngineNotFoundError
 
 __all__ = [
@@ -105,12 +105,19 @@ class Score:
         return f"#{self.mate}" if self.mate is not None else f"{self.cp:+d}cp"
 
 
-def win_chances(score: Score | int) -> float:
-    """Lichess win chances in [-1, 1] for the side to move; mates are exactly ±1."""
+def win_chances(score: Score | chess.engine.Score | int) -> float:
+    """Lichess win chances in [-1, 1] for the side to move: wc(cp) = 2/(1+exp(−0.00368208·cp)) − 1;
+    mates are exactly ±1 (no cp clamp, as lichess-puzzler). Takes this module's :class:`Score`,
+    python-chess's ``chess.engine.Score`` (the miner's) or centipawns."""
     if isinstance(score, Score):
         if score.mate is not None:
             return 1.0 if score.mate > 0 else -1.0
         cp = score.cp
+    elif isinstance(score, chess.engine.Score):
+        mate = score.mate()
+        if mate is not None:
+            return 1.0 if mate > 0 or score == chess.engine.MateGiven else -1.0
+        cp = score.score()
     else:
         cp = score
     assert cp is not None
@@ -213,10 +220,7 @@ class EngineConfig:
     def cache_path(self) -> Path:
         if self.cache_dir:
             return Path(self.cache_dir).expanduser()
-        base = os.environ.get("CHESSEVAL_CACHE_DIR")
-        if base:
-            return Path(base).expanduser() / "engine"
-        return Path.home() / ".cache" / "chesseval" / "engine"
+        return default_cache_dir() / "engine"
 
     def limit(self, spec: str | AnalysisLimit) -> AnalysisLimit:
         return parse_limit(spec, self)

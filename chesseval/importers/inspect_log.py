@@ -28,8 +28,8 @@ from typing import Any
 
 import chess
 
-from chesseval.importers.judging import ForeignAnswer, ImportFormatError, JudgingMode
 from chesseval.core.players import StopReason, Usage
+from chesseval.importers.judging import ForeignAnswer, ImportFormatError, JudgingMode
 
 __all__ = ["read_inspect_log", "read_eval_archive"]
 

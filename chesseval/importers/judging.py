@@ -30,15 +30,15 @@ from typing import Any
 
 import chess
 
-from chesseval.errors import ChessEvalError
 from chesseval.core.judge import Step, Verdict, judge_move, verdict_of_reply
 from chesseval.core.moves import ParsedMove, parse_move
 from chesseval.core.players import Reply, StopReason, Turn, Usage
 from chesseval.core.prompts import PromptFormat, PromptOptions
 from chesseval.core.puzzles import Puzzle
 from chesseval.core.records import RECORD_SCHEMA
-from chesseval.core.runner import play_puzzle
 from chesseval.core.regrade import board_of
+from chesseval.core.runner import play_puzzle
+from chesseval.errors import ChessEvalError
 
 __all__ = ["ForeignAnswer", "JudgingMode", "ReplayPlayer", "judge_answer", "position_board", "ImportFormatError"]
 
@@ -220,7 +220,8 @@ async def judge_answer(answer: ForeignAnswer, puzzle: Puzzle | None) -> dict[str
         record = _one_move(answer, puzzle)
     else:
         judged, options = _judged_puzzle(answer, puzzle)
-        record = await play_puzzle(judged, ReplayPlayer(answer), PromptFormat.FEN, options)
+        # The record's JSON form: the importer edits it before RunDir.append types it again.
+        record = (await play_puzzle(judged, ReplayPlayer(answer), PromptFormat.FEN, options)).to_json()
         # The prompt was the source's, not chesseval's: keep what the log holds of it.
         for turn in record["turns"]:
             turn["prompt_sha256"] = None

@@ -22,12 +22,12 @@ from typing import Any
 
 import chess
 
-from chesseval.version import __version__
-from chesseval.importers.judging import ForeignAnswer, ImportFormatError, judge_answer
 from chesseval.core.puzzles import Puzzle
-from chesseval.core.records import RunDir, RunStatus, list_runs, slug, utc_now
+from chesseval.core.records import HEADER_FILE, RECORDS_FILE, RESULTS_FILE, RunDir, RunStatus, list_runs, slug, utc_now
 from chesseval.core.results import summarize
 from chesseval.core.suites import Suite, write_suite
+from chesseval.importers.judging import ForeignAnswer, ImportFormatError, judge_answer
+from chesseval.version import __version__
 
 __all__ = ["ImportedRun", "write_import"]
 
@@ -71,7 +71,7 @@ def _puzzle_ids(answers: Sequence[ForeignAnswer]) -> list[str | None]:
 
 def _suite_puzzles(answers: Sequence[ForeignAnswer], ids: Sequence[str | None], path: str) -> list[Puzzle]:
     seen: dict[str, Puzzle] = {}
-    for a, pid in zip(answers, ids):
+    for a, pid in zip(answers, ids, strict=True):
         p = a.puzzle(pid) if pid is not None else None
         if p is None:
             continue
@@ -93,7 +93,7 @@ def _write_suite(name: str, puzzles: list[Puzzle], suite_dir: Path, *, source: s
 
 def _positions_suite(name: str, answers: Sequence[ForeignAnswer], ids: Sequence[str | None]) -> dict[str, Any]:
     """What a run of game moves (no solutions) records as its suite: the positions, hashed."""
-    items = sorted({(pid, a.fen) for a, pid in zip(answers, ids) if pid is not None})
+    items = sorted({(pid, a.fen) for a, pid in zip(answers, ids, strict=True) if pid is not None})
     digest = hashlib.sha256("\n".join(f"{i} {f}" for i, f in items).encode()).hexdigest()
     return {"name": name, "version": "import", "path": None, "sha256": digest, "count": len(items), "kind": "positions without solutions"}
 
@@ -131,7 +131,7 @@ def write_import(
     groups: dict[tuple[str, str, str, int], list[dict[str, Any]]] = defaultdict(list)
     held: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
     records = asyncio.run(_regrade_all(answers, ids))
-    for a, pid, record in zip(answers, ids, records):
+    for a, pid, record in zip(answers, ids, records, strict=True):
         key3 = (a.source, a.model, a.style)
         attempt = held[key3].get(str(pid), 0) + 1
         held[key3][str(pid)] = attempt
@@ -148,7 +148,7 @@ def write_import(
 
 async def _regrade_all(answers: Sequence[ForeignAnswer], ids: Sequence[str | None]) -> list[dict[str, Any]]:
     # One event loop for the whole log: the replayed answers need no network, only the runner's code.
-    return [await judge_answer(a, a.puzzle(pid) if pid is not None else None) for a, pid in zip(answers, ids)]
+    return [await judge_answer(a, a.puzzle(pid) if pid is not None else None) for a, pid in zip(answers, ids, strict=True)]
 
 
 def _file_sha256(path: str | os.PathLike[str]) -> str:
@@ -202,7 +202,7 @@ def _write_run(out_dir: Path, *, source: str, model: str, style: str, attempt: i
 
 
 def _remove_run(path: Path) -> None:
-    for name in ("run.json", "records.jsonl", "results.json", "report.html"):
+    for name in (HEADER_FILE, RECORDS_FILE, RESULTS_FILE, "report.html"):
         (path / name).unlink(missing_ok=True)
     try:
         path.rmdir()

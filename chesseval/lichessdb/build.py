@@ -37,13 +37,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from chesseval.lichessdb.spec import BuildSpec
-from chesseval.lichessdb.pool import peak_rss_kb, read_blocks, run_workers
-from chesseval.lichessdb.scan import MAX_EXAMPLES, NO_KEY, Selector
-from chesseval.errors import ConfigError, PuzzleFormatError
 from chesseval.core.puzzles import LICHESS_COLUMNS, Puzzle, parse_lichess_row
 from chesseval.core.suites import Suite, band_label, write_suite
 from chesseval.core.zstream import ZstdFramesReader
+from chesseval.errors import ConfigError, PuzzleFormatError
+from chesseval.lichessdb.pool import peak_rss_kb, read_blocks, run_workers
+from chesseval.lichessdb.scan import MAX_EXAMPLES, NO_KEY, Selector
+from chesseval.lichessdb.spec import BuildSpec
 
 __all__ = ["BuildSpec", "BandReport", "BuildResult", "build_suite", "select_puzzles", "Selection"]
 

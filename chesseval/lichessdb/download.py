@@ -28,13 +28,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from chesseval.data import default_cache_dir
 from chesseval.errors import DownloadError
 
 __all__ = [
     "DEFAULT_URL",
     "DEFAULT_TIMEOUT",
     "DownloadResult",
-    "default_cache_dir",
     "default_destination",
     "download",
     "map_httpx_errors",
@@ -63,15 +63,6 @@ class DownloadResult:
     """HTTP requests made (0 when the file was already there)."""
     cached: bool = False
     """True when the destination already existed and nothing was downloaded."""
-
-
-def default_cache_dir() -> Path:
-    """``$CHESSEVAL_CACHE_DIR``, else ``$XDG_CACHE_HOME/chesseval``, else ``~/.cache/chesseval``."""
-    env = os.environ.get("CHESSEVAL_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "chesseval"
 
 
 def default_destination(url: str) -> Path:

@@ -13,8 +13,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
-from chesseval.lichessdb.scan import Selector, Window
 from chesseval.errors import ChessEvalError, PuzzleFormatError
+from chesseval.lichessdb.scan import Selector, Window
 
 if TYPE_CHECKING:
     from chesseval.lichessdb.spec import BuildSpec
@@ -136,7 +136,7 @@ def run_workers(
     try:
         if ring is None:
             for index, block in enumerate(read_blocks(stream, block_bytes, carry, name)):
-                wait(lambda: tasks.put((index, None, block), timeout=1.0))
+                wait(lambda index=index, block=block: tasks.put((index, None, block), timeout=1.0))
         else:
             _fill_ring(stream, carry, ring, slot_bytes, block_bytes, name, lambda: wait(lambda: free.get(timeout=1.0)),
                        lambda item: wait(lambda: tasks.put(item, timeout=1.0)))

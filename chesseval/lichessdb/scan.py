@@ -14,8 +14,8 @@ import heapq
 import re
 from typing import TYPE_CHECKING, Any
 
-from chesseval.errors import ConfigError, PuzzleFormatError
 from chesseval.core.puzzles import parse_int_field, parse_lichess_row
+from chesseval.errors import ConfigError, PuzzleFormatError
 
 if TYPE_CHECKING:
     from chesseval.lichessdb.spec import BuildSpec
@@ -331,7 +331,7 @@ class Selector:
                 msgs[:, : len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
                 msgs[:, len(prefix):] = ids
                 return [sha(m).digest() for m in msgs.view(f"S{msgs.shape[1]}").ravel().tolist()]
-        return [sha(prefix + block[a:b].strip()).digest() for a, b in zip(lo.tolist(), hi.tolist())]
+        return [sha(prefix + block[a:b].strip()).digest() for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
 
     def result(self) -> dict[str, Any]:
         return {

@@ -31,12 +31,13 @@ from pathlib import Path
 import chess.engine
 import chess.pgn
 
+from chesseval.core.puzzles import Puzzle
 from chesseval.errors import ConfigError
 from chesseval.mining.miner import MiningConfig, merge_puzzles, mine_game, open_engine
-from chesseval.core.puzzles import Puzzle
 from chesseval.mining.selfplay import SelfPlayConfig, play_game
+from chesseval.mining.workers import engine_workers
 
-__all__ = ["SuitePlan", "build_suite", "play_and_mine", "select_by_band", "shortfall", "BANDS", "MIN_PER_BAND"]
+__all__ = ["SuitePlan", "build_mined_suite", "play_and_mine", "select_by_band", "shortfall", "BANDS", "MIN_PER_BAND"]
 
 BANDS = tuple(range(600, 2600, 200))
 MIN_PER_BAND = 40
@@ -231,24 +232,11 @@ def run_games(plan: SuitePlan, work_dir: Path, progress=None) -> list[dict[str, 
             if progress:
                 progress(len(done), plan.games, sum(len(r["puzzles"]) for r in done.values()))  # type: ignore[arg-type]
 
-        if plan.workers <= 1:
-            _init(plan.nodes)
-            try:
-                for rjob in remine_todo:
-                    save(_remine_job(rjob))
-                for job in todo:
-                    save(_job(job))
-            finally:
-                engine = _WORKER.pop("engine")
-                assert isinstance(engine, chess.engine.SimpleEngine)
-                engine.quit()
-        elif todo or remine_todo:
-            import multiprocessing
-
-            with multiprocessing.get_context("spawn").Pool(plan.workers, initializer=_init, initargs=(plan.nodes,)) as pool:
-                for rec in pool.imap_unordered(_remine_job, remine_todo, chunksize=4):
+        if todo or remine_todo:
+            with engine_workers(_init, (plan.nodes,), plan.workers, _WORKER) as run:
+                for rec in run(_remine_job, remine_todo, ordered=False, chunksize=4):
                     save(rec)
-                for rec in pool.imap_unordered(_job, todo, chunksize=1):
+                for rec in run(_job, todo, ordered=False, chunksize=1):
                     save(rec)
     if all(i in done for i in previous):
         (work_dir / PREVIOUS_CACHE_FILE).unlink(missing_ok=True)  # every game in it has been mined again
@@ -291,9 +279,9 @@ def select_by_band(puzzles: list[Puzzle], per_band: int) -> list[Puzzle]:
     return sorted(out, key=lambda p: p.id)
 
 
-def build_suite(plan: SuitePlan, *, out_dir: Path, work_dir: Path, command: str, progress=None):  # type: ignore[no-untyped-def]
-    from chesseval.mining.difficulty import MODEL_PATH, rate_puzzles
+def build_mined_suite(plan: SuitePlan, *, out_dir: Path, work_dir: Path, command: str, progress=None):  # type: ignore[no-untyped-def]
     from chesseval.core.suites import write_suite
+    from chesseval.mining.difficulty import MODEL_PATH, rate_puzzles
 
     records = run_games(plan, work_dir, progress)
     raw = [

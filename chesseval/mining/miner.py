@@ -33,7 +33,6 @@ import base64
 import dataclasses
 import hashlib
 import io
-import math
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -43,9 +42,10 @@ import chess
 import chess.engine
 import chess.pgn
 
-from chesseval.engine.stockfish import find_stockfish
-from chesseval.errors import EngineError, EngineNotFoundError
 from chesseval.core.puzzles import Puzzle, RatingSource
+from chesseval.engine.stockfish import find_stockfish, win_chances
+from chesseval.errors import EngineError, EngineNotFoundError
+from chesseval.mining.workers import engine_workers
 
 __all__ = [
     "MiningConfig",
@@ -64,24 +64,13 @@ __all__ = [
     "max_castling_rights",
 ]
 
-# Lichess's win-chance curve, as lichess-puzzler uses it: mates are exactly ±1, no cp clamp.
-WC_K = 0.00368208
+# Lichess's win-chance curve is chesseval.engine.stockfish.win_chances (mates exactly ±1, no cp clamp).
 ONLY_MOVE_MARGIN = 0.7
 MATE_IN_ONE_ALT_MAX = 0.6
 MATE_HORIZON = 15
 SF15_1_CP_SCALE = 361 / 208
 """Stockfish 15.1's ``NormalizeToPawnValue`` over the older ``PawnValueEg``: 15.1 cp → pre-15.1 cp."""
 PIECE_VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9, chess.KING: 0}
-
-
-def win_chances(score: chess.engine.Score) -> float:
-    """wc(cp) = 2/(1+exp(−0.00368208·cp)) − 1 in [−1, 1]; a mate is ±1."""
-    mate = score.mate()
-    if mate is not None:
-        return 1.0 if mate > 0 or score == chess.engine.MateGiven else -1.0
-    cp = score.score()
-    assert cp is not None
-    return 2.0 / (1.0 + math.exp(-WC_K * cp)) - 1.0
 
 
 # -- engine seam ---------------------------------------------------------------------------------
@@ -504,27 +493,12 @@ def mine_pgn(
     if limit is not None:
         jobs = jobs[:limit]
     results: list[Puzzle] = []
-    if workers <= 1:
-        _worker_init(config)
-        try:
-            for k, job in enumerate(jobs):
-                results.extend(_worker_mine(job))
-                if callable(progress):
-                    progress(k + 1, len(jobs), len(results))
-        finally:
-            engine = _WORKER.pop("engine")
-            assert isinstance(engine, chess.engine.SimpleEngine)
-            engine.quit()
-    else:
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers, initializer=_worker_init, initargs=(config,)) as pool:
-            # chunksize 1: games differ a lot in cost, so hand them out one by one.
-            for k, found in enumerate(pool.imap(_worker_mine, jobs, chunksize=1)):
-                results.extend(found)
-                if callable(progress):
-                    progress(k + 1, len(jobs), len(results))
+    with engine_workers(_worker_init, (config,), workers, _WORKER) as run:
+        # chunksize 1: games differ a lot in cost, so hand them out one by one.
+        for k, found in enumerate(run(_worker_mine, jobs, chunksize=1)):
+            results.extend(found)
+            if callable(progress):
+                progress(k + 1, len(jobs), len(results))
     return merge_puzzles([results])
 
 

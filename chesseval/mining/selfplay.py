@@ -38,6 +38,7 @@ import chess.engine
 import chess.pgn
 
 from chesseval.mining.miner import LineBuilder, MiningConfig, is_swing, open_engine
+from chesseval.mining.workers import engine_workers
 
 __all__ = ["SelfPlayConfig", "play_game", "play_games"]
 
@@ -265,25 +266,11 @@ def play_games(n: int, seed: int, config: SelfPlayConfig, *, workers: int = 1, s
     game followed by its branch games)."""
     jobs = [(seed, i) for i in range(start, start + n)]
     out: list[str] = []
-    if workers <= 1:
-        _init(config)
-        try:
-            for k, job in enumerate(jobs):
-                out.append(_play(job))
-                if progress:
-                    progress(k + 1, n)
-        finally:
-            engine = _WORKER.pop("engine")
-            assert isinstance(engine, chess.engine.SimpleEngine)
-            engine.quit()
-    else:
-        import multiprocessing
-
-        with multiprocessing.get_context("spawn").Pool(workers, initializer=_init, initargs=(config,)) as pool:
-            for k, text in enumerate(pool.imap(_play, jobs, chunksize=1)):
-                out.append(text)
-                if progress:
-                    progress(k + 1, n)
+    with engine_workers(_init, (config,), workers, _WORKER) as run:
+        for k, text in enumerate(run(_play, jobs, chunksize=1)):
+            out.append(text)
+            if progress:
+                progress(k + 1, n)
     return out
 
 

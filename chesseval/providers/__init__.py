@@ -13,8 +13,8 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chesseval.errors import ConfigError, UnknownModelError
 from chesseval.core.players import Player
+from chesseval.errors import ConfigError, UnknownModelError
 
 __all__ = ["PROVIDERS", "create_player", "split_model_name", "parse_model_options"]
 

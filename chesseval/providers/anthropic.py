@@ -24,13 +24,13 @@ import dataclasses
 from typing import Any
 from urllib.parse import urlsplit
 
-from chesseval.errors import ConfigError, ModelResponseError
 from chesseval.core.players import Message, StopReason, Usage
-from chesseval.providers.http import SseEvent
+from chesseval.errors import ConfigError, ModelResponseError
 from chesseval.providers.base import HttpPlayer, Parsed, Request, optional_int, require, resolve_base_url, resolve_key
 from chesseval.providers.error_body import ErrorBody
-from chesseval.providers.streaming import assemble_anthropic
+from chesseval.providers.http import SseEvent
 from chesseval.providers.settings import ReasoningEffort, Settings, parse_int, parse_settings
+from chesseval.providers.streaming import assemble_anthropic
 
 __all__ = ["AnthropicPlayer", "create", "THINKING_BUDGETS", "ANTHROPIC_VERSION"]
 

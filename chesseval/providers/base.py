@@ -31,10 +31,10 @@ from typing import Any
 
 import httpx
 
+from chesseval.core.players import Message, Reply, StopReason, Turn, Usage
+from chesseval.errors import ConfigError, ModelError, ModelFatalError, ModelResponseError, ModelTransportError
 from chesseval.providers.cache import ResponseCache, cache_key, default_cache_dir
 from chesseval.providers.credentials import lookup_env, redact_url
-from chesseval.errors import ConfigError, ModelError, ModelFatalError, ModelResponseError, ModelTransportError
-from chesseval.core.players import Message, Reply, StopReason, Turn, Usage
 from chesseval.providers.error_body import AUTH_CODES, QUOTA_CODES, RATE_LIMIT_CODES, ErrorBody, parse_error_body
 from chesseval.providers.http import HttpResponse, HttpSession, SseEvent
 from chesseval.providers.prices import PriceTable, load_prices
@@ -245,6 +245,7 @@ class HttpPlayer:
             self.stats.failures += 1
             final = self._final_error(exc, call)
             final.retries = call.retries
+            final.retry_wait_s = round(call.waited_s, 3)
             if isinstance(final, ModelFatalError) and self._fatal is None:
                 # Every other call of this player stops too, also those asleep in backoff.
                 self._fatal = final

@@ -21,22 +21,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from chesseval.data import CACHE_DIR_ENV, default_cache_dir
 from chesseval.errors import ConfigError
 
 __all__ = ["ResponseCache", "default_cache_dir", "cache_key", "CACHE_DIR_ENV", "CACHE_SCHEMA"]
 
 LOGGER = logging.getLogger(__name__)
-CACHE_DIR_ENV = "CHESSEVAL_CACHE_DIR"
 CACHE_SCHEMA = 1
-
-
-def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """``$CHESSEVAL_CACHE_DIR``, else ``$XDG_CACHE_HOME/chesseval``, else ``~/.cache/chesseval``."""
-    env = os.environ if environ is None else environ
-    if env.get(CACHE_DIR_ENV):
-        return Path(env[CACHE_DIR_ENV]).expanduser()
-    base = Path(env["XDG_CACHE_HOME"]).expanduser() if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-    return base / "chesseval"
 
 
 def cache_key(parts: Mapping[str, Any]) -> str:

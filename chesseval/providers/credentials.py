@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from chesseval.errors import ConfigError
@@ -23,6 +24,7 @@ __all__ = [
     "env_name",
     "redact_text",
     "redact_url",
+    "redact_options",
     "split_url_credentials",
     "is_credential_name",
     "is_loopback_url",
@@ -32,7 +34,8 @@ __all__ = [
 REDACTED = "***"
 
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
-_CREDENTIAL_WORDS = ("key", "token", "secret", "password", "passwd", "auth", "signature", "credential", "sig")
+# "passw" covers password, passwd and passwort; "sig" covers signature.
+_CREDENTIAL_WORDS = ("key", "token", "secret", "passw", "auth", "credential", "sig")
 
 
 def read_dotenv(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -102,6 +105,8 @@ def redact_text(text: str, secrets: Iterable[str | None]) -> str:
 def is_credential_name(name: str) -> bool:
     """Does an option or query parameter name look like it carries a credential?"""
     lowered = name.lower().replace("-", "_")
+    if lowered.endswith("_tokens"):
+        return False  # a token count (max_tokens, max_output_tokens) changes the answers: keep it visible
     return any(word in lowered for word in _CREDENTIAL_WORDS)
 
 
@@ -132,6 +137,25 @@ def redact_url(url: str) -> str:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode([(k, REDACTED if is_credential_name(k) else v) for k, v in pairs], safe="*")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def redact_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Model options safe to write down (``run.json``, the run's config hash).
+
+    The value of every option whose name looks like a credential (``-M api_key=...``,
+    ``-M x_token=...``, ``client_secret``, ``passwd``) is replaced by ``***``; any other text that
+    is a URL loses its userinfo and the values of credential-like query parameters
+    (``?key=...``, ``api_key=``, ``token=``), as :func:`redact_url` does.
+    """
+    out: dict[str, Any] = {}
+    for name, value in options.items():
+        if is_credential_name(str(name)):
+            out[name] = REDACTED
+        elif isinstance(value, str) and "://" in value:
+            out[name] = redact_url(value)
+        else:
+            out[name] = value
+    return out
 
 
 def is_loopback_url(url: str) -> bool:

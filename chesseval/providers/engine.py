@@ -17,10 +17,10 @@ import dataclasses
 import time
 from typing import Any
 
-from chesseval.engine.stockfish import FORBIDDEN_OPTIONS, AnalysisLimit, EngineConfig, load_engine_config
-from chesseval.engine.pool import EnginePool
-from chesseval.errors import ConfigError
 from chesseval.core.players import Reply, Turn
+from chesseval.engine.pool import EnginePool
+from chesseval.engine.stockfish import FORBIDDEN_OPTIONS, AnalysisLimit, EngineConfig, load_engine_config
+from chesseval.errors import ConfigError
 from chesseval.providers.builtin import answer_move
 
 __all__ = ["StockfishPlayer", "create"]

@@ -26,14 +26,14 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from chesseval.errors import ConfigError, ModelResponseError
 from chesseval.core.players import Message, StopReason, Usage
-from chesseval.providers.http import SseEvent
+from chesseval.errors import ConfigError, ModelResponseError
 from chesseval.providers.base import HttpPlayer, Parsed, Request, optional_int, require, resolve_base_url, resolve_key
 from chesseval.providers.error_body import ErrorBody
-from chesseval.providers.streaming import assemble_gemini
-from chesseval.providers.settings import ReasoningEffort, Settings, parse_int, parse_settings
+from chesseval.providers.http import SseEvent
 from chesseval.providers.retry import parse_wait_value
+from chesseval.providers.settings import ReasoningEffort, Settings, parse_int, parse_settings
+from chesseval.providers.streaming import assemble_gemini
 
 __all__ = ["GooglePlayer", "create", "THINKING_BUDGETS", "THINKING_LEVELS"]
 

@@ -35,8 +35,8 @@ from typing import Any
 
 import httpx
 
-from chesseval.providers.credentials import redact_text, redact_url, split_url_credentials
 from chesseval.errors import ModelError, ModelFatalError, ModelResponseError, ModelTransportError
+from chesseval.providers.credentials import redact_text, redact_url, split_url_credentials
 
 __all__ = ["HttpResponse", "HttpSession", "SseEvent", "translate_httpx_error"]
 

@@ -31,14 +31,14 @@ import dataclasses
 import re
 from typing import Any
 
-from chesseval.providers.credentials import env_name, is_loopback_url
-from chesseval.errors import ConfigError, ModelResponseError
 from chesseval.core.players import Message, StopReason, Usage
-from chesseval.providers.http import SseEvent
+from chesseval.errors import ConfigError, ModelResponseError
 from chesseval.providers.base import HttpPlayer, Parsed, Request, optional_int, require, resolve_base_url, resolve_key
+from chesseval.providers.credentials import env_name, is_loopback_url
 from chesseval.providers.error_body import ErrorBody
-from chesseval.providers.streaming import assemble_chat, assemble_responses
+from chesseval.providers.http import SseEvent
 from chesseval.providers.settings import ReasoningEffort, Settings, parse_settings
+from chesseval.providers.streaming import assemble_chat, assemble_responses
 
 __all__ = [
     "OpenAIChatPlayer",

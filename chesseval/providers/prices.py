@@ -19,8 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from chesseval.errors import ConfigError
 from chesseval.core.players import Usage
+from chesseval.errors import ConfigError
 
 __all__ = ["Price", "PriceTable", "price_files", "load_prices", "PRICES_ENV"]
 

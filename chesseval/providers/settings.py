@@ -13,8 +13,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chesseval.providers.credentials import is_credential_name
 from chesseval.errors import ConfigError
+from chesseval.providers.credentials import is_credential_name
 
 __all__ = [
     "ReasoningEffort",

@@ -33,8 +33,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from chesseval.providers.http import SseEvent
 from chesseval.providers.error_body import AUTH_CODES, QUOTA_CODES, RATE_LIMIT_CODES, ErrorBody, parse_error_body
+from chesseval.providers.http import SseEvent
 
 __all__ = [
     "StreamFailure",

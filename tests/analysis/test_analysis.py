@@ -19,9 +19,9 @@ from chesseval.analysis.breakdown import (
     paired_comparison,
     partial_credit,
     rating_bucket,
-    wilson_interval,
 )
 from chesseval.core.rating import expected_score
+from chesseval.core.results import wilson
 
 
 def rec(pid: str, verdict: str, rating: int | None = 1500, themes: tuple[str, ...] = ("fork", "middlegame"),
@@ -34,12 +34,12 @@ def rec(pid: str, verdict: str, rating: int | None = 1500, themes: tuple[str, ..
 
 def test_wilson_reference_values() -> None:
     # Reference values (Wilson 1927 / Newcombe 1998 table): 5 of 10 -> 0.2366-0.7634; 0 of 10 -> 0-0.2775.
-    assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
-    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
-    assert wilson_interval(10, 10) == pytest.approx((0.7225, 1.0), abs=1e-4)
-    assert wilson_interval(0, 0) == (0.0, 1.0)
+    assert wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert wilson(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson(10, 10) == pytest.approx((0.7225, 1.0), abs=1e-4)
+    assert wilson(0, 0) == (0.0, 1.0)
     with pytest.raises(ValueError, match="got 11"):
-        wilson_interval(11, 10)
+        wilson(11, 10)
 
 
 def test_mcnemar_exact_reference_values() -> None:
@@ -73,7 +73,7 @@ def test_theme_breakdown_counts_each_theme_and_skips_errors() -> None:
     assert bd.excluded == 1
     assert bd.groups[0].n >= bd.groups[-1].n
     lo, hi = bd["fork"].low, bd["fork"].high
-    assert (lo, hi) == pytest.approx(wilson_interval(1, 2))
+    assert (lo, hi) == pytest.approx(wilson(1, 2))
     assert "| fork | 2 | 1 | 50.0% |" in bd.to_markdown()
     assert by_theme(records, min_n=2).keys() == ["fork", "pin"]
 

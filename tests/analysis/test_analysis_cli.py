@@ -32,7 +32,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     # A different suite: the first rows of the sample in a file of its own (another sha256).
     subset = base / "subset.csv"
     with open(SAMPLE, encoding="utf-8") as src:
-        subset.write_text("".join(line for _, line in zip(range(N + 1), src)), encoding="utf-8")
+        subset.write_text("".join(line for _, line in zip(range(N + 1), src, strict=False)), encoding="utf-8")
     return {
         # Made out of release order on purpose: history must sort by release date.
         "d2": _run(family, "builtin/search", "-M", "depth=2", "--meta", "family=demo", "--meta", "release_date=2025-09-15", "--meta", "label=search-d2"),

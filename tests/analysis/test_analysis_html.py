@@ -9,12 +9,11 @@ from pathlib import Path
 import chess
 import numpy as np
 import pytest
+from chromium import Chromium, find_chromium
 
 from chesseval import cli
 from chesseval.analysis.html_report import PLAYED_COLOUR, SOLUTION_COLOUR, board_svg, failure_position, render_html
 from chesseval.core.puzzles import Puzzle
-
-from chromium import Chromium, find_chromium
 
 # Lichess puzzle 00008 (https://lichess.org/training/00008).
 P00008 = Puzzle(

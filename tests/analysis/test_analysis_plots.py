@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from chesseval.analysis.leaderboard import (
+    RunSummary,
     leaderboard_markdown,
     leaderboard_text,
     order_by_release,
     parse_release_date,
     record_tokens,
-    summarize,
 )
 from chesseval.core.rating import expected_score
 
@@ -39,7 +39,7 @@ def make_run(true_rating: float, n: int = 300, seed: int = 0, cost: float | None
 
 def test_summary_numbers() -> None:
     records = make_run(1500, 200) + [{"puzzle_id": "x", "rating": 1500, "verdict": "error", "usage": None, "cost_usd": None}]
-    s = summarize(records, label="m1", meta={"release_date": "2025-01-02", "family": "m"})
+    s = RunSummary.from_records(records, label="m1", meta={"release_date": "2025-01-02", "family": "m"})
     assert s.n == 200 and s.errors == 1
     assert s.solved == sum(r["verdict"] == "correct" for r in records)
     assert s.illegal_rate == pytest.approx(sum(r["verdict"] == "illegal" for r in records) / 200)
@@ -59,19 +59,19 @@ def test_tokens_and_dates_parsing() -> None:
 
 
 def test_leaderboard_orders_by_rating_and_renders() -> None:
-    rows = [summarize(make_run(r, seed=i), label=f"m{r}") for i, r in enumerate((1200, 1900, 1500))]
+    rows = [RunSummary.from_records(make_run(r, seed=i), label=f"m{r}") for i, r in enumerate((1200, 1900, 1500))]
     md = leaderboard_markdown(rows)
     lines = [line for line in md.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert [line.split("|")[2].strip() for line in lines] == ["m1900", "m1500", "m1200"]
     assert "±" in md and "%" in md
     text = leaderboard_text(rows)
     assert text.splitlines()[2].split()[1] == "m1900"
-    no_cost = summarize(make_run(1500, cost=None), label="free")
+    no_cost = RunSummary.from_records(make_run(1500, cost=None), label="free")
     assert no_cost.cost_per_solved is None and "—" in leaderboard_markdown([no_cost])
 
 
 def test_release_order_puts_undated_last() -> None:
-    rows = [summarize(make_run(1500, 20), label=l, meta={"release_date": d}) for l, d in
+    rows = [RunSummary.from_records(make_run(1500, 20), label=lab, meta={"release_date": d}) for lab, d in
             (("b", "2025-03-01"), ("none", None), ("a", "2024-01-01"))]
     assert [r.label for r in order_by_release(rows)] == ["a", "b", "none"]
 
@@ -97,7 +97,7 @@ def test_bucket_plot_draws_each_run(tmp_path: Path) -> None:
     path = tmp_path / "buckets.png"
     one = plot_solve_rate_by_bucket([("a", a)], path)
     assert path.read_bytes() == one and one.startswith(PNG_MAGIC)
-    two = plot_solve_rate_by_bucket([("a", a), ("b", b)], ratings=[summarize(a, label="a").rating, None])
+    two = plot_solve_rate_by_bucket([("a", a), ("b", b)], ratings=[RunSummary.from_records(a, label="a").rating, None])
     img1, img2 = _pixels(one), _pixels(two)
     assert img1.shape[1] > 600 and img1.shape[0] > 300
     assert _colour_share(img1, C0) > 0.002 and _colour_share(img1, C1) < 0.0005  # one run: one colour
@@ -107,7 +107,7 @@ def test_bucket_plot_draws_each_run(tmp_path: Path) -> None:
 def test_history_and_cost_plots(tmp_path: Path) -> None:
     from chesseval.analysis.plots import plot_cost_vs_rating, plot_rating_history
 
-    rows = [summarize(make_run(r, seed=i, cost=c), label=f"v{i}", meta={"family": "m", "release_date": d})
+    rows = [RunSummary.from_records(make_run(r, seed=i, cost=c), label=f"v{i}", meta={"family": "m", "release_date": d})
             for i, (r, d, c) in enumerate(((1300, "2024-02-01", 0.001), (1600, "2024-09-01", 0.003), (1700, "2025-04-01", 0.01)))]
     hist = plot_rating_history(rows, tmp_path / "h.png")
     cost = plot_cost_vs_rating(rows, tmp_path / "c.png")
@@ -116,8 +116,8 @@ def test_history_and_cost_plots(tmp_path: Path) -> None:
     assert all(_colour_share(_pixels(cost), c) > 0.0002 for c in (C0, C1))  # one marker per run
     # A second family gets its own colour; a censored run (everything solved) is drawn as a bound.
     all_solved = [dict(r, verdict="correct") for r in make_run(1500, 30)]
-    rows.append(summarize(all_solved, label="n1", meta={"family": "n", "release_date": "2025-09-01"}))
-    rows.append(summarize(make_run(1400, seed=9), label="n0", meta={"family": "n", "release_date": "2024-06-01"}))
+    rows.append(RunSummary.from_records(all_solved, label="n1", meta={"family": "n", "release_date": "2025-09-01"}))
+    rows.append(RunSummary.from_records(make_run(1400, seed=9), label="n0", meta={"family": "n", "release_date": "2024-06-01"}))
     two = plot_rating_history(rows)
     assert two.startswith(PNG_MAGIC) and _colour_share(_pixels(two), C1) > 0.0002
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from chesseval.cli import main
 from chesseval.analysis.reference import ReferencePoint, place, reference_points
+from chesseval.cli import main
 
 
 def test_place_sentences() -> None:

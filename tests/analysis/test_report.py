@@ -8,13 +8,14 @@ import json
 
 import pytest
 
-from chesseval.analysis.report import render_results, summarize, wilson
+from chesseval.analysis.report import render_results
+from chesseval.core.results import summarize, wilson
 
 
 def test_wilson_known_values() -> None:
     lo, hi = wilson(8, 10)
     assert lo == pytest.approx(0.4902, abs=1e-3) and hi == pytest.approx(0.9433, abs=1e-3)
-    assert wilson(0, 0) == (None, None)
+    assert wilson(0, 0) == (0.0, 1.0)  # nothing observed: every rate possible
     lo, hi = wilson(0, 20)
     assert lo == 0.0 and 0.13 < hi < 0.17
     lo, hi = wilson(20, 20)
@@ -39,9 +40,11 @@ def test_buckets_and_rates() -> None:
     assert labels == ["600-799", "800-999", "1400-1599", "unrated"]
     b600 = res["buckets"][0]
     assert (b600["lo"], b600["hi"], b600["n"], b600["solved"], b600["solve_rate"]) == (600, 799, 2, 1, 0.5)
-    assert res["overall"]["n"] == 6 and res["overall"]["solved"] == 2
-    assert res["overall"]["illegal_rate"] == pytest.approx(1 / 6)
-    assert res["overall"]["verdicts"]["error"] == 1
+    # The error record (no answer obtained) is out of every rate's denominator, and counted.
+    assert res["overall"]["n"] == 5 and res["overall"]["solved"] == 2
+    assert res["overall"]["illegal_rate"] == pytest.approx(1 / 5)
+    assert res["overall"]["verdicts"]["error"] == 1 and res["overall"]["error_rate"] == pytest.approx(1 / 6)
+    assert res["buckets"][2]["n"] == 1 and res["buckets"][2]["verdicts"]["error"] == 1
     assert res["buckets"][-1]["lo"] is None
     wide = summarize(records, band_width=500)
     assert [b["label"] for b in wide["buckets"]] == ["500-999", "1000-1499", "unrated"]

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from chesseval.api import evaluate
-
 from chesseval.core.runner import RunConfig
 
 

@@ -33,7 +33,7 @@ BXC3_BISHOP = "4k3/8/8/8/8/2n5/3B4/4K3 w - - 0 1"
 BXC3_PAWN = "4k3/8/8/8/8/2n5/1P6/4K3 w - - 0 1"
 CHECKED = "4k3/8/8/8/8/8/3PPq2/3QK1N1 w - - 0 1"  # white king in check from f2 queen
 
-M, I, A, N = MoveKind.MOVE, MoveKind.ILLEGAL, MoveKind.AMBIGUOUS, MoveKind.NONE
+M, I, A, N = MoveKind.MOVE, MoveKind.ILLEGAL, MoveKind.AMBIGUOUS, MoveKind.NONE  # noqa: E741 (table columns)
 
 # (position, answer, kind, expected UCI or None)
 CASES: list[tuple[str, str, MoveKind, str | None]] = [
@@ -360,8 +360,8 @@ class _Pick:
 
 def test_every_oracle_notation_parses_back(lichess_sample: Path) -> None:
     from chesseval.core.players import Turn
-    from chesseval.providers.builtin import OraclePlayer, _notations, _wrap
     from chesseval.core.puzzles import load_puzzles
+    from chesseval.providers.builtin import OraclePlayer, _notations, _wrap
 
     puzzles = load_puzzles(lichess_sample, limit=2000)
     assert len(puzzles) == 2000

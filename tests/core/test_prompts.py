@@ -82,8 +82,8 @@ def test_default_templates_are_unchanged() -> None:
 
 
 def test_whole_line_template() -> None:
-    from chesseval.errors import ConfigError
     from chesseval.core.prompts import LINE_TEMPLATE_ID
+    from chesseval.errors import ConfigError
 
     options = PromptOptions(expects="line")
     prompt = render_prompt(P, "fen", options)

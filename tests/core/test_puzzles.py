@@ -9,8 +9,8 @@ import chess
 import pytest
 import zstandard
 
-from chesseval.errors import PuzzleFormatError
 from chesseval.core.puzzles import Puzzle, iter_puzzles, load_puzzles, validate_puzzles, write_lichess_csv
+from chesseval.errors import PuzzleFormatError
 
 HEADER = "PuzzleId,FEN,Moves,Rating,RatingDeviation,Popularity,NbPlays,Themes,GameUrl,OpeningTags\n"
 # Lichess puzzle 00sHx as on the database page: Black sets up with Kd7, White mates in 2.

@@ -69,10 +69,10 @@ def test_cli_parse_without_labels_prints_one_move_per_record(tmp_path: Path, cap
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ('{"fen": "%s", "raw_response": 3}' % FOOL_FEN, "raw_response must be a string, got 3"),
+        (f'{{"fen": "{FOOL_FEN}", "raw_response": 3}}', "raw_response must be a string, got 3"),
         ('{"fen": "not a fen", "raw_response": "e4"}', "bad fen 'not a fen'"),
-        ('{"fen": "%s", "raw_response": "e4", "label": "maybe"}' % FOOL_FEN, "label must be one of"),
-        ('{"fen": "%s", "moves_before": "1. e4 e5 2. Ke3", "raw_response": "e4"}' % FOOL_FEN, "'Ke3' cannot be played"),
+        (f'{{"fen": "{FOOL_FEN}", "raw_response": "e4", "label": "maybe"}}', "label must be one of"),
+        (f'{{"fen": "{FOOL_FEN}", "moves_before": "1. e4 e5 2. Ke3", "raw_response": "e4"}}', "'Ke3' cannot be played"),
         ("[1, 2]", "not a JSON object"),
         ("{oops", "not a JSON object"),
     ],

@@ -21,11 +21,11 @@ from typing import Any
 import chess
 import pytest
 
-from chesseval.engine.stockfish import AnalysisLimit, EngineConfig
+from chesseval.core.puzzles import Puzzle, load_puzzles, write_lichess_csv
 from chesseval.engine.check import ENGINE_FILE, check_move, read_engine_lines, rescore_run, rescore_run_async
 from chesseval.engine.pool import EnginePool
 from chesseval.engine.report import engine_summary, format_engine_summary
-from chesseval.core.puzzles import Puzzle, load_puzzles, write_lichess_csv
+from chesseval.engine.stockfish import AnalysisLimit, EngineConfig
 
 pytestmark = pytest.mark.stockfish
 

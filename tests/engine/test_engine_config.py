@@ -10,6 +10,7 @@ from pathlib import Path
 import chess.engine
 import pytest
 
+from chesseval.engine.check import is_engine_accepted
 from chesseval.engine.stockfish import (
     DEBIAN_STOCKFISH,
     AnalysisLimit,
@@ -21,7 +22,6 @@ from chesseval.engine.stockfish import (
     parse_limit,
     win_chances,
 )
-from chesseval.engine.check import is_engine_accepted
 from chesseval.errors import ConfigError, EngineNotFoundError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from chesseval.errors import ConfigError
 from chesseval.core.players import Player, Turn
-from chesseval.providers import create_player
 from chesseval.core.puzzles import Puzzle
+from chesseval.errors import ConfigError
+from chesseval.providers import create_player
 
 MATE_IN_1 = Puzzle(id="m1", fen="6k1/5ppp/8/8/8/8/5PPP/R5K1 w - - 0 1", moves=("a1a8",), has_setup_move=False)
 

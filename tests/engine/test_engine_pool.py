@@ -11,8 +11,8 @@ from pathlib import Path
 import chess
 import pytest
 
-from chesseval.engine.stockfish import AnalysisLimit, EngineConfig, Score
 from chesseval.engine.pool import AnalysisCache, EnginePool
+from chesseval.engine.stockfish import AnalysisLimit, EngineConfig, Score
 from chesseval.errors import EngineError
 
 pytestmark = pytest.mark.stockfish

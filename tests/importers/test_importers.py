@@ -14,13 +14,14 @@ from pathlib import Path
 import chess
 import pytest
 
+from chesseval.analysis.leaderboard import load_runs_dir
 from chesseval.cli import main
-from chesseval.importers import ImportFormatError, import_logs
-from chesseval.importers.agreement import source_agreement
-from chesseval.analysis.leaderboard import load_run, load_runs_dir
 from chesseval.core.puzzles import load_puzzles
+from chesseval.core.records import load_run
 from chesseval.core.results import summarize
 from chesseval.core.suites import resolve_suite
+from chesseval.importers import ImportFormatError, import_logs
+from chesseval.importers.agreement import source_agreement
 
 # A mate in 2 from the bundled starter suite (position after the setup move): Rf8, Ka6 forced, Ra8#.
 MATE2_FEN = "8/k7/3N2P1/2Pp4/3P4/4P3/8/3K1R2 w - - 5 46"

@@ -15,13 +15,13 @@ import chess
 import pytest
 from llm_server import ScriptedLLMServer
 
-from chesseval.importers import import_logs
-from chesseval.analysis.leaderboard import load_run
+from chesseval.api import evaluate
 from chesseval.core.prompts import PromptFormat, render_prompt
 from chesseval.core.puzzles import Puzzle, load_puzzles, write_lichess_csv
-from chesseval.core.suites import resolve_suite
-from chesseval.api import evaluate
+from chesseval.core.records import load_run
 from chesseval.core.runner import RunConfig
+from chesseval.core.suites import resolve_suite
+from chesseval.importers import import_logs
 
 MODEL = "openai-api/local/scripted-model"
 

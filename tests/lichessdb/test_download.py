@@ -16,8 +16,8 @@ import pytest
 import zstandard
 
 from chesseval import cli
-from chesseval.lichessdb.download import download
 from chesseval.errors import DownloadError
+from chesseval.lichessdb.download import download
 
 
 def _make_db(rows: int = 4000, seed: int = 1) -> bytes:

@@ -17,10 +17,10 @@ import pytest
 import zstandard
 
 from chesseval import cli
-from chesseval.errors import ConfigError, PuzzleFormatError
 from chesseval.core.puzzles import load_puzzles
-from chesseval.lichessdb.build import BuildSpec, build_suite, select_puzzles
 from chesseval.core.suites import file_sha256, resolve_suite
+from chesseval.errors import ConfigError, PuzzleFormatError
+from chesseval.lichessdb.build import BuildSpec, build_suite, select_puzzles
 
 
 def oracle(path: Path, spec: BuildSpec, keep: Callable[[dict[str, str]], bool] = lambda r: True) -> tuple[list[str], dict[str, int]]:
@@ -215,7 +215,7 @@ def test_bad_configuration_is_reported_before_reading(small_db: Path, tmp_path: 
     with pytest.raises(ConfigError, match="not found"):
         select_puzzles(_spec(tmp_path / "missing.csv.zst"))
     old = tmp_path / "old.csv"  # a 9-column dump without OpeningTags
-    old.write_text("".join(l.rsplit(",", 1)[0] + "\n" for l in small_db.read_text().splitlines()))
+    old.write_text("".join(row.rsplit(",", 1)[0] + "\n" for row in small_db.read_text().splitlines()))
     with pytest.raises(ConfigError, match="OpeningTags"):
         select_puzzles(_spec(old, openings=("Sicilian_Defense",)), jobs=2)
     assert select_puzzles(_spec(old, per_band=5), jobs=2).puzzles

@@ -8,10 +8,11 @@ import math
 from pathlib import Path
 
 import chess
-import chess.pgn
 import chess.engine
+import chess.pgn
 import pytest
 
+from chesseval.core.puzzles import load_puzzles, validate_puzzles, write_lichess_csv
 from chesseval.mining.miner import (
     LineBuilder,
     MiningConfig,
@@ -23,7 +24,6 @@ from chesseval.mining.miner import (
     puzzle_id,
     win_chances,
 )
-from chesseval.core.puzzles import load_puzzles, validate_puzzles, write_lichess_csv
 from chesseval.mining.themes import derive_themes
 
 # Short games typed from well-known miniatures (public-domain game scores).
@@ -240,8 +240,8 @@ def test_traps_become_branch_games_the_miner_turns_into_puzzles(engine):
 
 
 def test_select_by_band_caps_bands_and_keeps_one_puzzle_per_position():
-    from chesseval.mining.mined_suite import select_by_band
     from chesseval.core.puzzles import Puzzle
+    from chesseval.mining.mined_suite import select_by_band
 
     fens = [chess.Board().fen(), "r1bqkbnr/pppp1ppp/2n5/4p3/2B1P3/5Q2/PPPP1PPP/RNB1K1NR b KQkq - 3 3"]
     mk = lambda i, fen, rating: Puzzle(id=f"p{i:02d}", fen=fen, moves=("e2e4", "e7e5"), rating=rating)  # noqa: E731
@@ -305,7 +305,7 @@ def test_changed_mining_settings_mine_the_cached_games_again_without_playing_the
     full = run_games(deeper, tmp_path / "a")
     assert not (tmp_path / "a" / "games.previous.jsonl").exists()
     assert full[0] == part[0]
-    for old, new in zip(first, full):
+    for old, new in zip(first, full, strict=False):
         assert new["pgn"] == old["pgn"] and new["seconds"] == old["seconds"]  # not played again
         assert float(new["remined_seconds"]) > 0
     # ... and the result is what playing the games afresh with the new budget gives.

@@ -21,9 +21,9 @@ import chess
 import chess.engine
 import pytest
 
-from chesseval.mining.miner import scale_score
 from chesseval.core.puzzles import Puzzle, RatingSource, load_puzzles, validate_puzzles
 from chesseval.core.suites import file_sha256
+from chesseval.mining.miner import scale_score
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "puzzles" / "default.csv"
@@ -90,7 +90,7 @@ def test_default_suite_reverified_by_stockfish(stockfish_path):
 
     try:
         with ThreadPoolExecutor(2) as pool:
-            suspects = [p for p, msgs in zip(puzzles, pool.map(problems, puzzles)) if msgs]
+            suspects = [p for p, msgs in zip(puzzles, pool.map(problems, puzzles), strict=True) if msgs]
             found = [msg for msgs in pool.map(lambda p: problems(p, RECHECK_NODES), suspects) for msg in msgs]
     finally:
         for eng in engines:

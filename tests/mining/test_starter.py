@@ -8,8 +8,8 @@ from pathlib import Path
 import chess
 
 from chesseval.core.puzzles import load_puzzles
-from chesseval.mining.starter import find_puzzle, forced_mate_in_two, mating_moves, selfplay_game
 from chesseval.core.suites import file_sha256, resolve_suite
+from chesseval.mining.starter import find_puzzle, forced_mate_in_two, mating_moves, selfplay_game
 
 
 def test_manifest_matches_file() -> None:

@@ -13,7 +13,6 @@ from provider_helpers import FAKE_KEY, fmt, play_once, player_for, run, server  
 from chesseval.errors import ModelFatalError, ModelTransportError
 from chesseval.providers.error_body import parse_error_body
 
-
 # What LiteLLM's proxy answers when the upstream OpenAI key has no quota left: its own
 # throttling_error, the upstream body kept only as text inside the message.
 LITELLM_QUOTA = {

@@ -10,8 +10,8 @@ import pytest
 from llm_server import Fault, ScriptedLLMServer
 from provider_helpers import FAKE_KEY, FORMATS, fmt, make_player, play_once, player_for, run, server, turn  # noqa: F401 (server, fmt: fixtures)
 
-from chesseval.errors import ModelFatalError, ModelResponseError, ModelTransportError
 from chesseval.core.players import StopReason
+from chesseval.errors import ModelFatalError, ModelResponseError, ModelTransportError
 from chesseval.providers.retry import RetryPolicy
 
 

@@ -14,10 +14,10 @@ import pytest
 from llm_server import Fault, ScriptedLLMServer
 from provider_helpers import fmt, play_once, player_for, run, server, turn  # noqa: F401 (server, fmt: fixtures)
 
-from chesseval.errors import ConfigError, ModelFatalError, ModelTransportError
-from chesseval.providers.http import _read_events
 from chesseval.core.players import Reply, StopReason
+from chesseval.errors import ConfigError, ModelFatalError, ModelTransportError
 from chesseval.providers import create_player
+from chesseval.providers.http import _read_events
 from chesseval.providers.retry import RetryPolicy
 
 ANSWER = "The rook takes on e7 and the queen follows.\nAnswer: Rxe7"

@@ -12,11 +12,11 @@ import pytest
 from llm_server import ScriptedLLMServer
 from provider_helpers import make_player, play_once, run, turn
 
+from chesseval.core.players import Usage
+from chesseval.errors import ConfigError, ModelError, ModelFatalError, ModelResponseError, ModelTransportError
 from chesseval.providers.cache import ResponseCache, cache_key, default_cache_dir
 from chesseval.providers.credentials import read_dotenv, redact_text, redact_url
-from chesseval.errors import ConfigError, ModelError, ModelFatalError, ModelResponseError, ModelTransportError
 from chesseval.providers.http import translate_httpx_error
-from chesseval.core.players import Usage
 from chesseval.providers.prices import Price, PriceTable, load_prices
 from chesseval.providers.retry import RetryPolicy, parse_retry_after, parse_wait_value
 
