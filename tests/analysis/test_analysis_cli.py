@@ -66,7 +66,7 @@ def test_compare_markdown(runs: dict[str, Path], capsys: pytest.CaptureFixture[s
 
 
 def test_compare_refuses_different_suites_unless_forced(runs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["compare", str(runs["d1"]), str(runs["subset"]), "--boot", "200"]) == 1
+    assert cli.main(["compare", str(runs["d1"]), str(runs["subset"]), "--boot", "200"]) == 2  # a ConfigError: bad input, exit 2
     out, err = capsys.readouterr()
     assert out == "" and "different puzzle suites" in err and "refusing" in err and "--force" in err
     assert cli.main(["compare", str(runs["d1"]), str(runs["subset"]), "--boot", "200", "--force"]) == 0
