@@ -11,6 +11,7 @@ found before any paid call, a provider that cannot be used at all, a missing eng
      │   └─ UnknownModelError(ConfigError, KeyError)     "unknown provider 'foo' in 'foo/bar'"
      ├─ PuzzleFormatError(ChessEvalError, ValueError)    "puzzles.csv:12: illegal move 'e2e5' in Moves"
      ├─ RunError                                         a run folder that cannot be resumed or written
+     │   └─ RunLockedError                               the run folder is in use by another process (.pid)
      ├─ DownloadError                                    HTTP error, dropped connection after retries, size/sha256 mismatch
      ├─ ModelError                                       a model call failed (carries .provider)
      │   ├─ ModelTransportError                          connection dropped, timeout, 408/429/5xx (.retry_after)
@@ -25,12 +26,16 @@ Transport-level exceptions from httpx are translated at one boundary (``chesseva
 
 from __future__ import annotations
 
+import enum
+
 __all__ = [
+    "ExitCode",
     "ChessEvalError",
     "ConfigError",
     "UnknownModelError",
     "PuzzleFormatError",
     "RunError",
+    "RunLockedError",
     "DownloadError",
     "ModelError",
     "ModelTransportError",
@@ -71,6 +76,14 @@ class RunError(ChessEvalError):
     """A run folder that cannot be created, read or resumed."""
 
 
+class RunLockedError(RunError):
+    """The run folder is in use by another live process (its lock is held). ``pid`` is the holder."""
+
+    def __init__(self, message: str, *, pid: int | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+
+
 class DownloadError(ChessEvalError):
     """A file could not be downloaded whole: HTTP error, connection lost after every retry, or
     the result's size or sha256 is not the expected one. A partial download is kept as ``.part``
@@ -82,6 +95,12 @@ class ModelError(ChessEvalError):
 
     retries: int | None = None
     """Failed attempts retried before giving up (set by the provider; None if unknown)."""
+    retry_wait_s: float | None = None
+    """Seconds spent waiting between those attempts (set by the provider; None if unknown)."""
+    usage: object | None = None
+    """Tokens the failed attempts were billed for, when a provider knows (a ``chesseval.core.players.Usage``)."""
+    cost_usd: float | None = None
+    """What the failed attempts cost, when a provider knows."""
 
     def __init__(self, message: str, *, provider: str = "", status_code: int | None = None) -> None:
         super().__init__(message)
@@ -122,3 +141,28 @@ class EngineError(ChessEvalError):
 
 class EngineNotFoundError(EngineError, FileNotFoundError):
     """No Stockfish binary was found where chesseval looks for one."""
+
+
+class ExitCode(enum.IntEnum):
+    """The exit codes of ``chesseval``, the one place they are defined (README: "Failure modes and
+    exit codes"). A script may rely on them: 0 means every puzzle got an answer verdict."""
+
+    OK = 0
+    """Done, and every puzzle has an answer verdict (correct, wrong, illegal, ... but not ``error``)."""
+    FAILURE = 1
+    """Something else went wrong (an unwritable run folder, a missing engine, ...)."""
+    USAGE = 2
+    """Bad command line or bad input (options, puzzle files, run folder), found before any call."""
+    ANSWER_ERRORS = 3
+    """The run finished, but some puzzles have the verdict ``error`` (every retry failed);
+    ``--retry-errors`` asks them again."""
+    PROVIDER = 4
+    """The run stopped on a fatal provider error (bad key, no quota, every call failing the same
+    way); records are kept and the same command resumes once the cause is fixed."""
+    RUN_LOCKED = 5
+    """The run folder is in use by another chesseval process; nothing was asked."""
+    CANCELLED = 130
+    """Stopped by Ctrl-C (SIGINT), as shells report it; records are kept, the same command resumes."""
+    BROKEN_PIPE = 141
+    """The reader of stdout went away (``chesseval report RUN | head``)."""
+

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chesseval.cli.common import add_band_width, add_no_progress, add_prompt_format, add_report_format, add_runs_dir
-from chesseval.errors import ConfigError, ModelFatalError
+from chesseval.errors import ConfigError, ExitCode, ModelFatalError
+
+if TYPE_CHECKING:
+    from chesseval.core.records import RunDir
+    from chesseval.core.runner import RunConfig, RunResult
 
 __all__ = ["register", "DEFAULT_SUITE"]
 
@@ -16,8 +25,25 @@ DEFAULT_SUITE = "default"
 """The bundled rated suite; until it exists, ``default`` falls back to the starter suite."""
 
 
+_EXIT_CODES_HELP = f"""exit codes:
+  {ExitCode.OK:<4d} every puzzle got an answer verdict (correct, wrong, illegal, no_move, empty, refused)
+  {ExitCode.FAILURE:<4d} another failure (e.g. a run folder that cannot be written, no Stockfish)
+  {ExitCode.USAGE:<4d} bad command line or input, found before any call
+  {ExitCode.ANSWER_ERRORS:<4d} finished, but some puzzles have verdict 'error' (every retry failed); --retry-errors asks them again
+  {ExitCode.PROVIDER:<4d} stopped on a fatal provider error (key, quota, every call failing alike); the same command resumes
+  {ExitCode.RUN_LOCKED:<4d} the run folder is in use by another chesseval process (its PID is named); nothing asked
+  {ExitCode.CANCELLED:<4d} cancelled by Ctrl-C; finished puzzles are kept and the same command resumes
+"""
+
+
 def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("run", help="run a model through a puzzle suite (resumes an identical earlier run)")
+    p = sub.add_parser(
+        "run",
+        help="run a model through a puzzle suite (resumes an identical earlier run)",
+        description="Run a model through a puzzle suite. The same command again resumes the run: finished puzzles are not asked again.",
+        epilog=_EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--model", required=True, help="provider/model, e.g. builtin/oracle, builtin/search, openai/gpt-4o")
     p.add_argument("--suite", default=DEFAULT_SUITE, help="suite name or puzzle file (.csv, .csv.zst, .epd, .pgn); default: %(default)s")
     p.add_argument("-M", dest="model_args", action="append", default=[], metavar="KEY=VALUE", help="model option (repeatable), e.g. -M depth=2")
@@ -32,6 +58,7 @@ def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_band_width(p)
     p.add_argument("--new", action="store_true", help="start a new run even if an identical one exists")
     p.add_argument("--retry-errors", action="store_true", help="on resume, ask again puzzles whose call failed")
+    p.add_argument("--breaker-calls", type=int, default=10, metavar="N", help="stop when the first N calls (or all in flight, if fewer) fail alike after every retry; 0: never (default: %(default)s)")
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="run metadata, e.g. --meta family=gpt --meta release_date=2025-08-07")
     p.add_argument("--engine", default=None, metavar="LIMIT", help="check every played move with Stockfish at a named limit (quick|standard|deep)")
     g = p.add_argument_group("generation (HTTP providers)")
@@ -64,7 +91,6 @@ def _model_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from chesseval.analysis.report import render_results
-    from chesseval.api import evaluate
     from chesseval.core.prompts import PromptFormat, PromptOptions
     from chesseval.core.runner import RunConfig
     from chesseval.providers import parse_model_options
@@ -84,10 +110,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         resume=not args.new,
         retry_errors=args.retry_errors,
         engine=args.engine,
+        breaker_calls=args.breaker_calls,
     )
     holder: dict[str, Any] = {}
     try:
-        result = evaluate(config, progress=not args.no_progress, on_run_dir=lambda r: holder.setdefault("run", r))
+        result = _evaluate_interruptibly(config, progress=not args.no_progress, on_run_dir=lambda r: holder.setdefault("run", r))
     except KeyboardInterrupt:
         run = holder.get("run")
         if run is not None:
@@ -96,13 +123,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(render_results(results, "table", title=f"{args.model} on {args.suite} (cancelled)"))
             print(run.path)
         print("chesseval: run cancelled; run the same command again to resume", file=sys.stderr)
-        return 130
+        return ExitCode.CANCELLED
     except ModelFatalError as exc:
         run = holder.get("run")
         print(f"chesseval: error: {exc}", file=sys.stderr)
         if run is not None:
             print(f"chesseval: the run is kept in {run.path}; fix the problem and run the same command again to resume", file=sys.stderr)
-        return 1
+        return ExitCode.PROVIDER
     if result.resumed and result.asked == 0:
         print("chesseval: every puzzle was already recorded in this run; nothing asked", file=sys.stderr)
     _warn_empty(result.results)
@@ -112,7 +139,53 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         print(engine_text(result.path, args.band_width), end="")
     print(result.path)
-    return 0
+    return ExitCode.ANSWER_ERRORS if result.results["overall"]["verdicts"].get("error") else ExitCode.OK
+
+
+def _evaluate_interruptibly(config: RunConfig, *, progress: bool, on_run_dir: Callable[[RunDir], None]) -> RunResult:
+    """:func:`chesseval.api.evaluate`, where the first Ctrl-C cancels the run and a second quits at once.
+
+    The first cancels the run's task: puzzles in flight are dropped (a CPU-bound player stops at
+    its next cancel check), the run is marked ``cancelled`` and its results written, then
+    KeyboardInterrupt is raised here. A second Ctrl-C while that happens exits the process at once
+    with no traceback; every finished record is already flushed, so the same command resumes.
+    """
+    from chesseval.api import evaluate_async
+
+    state: dict[str, Any] = {}
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if state.get("interrupted"):
+            os.write(2, b"\nchesseval: interrupted again: quitting now; finished puzzles are kept, the same command resumes\n")
+            os._exit(ExitCode.CANCELLED)
+        state["interrupted"] = True
+        loop, task = state.get("loop"), state.get("task")
+        if loop is None:
+            raise KeyboardInterrupt  # nothing started yet
+        os.write(2, b"\nchesseval: stopping (Ctrl-C again to quit at once)\n")
+        try:
+            loop.call_soon_threadsafe(task.cancel)
+        except RuntimeError:
+            pass  # the loop has just finished: the run ends by itself
+
+    async def main() -> RunResult:
+        state["task"] = asyncio.current_task()
+        state["loop"] = asyncio.get_running_loop()
+        return await evaluate_async(config, progress=progress, on_run_dir=on_run_dir)
+
+    # Our handler instead of asyncio's: asyncio's second Ctrl-C raises KeyboardInterrupt wherever
+    # the main thread is, which prints a traceback from the middle of the clean-up.
+    if threading.current_thread() is not threading.main_thread():
+        return asyncio.run(evaluate_async(config, progress=progress, on_run_dir=on_run_dir))  # signals go to the main thread only
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        return asyncio.run(main())
+    except asyncio.CancelledError:
+        if state.get("interrupted"):
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _warn_empty(results: dict[str, Any]) -> None:

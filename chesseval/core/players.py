@@ -8,14 +8,16 @@ raises :class:`~chesseval.errors.ModelError`.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import time
 from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
 import chess
 
 from chesseval.core.puzzles import Puzzle
 
-__all__ = ["Message", "Turn", "Usage", "Reply", "Player", "StopReason"]
+__all__ = ["Message", "Turn", "Usage", "Reply", "Player", "StopReason", "CallMonitor", "CALL_MONITOR"]
 
 
 class Message(TypedDict):
@@ -114,3 +116,45 @@ class Player(Protocol):
     async def aclose(self) -> None:
         """Release connections or processes."""
         ...
+
+
+@dataclasses.dataclass
+class CallMonitor:
+    """Live counts of a run's model calls while they happen, for the progress line.
+
+    The run loop puts one in :data:`CALL_MONITOR` for its tasks; the providers' retry policy
+    reports each attempt and each backoff to it (an event per step, so the display never parses
+    logs). Counters are only changed on the event loop's thread; a display thread just reads them.
+    """
+
+    attempts_in_flight: int = 0
+    waiting: int = 0
+    """Calls asleep in backoff before their next attempt."""
+    attempts: int = 0
+    retries: int = 0
+    waited_s: float = 0.0
+    last_error: str | None = None
+    last_error_at: float | None = None
+    """``time.monotonic()`` of the last failed attempt."""
+
+    def attempt_started(self) -> None:
+        self.attempts += 1
+        self.attempts_in_flight += 1
+
+    def attempt_ended(self, error: BaseException | None) -> None:
+        self.attempts_in_flight -= 1
+        if error is not None:
+            self.last_error = str(error) or type(error).__name__
+            self.last_error_at = time.monotonic()
+
+    def backoff_started(self, seconds: float) -> None:
+        self.retries += 1
+        self.waited_s += seconds
+        self.waiting += 1
+
+    def backoff_ended(self) -> None:
+        self.waiting -= 1
+
+
+CALL_MONITOR: contextvars.ContextVar[CallMonitor | None] = contextvars.ContextVar("chesseval_call_monitor", default=None)
+"""The monitor of the run whose task is current (None outside a run)."""

@@ -1,4 +1,8 @@
-"""A model's puzzle rating: maximum likelihood under the Elo/Glicko expected-score model.
+"""A model's puzzle rating: the fitted solve curve (headline) and the Elo/Glicko rating.
+
+The headline (:mod:`chesseval.core.curve`: :func:`~chesseval.core.curve.fit_curve`) fits the
+player's curve with a free slope and a lapse rate and reports its 50%-solve point. The
+fixed-slope Elo rating described here is kept as the secondary figure.
 
 Each attempt is one game between the solver (rating ``R``) and a puzzle (rating ``r_i``, rating
 deviation ``RD_i``). The solver wins (solves) with probability
@@ -54,11 +58,15 @@ __all__ = [
     "outcomes_from_records",
     "rating_from_records",
     "chi2_half_quantile",
+    "ESTIMATED_RD",
 ]
 
 Q = math.log(10) / 400.0
 DEFAULT_RD = 75.0
 """RD assumed for a puzzle with a rating but no deviation (a typical well-played Lichess puzzle)."""
+ESTIMATED_RD = 345.0
+"""RD assumed for a puzzle whose rating was estimated from features and carries no deviation:
+the feature model's error on real Lichess puzzles (RMSE about 345)."""
 _SPAN = 6000.0
 """How far outside the puzzle ratings the search brackets reach (where E is ~1e-8 even at RD 500)."""
 _TOL = 1e-3
@@ -394,7 +402,9 @@ def outcomes_from_records(records: Iterable[Any]) -> tuple[list[bool], list[floa
     """``(solved, ratings, rds, excluded)`` from run records (dicts or objects).
 
     Records without a rating, and records whose verdict is ``"error"`` (no answer was obtained)
-    or ``"unjudged"`` (no solution to judge by), are excluded; every other verdict but ``"correct"`` is a failure.
+    or ``"unjudged"`` (no solution to judge by), are excluded; every other verdict but ``"correct"``
+    is a failure. A record without a rating deviation gets :data:`DEFAULT_RD`, or
+    :data:`ESTIMATED_RD` when its rating was estimated.
     """
     solved: list[bool] = []
     ratings: list[float] = []
@@ -407,9 +417,11 @@ def outcomes_from_records(records: Iterable[Any]) -> tuple[list[bool], list[floa
             excluded += 1
             continue
         rd = _field(rec, "rating_deviation")
+        if rd is None:  # an estimated rating is far less certain than a played-in Lichess one
+            rd = ESTIMATED_RD if _field(rec, "rating_source") == "estimated" else DEFAULT_RD
         solved.append(verdict == "correct")
         ratings.append(float(rating))
-        rds.append(float(rd) if rd is not None else DEFAULT_RD)
+        rds.append(float(rd))
     return solved, ratings, rds, excluded
 
 

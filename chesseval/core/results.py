@@ -136,6 +136,7 @@ def summarize(records: Iterable[RunRecord | Mapping[str, Any]], *, band_width: i
     return {
         "overall": overall,
         "rating": _rating(recs),
+        "curve": _curve(recs),
         "buckets": buckets,
         "band_width": band_width,
         "accounting": accounting,
@@ -151,3 +152,19 @@ def _rating(recs: list[RunRecord]) -> dict[str, Any] | None:
 
     est = rating_from_records(recs)
     return {**est.to_dict(), "text": est.format()}
+
+
+def _curve(recs: list[RunRecord]) -> dict[str, Any] | None:
+    """The fitted solve curve (free slope and lapse): the headline 50%-solve point, its interval,
+    the curve's scale and lapse, and the goodness-of-fit test (None without rated puzzles)."""
+    if not any(r.rating is not None for r in recs):
+        return None
+    from numpy.linalg import LinAlgError
+
+    from chesseval.core.curve import curve_from_records
+
+    try:
+        fit = curve_from_records(recs)
+    except (ValueError, LinAlgError):  # a degenerate fit must not cost the run its results.json
+        return None
+    return {**fit.to_dict(), "line": fit.describe(), "gof_line": fit.gof.format() if fit.gof else None}

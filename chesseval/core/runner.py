@@ -26,13 +26,13 @@ import chess
 
 from chesseval.core.judge import Step, Verdict, judge_move, verdict_of_reply
 from chesseval.core.moves import MoveKind, ParsedMove, parse_line, parse_move
-from chesseval.core.players import Message, Player, Reply, Turn, Usage
+from chesseval.core.players import CALL_MONITOR, CallMonitor, Message, Player, Reply, Turn, Usage
 from chesseval.core.prompts import PromptFormat, PromptOptions, messages_sha256, render_follow_up, render_prompt
 from chesseval.core.puzzles import Puzzle, load_puzzles
-from chesseval.core.records import RECORD_SCHEMA, RunDir, RunRecord, RunStatus, find_run, utc_now
+from chesseval.core.records import RECORD_SCHEMA, RunDir, RunRecord, RunStatus, find_run, runs_dir_lock, utc_now
 from chesseval.core.results import summarize
 from chesseval.core.suites import Suite, resolve_suite
-from chesseval.errors import ConfigError, ModelError, ModelFatalError
+from chesseval.errors import ConfigError, ModelError, ModelFatalError, ModelTransportError
 from chesseval.version import __version__
 
 __all__ = ["RunConfig", "RunResult", "run_async", "play_puzzle"]
@@ -67,6 +67,9 @@ class RunConfig:
     """On resume, ask again the puzzles whose record is an ``error`` verdict (their records are replaced)."""
     engine: str | None = None
     """Named engine limit for checking every played move after the run (needs Stockfish)."""
+    breaker_calls: int = 10
+    """Stop the run when the first this-many calls (or all in flight, if fewer) fail with the same
+    transport error or 5xx after every retry; 0 turns the breaker off. Does not change the answers."""
 
     def answer_config(self, suite_sha256: str) -> dict[str, Any]:
         """The part of the configuration that decides the answers (hashed to find a run to resume)."""
@@ -166,7 +169,24 @@ async def play_puzzle(
                 raise
             except ModelError as exc:
                 error = _error_text(exc)
-                turn.update(outcome=Verdict.ERROR.value, error=error, retries=getattr(exc, "retries", None))
+                # A call that finally failed still spent retries, waits and maybe tokens: count them.
+                failed_wait = float(exc.retry_wait_s or 0.0)
+                retries += int(exc.retries or 0)
+                waited += failed_wait
+                if isinstance(exc.usage, Usage):
+                    usage = usage + exc.usage
+                if exc.cost_usd is not None:
+                    cost = None if cost is None else cost + exc.cost_usd
+                turn.update(
+                    outcome=Verdict.ERROR.value,
+                    error=error,
+                    error_type=type(exc).__name__,
+                    status_code=exc.status_code,
+                    retries=exc.retries,
+                    retry_wait_s=round(failed_wait, 3),
+                    usage=exc.usage.to_dict() if isinstance(exc.usage, Usage) else None,
+                    cost_usd=exc.cost_usd,
+                )
                 verdict = Verdict.ERROR
                 break
             usage = usage + reply.usage
@@ -257,40 +277,119 @@ async def play_puzzle(
 
 
 class _Progress:
-    """A one-line live progress display on stderr (only when stderr is a terminal)."""
+    """The live progress line on stderr (a terminal only), redrawn four times a second from the
+    first second on: finished puzzles, calls in flight and asleep in backoff, retries and the last
+    transport error, so a dead endpoint is visible while its retries run rather than after."""
 
-    def __init__(self, total: int, done: int, enabled: bool) -> None:
+    def __init__(self, total: int, done: int, enabled: bool, monitor: CallMonitor) -> None:
         self.total = total
         self.done = done
         self.solved = 0
         self.errors = 0
-        self.retries = 0
-        self.waited = 0.0
         self.asked = 0
+        self.in_flight = 0
+        """Puzzles being played now."""
+        self.monitor = monitor
         self.enabled = enabled and sys.stderr.isatty()
-        self._last = 0.0
         self._t0 = time.monotonic()
+        self._live: Any = None
+
+    def start(self) -> None:
+        if not self.enabled:
+            return
+        from rich.console import Console  # imported only for a terminal that shows it
+        from rich.live import Live
+
+        # Redrawn by rich's own thread, so the line moves even while the loop waits on sockets.
+        from rich.text import Text
+
+        # Plain text (no markup or highlighting: an error message may hold brackets).
+        self._live = Live(get_renderable=lambda: Text(self.render()), console=Console(stderr=True), refresh_per_second=4, transient=False, redirect_stdout=False, redirect_stderr=False)
+        self._live.start()
 
     def update(self, record: RunRecord) -> None:
         self.done += 1
         self.asked += 1
         self.solved += record["verdict"] == Verdict.CORRECT.value
         self.errors += record["verdict"] == Verdict.ERROR.value
-        self.retries += int(record.get("retries") or 0)
-        self.waited += float(record.get("retry_wait_s") or 0.0)
-        now = time.monotonic()
-        if self.enabled and (now - self._last > 0.2 or self.done == self.total):
-            self._last = now
-            rate = self.asked / max(now - self._t0, 1e-9)
-            sys.stderr.write(
-                f"\r[{self.done}/{self.total}] solved {100 * self.solved / self.asked:5.1f}%  "
-                f"errors {100 * self.errors / self.asked:4.1f}%  retries {self.retries} (waited {self.waited:.0f}s)  {rate:6.1f} puzzles/s "
-            )
-            sys.stderr.flush()
+
+    def render(self) -> str:
+        m = self.monitor
+        elapsed = max(time.monotonic() - self._t0, 1e-9)
+        parts = [f"[{self.done}/{self.total}] {elapsed:.0f}s"]
+        if self.asked:
+            parts.append(f"solved {100 * self.solved / self.asked:.1f}%  errors {100 * self.errors / self.asked:.1f}%  {self.asked / elapsed:.1f} puzzles/s")
+        parts.append(f"in flight {self.in_flight} ({m.waiting} waiting to retry)")
+        parts.append(f"retries {m.retries} (waited {m.waited_s:.0f}s)")
+        if m.last_error:
+            ago = time.monotonic() - (m.last_error_at or 0.0)
+            parts.append(f"last error {ago:.0f}s ago: {m.last_error[:120]}")
+        return "  ".join(parts)
 
     def close(self) -> None:
-        if self.enabled and self.asked:
-            sys.stderr.write("\n")
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+
+class _Breaker:
+    """Stops a run whose first calls all fail the same way (a transport error or the same 5xx).
+
+    A server that answers 500 to everything, or cannot be reached, would otherwise spend every
+    puzzle's retries and end "successfully" with all-``error`` verdicts. The first ``threshold``
+    finished calls decide: while they all fail alike their records are held back; one call that
+    gets an answer (or fails differently) closes the question and the held records are written. If
+    all ``threshold`` fail alike the run stops, and the held puzzles stay unasked, so the same
+    command asks them again once the cause is fixed.
+    """
+
+    def __init__(self, threshold: int) -> None:
+        self.threshold = threshold
+        self.deciding = threshold > 0
+        self.held: list[RunRecord] = []
+        self.decided = asyncio.Event()
+        if not self.deciding:
+            self.decided.set()
+
+    @staticmethod
+    def signature(record: RunRecord) -> tuple[Any, ...] | None:
+        if record.get("verdict") != Verdict.ERROR.value or not record.get("turns"):
+            return None
+        turn = record["turns"][-1]
+        if turn.get("error_type") != ModelTransportError.__name__:
+            return None
+        return (turn.get("error_type"), turn.get("status_code"))
+
+    def admit(self, record: RunRecord) -> list[RunRecord]:
+        """The records to write now (none while undecided); raises ModelFatalError when tripped."""
+        if not self.deciding:
+            return [record]
+        sig = self.signature(record)
+        if sig is None or (self.held and sig != self.signature(self.held[0])):
+            self.deciding = False
+            self.decided.set()
+            out, self.held = [*self.held, record], []
+            return out
+        self.held.append(record)
+        if len(self.held) >= self.threshold:
+            self.deciding = False
+            self.decided.set()
+            raise ModelFatalError(self._message(record, sig[1]))
+        return []
+
+    def _message(self, record: RunRecord, status: int | None) -> str:
+        error = str(record.get("error") or "").removeprefix(f"{ModelTransportError.__name__}: ")
+        if status is not None and 500 <= status <= 599:
+            fix = (
+                "the server fails every request; check its log (a proxy such as LiteLLM answers 500 "
+                "when its upstream key or model name is wrong) and the model name"
+            )
+        elif status == 429:
+            fix = "the rate limit is spent; lower --max-connections or wait for the limit to reset"
+        else:
+            fix = "check the base URL and that the server is up and answering, or raise --attempt-timeout"
+        n = len(self.held)
+        return f"the first {n} call(s) all failed with the same error after every retry: {error}. Fix: {fix}"
 
 
 def _versions() -> dict[str, str]:
@@ -328,7 +427,6 @@ async def run_async(
     answer_config = config.answer_config(suite.sha256)
     config_hash = hashlib.sha256(json.dumps(answer_config, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-    existing = find_run(config.runs_dir, config_hash) if config.resume else None
     header_common = {
         "config_hash": config_hash,
         "model": config.model,
@@ -347,28 +445,65 @@ async def run_async(
         "versions": _versions(),
         "n_puzzles": len(puzzles),
     }
-    if existing is not None:
-        run = existing
+    # Find-or-create and lock as one step among processes, so that a second copy of this command
+    # finds this run's folder locked and stops instead of asking the same puzzles again.
+    try:
+        with runs_dir_lock(config.runs_dir):
+            existing = find_run(config.runs_dir, config_hash) if config.resume else None
+            if existing is not None:
+                existing.lock()
+                run = existing
+            else:
+                run = RunDir.create(config.runs_dir, suite=suite.name, model=config.model, header={**header_common, "status": RunStatus.STARTED, "started_at": utc_now()})
+                run.lock()
+    except BaseException:
+        await player.aclose()
+        raise
+    try:
+        return await _run_locked(config, player, run, existing is not None, puzzles, header_common, progress, on_run_dir)
+    finally:
+        run.unlock()
+
+
+async def _run_locked(
+    config: RunConfig,
+    player: Player,
+    run: RunDir,
+    resumed: bool,
+    puzzles: list[Puzzle],
+    header_common: dict[str, Any],
+    progress: bool,
+    on_run_dir: Callable[[RunDir], None] | None,
+) -> RunResult:
+    if resumed:
         run.repair()
         records = run.records()
         if config.retry_errors and any(r.is_error for r in records):
             records = [r for r in records if not r.is_error]
             run.rewrite_records(records)
         run.update_header(**header_common, status=RunStatus.STARTED, resumed_at=utc_now(), resumes=int(run.read_header().get("resumes", 0)) + 1)
-        resumed = True
     else:
-        run = RunDir.create(config.runs_dir, suite=suite.name, model=config.model, header={**header_common, "status": RunStatus.STARTED, "started_at": utc_now()})
         records = []
-        resumed = False
     if on_run_dir is not None:
         on_run_dir(run)
     done = {str(r["puzzle_id"]) for r in records}
     todo = [p for p in puzzles if p.id not in done]
-    bar = _Progress(len(puzzles), len(puzzles) - len(todo), progress)
+    monitor = CallMonitor()
+    bar = _Progress(len(puzzles), len(puzzles) - len(todo), progress, monitor)
     queue: asyncio.Queue[Puzzle] = asyncio.Queue()
     for p in todo:
         queue.put_nowait(p)
     fatal: list[BaseException] = []
+    n_workers = min(config.max_connections, max(1, len(todo)))
+    # The first N calls, or all that are in flight at once when fewer.
+    breaker = _Breaker(min(config.breaker_calls, n_workers))
+    tasks: list[asyncio.Task[None]] = []
+
+    def stop_all(exc: BaseException) -> None:
+        fatal.append(exc)
+        for t in tasks:
+            if t is not asyncio.current_task():
+                t.cancel()
 
     async def worker() -> None:
         while not fatal:
@@ -376,19 +511,41 @@ async def run_async(
                 puzzle = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
+            bar.in_flight += 1
             try:
                 record = await play_puzzle(puzzle, player, config.format, config.prompt_options, seed=config.seed)
             except ModelFatalError as exc:
                 fatal.append(exc)
+                breaker.decided.set()  # nobody waits for a decision that will not come
                 return
-            run.append(record)
+            finally:
+                bar.in_flight -= 1
             bar.update(record)
+            try:
+                admitted = breaker.admit(record)
+            except ModelFatalError as exc:
+                stop_all(exc)
+                return
+            for r in admitted:
+                run.append(r)
+            if not admitted:
+                # Held: start no new call (and pay for none) until the first calls have decided.
+                await breaker.decided.wait()
 
     status = RunStatus.ERROR
     try:
-        tasks = [asyncio.create_task(worker()) for _ in range(min(config.max_connections, max(1, len(todo))))]
+        token = CALL_MONITOR.set(monitor)  # the workers' tasks copy it: the retry policy reports there
         try:
-            await asyncio.gather(*tasks)
+            tasks += [asyncio.create_task(worker()) for _ in range(n_workers)]
+        finally:
+            CALL_MONITOR.reset(token)
+        bar.start()
+        try:
+            # return_exceptions: the breaker cancels the other workers, which is not a cancelled run.
+            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+                    raise outcome
         finally:
             for t in tasks:
                 t.cancel()

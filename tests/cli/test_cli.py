@@ -169,3 +169,16 @@ def test_each_parser_owns_its_command_groups(monkeypatch: pytest.MonkeyPatch) ->
     first, second = build_parser(), build_parser()
     for parser in (first, second):
         assert parser.parse_args(["puzzles", "starter", "--count", "3"]).count == 3
+
+
+def test_run_help_lists_every_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    from chesseval.errors import ExitCode
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "exit codes:" in out
+    for code in ExitCode:
+        if code is not ExitCode.BROKEN_PIPE:  # not something a run ends with on its own
+            assert f"\n  {int(code):<4d} " in out, code
+    assert len({int(c) for c in ExitCode}) == len(ExitCode)  # distinct
