@@ -329,3 +329,9 @@ def test_agreement_on_the_labelled_real_answers(shared_data: Path) -> None:
     easy_medium = [sum(x) for x in zip(stats["easy"], stats["medium"], strict=True)]
     assert easy_medium[0] / easy_medium[1] >= 0.97, stats
     assert stats["hard"][0] / stats["hard"][1] >= 0.85, stats
+
+
+def test_a_line_goes_on_past_insufficient_material() -> None:
+    """Only a position without legal moves ends a line; a bare-kings-and-knight ending does not."""
+    board = chess.Board("6k1/8/8/8/1n6/6K1/8/8 w - - 0 10")
+    assert [p.move.uci() for p in parse_line("g3h4 g8h8", board) if p.move] == ["g3h4", "g8h8"]
