@@ -12,6 +12,7 @@ found before any paid call, a provider that cannot be used at all, a missing eng
      ├─ PuzzleFormatError(ChessEvalError, ValueError)    "puzzles.csv:12: illegal move 'e2e5' in Moves"
      ├─ RunError                                         a run folder that cannot be resumed or written
      │   └─ RunLockedError                               the run folder is in use by another process (.pid)
+     ├─ PlayerError                                      a player raised something else than ModelError (its bug)
      ├─ DownloadError                                    HTTP error, dropped connection after retries, size/sha256 mismatch
      ├─ ModelError                                       a model call failed (carries .provider)
      │   ├─ ModelTransportError                          connection dropped, timeout, 408/429/5xx (.retry_after)
@@ -36,6 +37,7 @@ __all__ = [
     "PuzzleFormatError",
     "RunError",
     "RunLockedError",
+    "PlayerError",
     "DownloadError",
     "ModelError",
     "ModelTransportError",
@@ -43,7 +45,22 @@ __all__ = [
     "ModelFatalError",
     "EngineError",
     "EngineNotFoundError",
+    "short_repr",
 ]
+
+SHORT_VALUE = 60
+"""Characters of an offending value an error message quotes: a 3 kB CSV row is named, not echoed."""
+
+
+def short_repr(value: object, width: int = SHORT_VALUE) -> str:
+    """``repr`` of ``value`` cut to about ``width`` characters, saying how long the whole was.
+
+    ``short_repr("x" * 3000)`` -> ``'xxxx…' (3000 chars)``; repr keeps it on one line.
+    """
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= width:
+        return repr(text)
+    return f"{text[:width] + '…'!r} ({len(text)} chars)"
 
 
 class ChessEvalError(Exception):
@@ -61,12 +78,19 @@ class UnknownModelError(ConfigError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+_MAX_REASON = 400
+
+
 class PuzzleFormatError(ChessEvalError, ValueError):
     """A puzzle file with a bad row. The message is ``file:line: reason``."""
 
     def __init__(self, path: str, line: int | None, reason: str) -> None:
         self.path = path
         self.line = line
+        # One line, whatever a reason quoted (a foreign exception's text can hold newlines).
+        reason = " ".join(reason.split()) if "\n" in reason or "\r" in reason else reason
+        if len(reason) > _MAX_REASON:
+            reason = reason[: _MAX_REASON - 1] + "…"
         self.reason = reason
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {reason}")
@@ -82,6 +106,19 @@ class RunLockedError(RunError):
     def __init__(self, message: str, *, pid: int | None = None) -> None:
         super().__init__(message)
         self.pid = pid
+
+
+class PlayerError(ChessEvalError):
+    """A player's ``play`` raised something other than :class:`ModelError`: a bug in the player.
+
+    The puzzle is recorded as ``Type: message``, the run stops (status ``error``, the message in
+    ``run.json``), and this is raised from the original exception, whose traceback it keeps.
+    ``record`` is that puzzle's record (a ``chesseval.core.records.RunRecord``), for whoever writes it down.
+    """
+
+    def __init__(self, message: str, *, record: object | None = None) -> None:
+        super().__init__(message)
+        self.record = record
 
 
 class DownloadError(ChessEvalError):
@@ -150,7 +187,7 @@ class ExitCode(enum.IntEnum):
     OK = 0
     """Done, and every puzzle has an answer verdict (correct, wrong, illegal, ... but not ``error``)."""
     FAILURE = 1
-    """Something else went wrong (an unwritable run folder, a missing engine, ...)."""
+    """Something else went wrong (a missing engine, a player's own exception, ...)."""
     USAGE = 2
     """Bad command line or bad input (options, puzzle files, run folder), found before any call."""
     ANSWER_ERRORS = 3

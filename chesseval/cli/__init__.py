@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from chesseval.cli.common import command_group
-from chesseval.errors import ChessEvalError, ExitCode, RunLockedError
+from chesseval.errors import ChessEvalError, ConfigError, ExitCode, PuzzleFormatError, RunError, RunLockedError
 from chesseval.version import __version__
 
 __all__ = ["main", "COMMAND_MODULES", "command_group"]
@@ -57,6 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunLockedError as exc:
         print(f"chesseval: error: {exc}", file=sys.stderr)
         return ExitCode.RUN_LOCKED
+    except (ConfigError, PuzzleFormatError, RunError) as exc:
+        # Bad options, puzzle files or run folders (one that cannot be written too): found before
+        # any call, nothing was spent.
+        print(f"chesseval: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     except ChessEvalError as exc:
         print(f"chesseval: error: {exc}", file=sys.stderr)
         return ExitCode.FAILURE

@@ -51,7 +51,8 @@ def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--legal-moves", action="store_true", help="list the legal moves in the prompt")
     p.add_argument("--expects", default="move", choices=["move", "line"],
                    help="one move per answer, or the whole solution line in one answer (default: %(default)s)")
-    p.add_argument("--limit", type=int, default=None, help="only the first N puzzles of the suite")
+    p.add_argument("--limit", type=int, default=None, help="only the first N puzzles of the suite (N >= 1)")
+    p.add_argument("--skip-invalid", action="store_true", help="run the valid puzzles of a file with bad rows; the skipped rows are listed in run.json")
     p.add_argument("--seed", type=int, default=0, help="seed for sampling players and providers that take one")
     add_runs_dir(p)
     p.add_argument("--max-connections", type=int, default=8, help="puzzles in flight at once (default: %(default)s)")
@@ -111,6 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         retry_errors=args.retry_errors,
         engine=args.engine,
         breaker_calls=args.breaker_calls,
+        skip_invalid=args.skip_invalid,
     )
     holder: dict[str, Any] = {}
     try:
@@ -130,6 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if run is not None:
             print(f"chesseval: the run is kept in {run.path}; fix the problem and run the same command again to resume", file=sys.stderr)
         return ExitCode.PROVIDER
+    _warn_skipped(result.path)
     if result.resumed and result.asked == 0:
         print("chesseval: every puzzle was already recorded in this run; nothing asked", file=sys.stderr)
     _warn_empty(result.results)
@@ -188,6 +191,15 @@ def _evaluate_interruptibly(config: RunConfig, *, progress: bool, on_run_dir: Ca
         signal.signal(signal.SIGINT, previous)
 
 
+def _warn_skipped(run_path: Path) -> None:
+    from chesseval.core.records import RunDir
+
+    header = RunDir(run_path).read_header()
+    if header.get("n_skipped"):
+        print(f"chesseval: warning: skipped {header['n_skipped']} invalid puzzle row(s), listed in {run_path / 'run.json'} "
+              f"(first: {header['skipped'][0]})", file=sys.stderr)  # fmt: skip
+
+
 def _warn_empty(results: dict[str, Any]) -> None:
     v = results["overall"]["verdicts"]
     if v.get("empty"):
@@ -203,7 +215,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.html is not None:
         from chesseval.analysis.html_report import write_html_report
 
-        path = write_html_report(args.run, args.html or None, gallery=args.gallery)
+        target = args.html or (Path(args.out_dir) / "report.html" if args.out_dir else None)
+        path = write_html_report(args.run, target, gallery=args.gallery)
         print(f"html report: {path}")
     return 0
 
@@ -262,7 +275,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if len(errors) > args.max_errors:
             print(f"... and {len(errors) - args.max_errors} more")
         print(f"{path}: {n} puzzle(s) valid, {len(errors)} problem(s)")
-        status = status or (1 if errors else 0)
+        status = status or (2 if errors else 0)  # bad input: the exit code of every input error
     return status
 
 
@@ -298,6 +311,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--html", nargs="?", const="", default=None, metavar="FILE",
                    help="also write a self-contained HTML report (default FILE: RUN/report.html)")
     p.add_argument("--gallery", type=int, default=30, metavar="N", help="failed puzzles drawn in the HTML report (default: %(default)s)")
+    p.add_argument("-o", "--out-dir", default=None, metavar="DIR", help="write the HTML report into DIR instead of the run folder (for read-only runs)")
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser("show", help="print the exact messages a puzzle is asked with")
@@ -308,7 +322,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--expects", default="move", choices=["move", "line"], help="the one-move or the whole-line template")
     p.set_defaults(handler=cmd_show)
 
-    p = sub.add_parser("validate", help="check puzzle files; prints file:line: reason for every problem")
+    p = sub.add_parser("validate", help="check puzzle files; prints file:line: reason for every problem (exit 2 if any)")
     p.add_argument("files", nargs="+", help="puzzle files or suite names")
     p.add_argument("--max-errors", type=int, default=50)
     p.set_defaults(handler=cmd_validate)

@@ -129,7 +129,7 @@ def _markers(text: str, opponent: str) -> list[tuple[int, int, str]]:
                 tail = _MARKER_TAIL_RE.match(low, j)
                 if tail is not None and tail.group(0).startswith("]") == (word == "result" and i > 0 and low[i - 1] == "["):
                     if word != "move" or _labels_my_move(low, i, opponent):
-                        found.append((i, tail.end(), "line"))
+                        found.append((i, tail.end(), "move" if word == "move" else "line"))
                         kept += 1
             i, seen = low.rfind(word, 0, i), seen + 1
     if "\\boxed{" in low:
@@ -217,6 +217,11 @@ def _marker_segment(text: str, end: int, kind: str) -> tuple[str, int]:
 
 _BULLET_ONLY_RE = re.compile(r"[ \t]*[-*•+][ \t]+")
 _BULLET_RE = re.compile(r"[ \t]*(?:[-*•+]|\d+[.)])[ \t]+")
+
+
+def _opens_with_move(segment: str) -> bool:
+    toks = _tokens(segment[:_MAX_BARE_LINE])
+    return bool(toks) and not _RESIDUE_RE.sub("", segment[: toks[0].start])
 
 
 def _heading_move(text: str, segment: str, at: int, board: chess.Board, opponent: str) -> Token | None:
@@ -644,6 +649,8 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
             if tok is not None:
                 return Commitment(tok, segment, Rule.MARKER, _line_at(segment, tok))
             continue
+        if kind == "move" and not _opens_with_move(segment):
+            continue  # "... before the move: let's see the board" labels no move
         for span in _spans(segment):
             tok = _pick(span)
             if tok is not None:

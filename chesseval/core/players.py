@@ -17,7 +17,7 @@ import chess
 
 from chesseval.core.puzzles import Puzzle
 
-__all__ = ["Message", "Turn", "Usage", "Reply", "Player", "StopReason", "CallMonitor", "CALL_MONITOR"]
+__all__ = ["Message", "Turn", "Usage", "Reply", "Player", "StopReason", "player_name", "describe_player", "close_player", "CallMonitor", "CALL_MONITOR"]
 
 
 class Message(TypedDict):
@@ -98,24 +98,37 @@ class Reply:
 
 @runtime_checkable
 class Player(Protocol):
-    """Anything that can answer a puzzle turn: built-in players, engines, HTTP providers."""
+    """Anything that can answer a puzzle turn: built-in players, engines, HTTP providers.
 
-    @property
-    def name(self) -> str:
-        """``provider/model``, as given on the command line."""
-        ...
-
-    def describe(self) -> dict[str, Any]:
-        """Settings to record in ``run.json``; never a secret."""
-        ...
+    Only ``async play(turn) -> Reply`` is required. A player may also have ``name`` (``provider/model``;
+    default: its class name), ``describe()`` (settings for ``run.json``, never a secret; default:
+    ``{"name": name, "class": module.Class}``) and ``async aclose()`` (release connections or
+    processes; default: nothing). The runner reaches them only through :func:`player_name`,
+    :func:`describe_player` and :func:`close_player`, which supply those defaults.
+    """
 
     async def play(self, turn: Turn) -> Reply:
-        """Answer one turn. Raises :class:`~chesseval.errors.ModelError` only when the call failed."""
+        """Answer one turn. Raises :class:`~chesseval.errors.ModelError` only when the call failed;
+        any other exception is a bug in the player: recorded as ``Type: message``, and the run stops."""
         ...
 
-    async def aclose(self) -> None:
-        """Release connections or processes."""
-        ...
+
+def player_name(player: Player) -> str:
+    name = getattr(player, "name", None)
+    return name if isinstance(name, str) and name else type(player).__name__
+
+
+def describe_player(player: Player) -> dict[str, Any]:
+    describe = getattr(player, "describe", None)
+    if callable(describe):
+        return dict(describe())
+    return {"name": player_name(player), "class": f"{type(player).__module__}.{type(player).__qualname__}"}
+
+
+async def close_player(player: Player) -> None:
+    aclose = getattr(player, "aclose", None)
+    if callable(aclose):
+        await aclose()
 
 
 @dataclasses.dataclass

@@ -210,6 +210,11 @@ class RunDir:
         size = path.stat().st_size
         if size == 0:
             return 0
+        # Read-only until there is something to cut: a read-only run folder with whole records stays usable.
+        with open(path, "rb") as fh:
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return 0
         with open(path, "rb+") as fh:
             # Scan back for the last newline; everything after it is an unfinished record.
             pos = size

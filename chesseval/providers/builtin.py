@@ -217,6 +217,9 @@ class SearchPlayer:
 
 def _int_option(options: dict[str, Any], key: str, default: int) -> int:
     value = options.get(key, default)
+    # Typed options arrive as numbers: int(2.5) and int(True) would pass silently.
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ConfigError(f"model option {key}={value!r} is not a whole number")
     try:
         return int(value)
     except (TypeError, ValueError):

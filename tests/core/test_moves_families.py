@@ -149,6 +149,10 @@ MARKER_HEADINGS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
      "* **Sharp ideas (Ng5):** premature\n\nThe best move is **Bb5**.", M, "f1b5", Rule.BOLD),
     # "The move is:" with its colon is a marker too: the later one replaces an earlier "the answer is:"
     (BACK_RANK, "So the answer is:\n\nRd7\n\nNo, that lets the king out. The move is:\n\nRd8#", M, "d1d8", Rule.MARKER),
+    # "move:" labels a move only when the move opens what follows it
+    (BACK_RANK, "The best move is Rd8#, the rook checks along the rank.\n\nThink of the position before the move: the last "
+     "move was h6h7 and the king sits on g8.", M, "d1d8", Rule.SENTENCE),
+    (BACK_RANK, "The king is boxed in.\nBest move: **Rd8#** - the back rank is weak.", M, "d1d8", Rule.MARKER),
     # the label with its move on the next line still answers
     (BACK_RANK, "The rook reaches the eighth rank.\n\n**Best move:**\n\n**Rd8#**\n\nThe king cannot escape.", M, "d1d8",
      Rule.MARKER),
@@ -325,3 +329,9 @@ def test_agreement_on_the_labelled_real_answers(shared_data: Path) -> None:
     easy_medium = [sum(x) for x in zip(stats["easy"], stats["medium"], strict=True)]
     assert easy_medium[0] / easy_medium[1] >= 0.97, stats
     assert stats["hard"][0] / stats["hard"][1] >= 0.85, stats
+
+
+def test_a_line_goes_on_past_insufficient_material() -> None:
+    """Only a position without legal moves ends a line; a bare-kings-and-knight ending does not."""
+    board = chess.Board("6k1/8/8/8/1n6/6K1/8/8 w - - 0 10")
+    assert [p.move.uci() for p in parse_line("g3h4 g8h8", board) if p.move] == ["g3h4", "g8h8"]
