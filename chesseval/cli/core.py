@@ -188,7 +188,9 @@ def _evaluate_interruptibly(config: RunConfig, *, progress: bool, on_run_dir: Ca
             raise KeyboardInterrupt from None
         raise
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if not state.get("interrupted"):
+            # After a Ctrl-C the process is ending: a second one must still quit at once, not raise.
+            signal.signal(signal.SIGINT, previous)
 
 
 def _warn_skipped(run_path: Path) -> None:

@@ -319,7 +319,9 @@ def test_second_ctrl_c_exits_at_once_without_traceback(tmp_path: Path, lichess_s
     suite = _search_suite(tmp_path, lichess_sample, 400)
     proc, run_dir, took = _interrupt_after_records(tmp_path, suite, depth=3, n_records=1, signals=2)
     out, err = proc.communicate()
-    assert proc.returncode == 130, err
+    # 130 from chesseval; or, when the second signal lands while the interpreter is tearing down
+    # (its handlers reset), killed by SIGINT, which a shell reports as 130 too.
+    assert proc.returncode in (130, -signal.SIGINT), err
     assert took < 2.0, f"took {took:.2f}s to stop"
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     # Whatever the second signal cut short, every finished record is whole and the run resumes.
