@@ -13,9 +13,8 @@ import dataclasses
 from collections.abc import Callable
 
 from chesseval.core.players import Player
-from chesseval.core.puzzles import load_puzzles
 from chesseval.core.records import RunDir
-from chesseval.core.runner import RunConfig, RunResult, run_async
+from chesseval.core.runner import RunConfig, RunResult, load_run_puzzles, run_async
 from chesseval.core.suites import resolve_suite
 from chesseval.errors import ConfigError
 from chesseval.providers import create_player
@@ -41,14 +40,14 @@ async def evaluate_async(
     if config.max_connections < 1:
         raise ConfigError(f"max_connections must be at least 1, got {config.max_connections!r}")
     suite = resolve_suite(config.suite)
-    puzzles = load_puzzles(suite.path, limit=config.limit)
+    puzzles, skipped = load_run_puzzles(config, suite)
     if config.engine:
         _check_engine_available(config.engine)
     if player is None:
         player = create_player(config.model, {**config.model_options, "max_connections": config.max_connections})
     # The player holds the real options; the runner records (and hashes) only the redacted ones.
     recorded = dataclasses.replace(config, model_options=redact_options(config.model_options))
-    result = await run_async(recorded, player, suite=suite, puzzles=puzzles, progress=progress, on_run_dir=on_run_dir)
+    result = await run_async(recorded, player, suite=suite, puzzles=puzzles, skipped=skipped, progress=progress, on_run_dir=on_run_dir)
     if config.engine:
         from chesseval.engine.check import rescore_run_async
 

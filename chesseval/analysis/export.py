@@ -47,11 +47,14 @@ def _flatten(header: dict[str, Any], record: RunRecord) -> dict[str, Any]:
 
 def export_records(run_path: str | os.PathLike[str], fmt: str = "csv", out: str | os.PathLike[str] | None = None) -> Path:
     """Write a run's records as one flat table (CSV or Parquet) and return the file written
-    (default ``RUN/records.csv`` or ``RUN/records.parquet``); the full turns stay in records.jsonl."""
+    (default ``RUN/records.csv`` or ``RUN/records.parquet``); the full turns stay in records.jsonl.
+
+    Rows are sorted by puzzle id: records.jsonl is in the order puzzles finished, which
+    concurrency shuffles, and two exports of the same run should be the same file."""
     if fmt not in EXPORT_FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}; choose one of {EXPORT_FORMATS}")
     run = load_run(run_path)
-    rows = [_flatten(run.header, r) for r in run.records]
+    rows = [_flatten(run.header, r) for r in sorted(run.records, key=lambda r: r.puzzle_id)]
     target = Path(out) if out else run.path / f"records.{fmt}"
     if fmt == "csv":
         import csv

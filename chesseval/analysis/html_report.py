@@ -272,7 +272,7 @@ def load_suite_puzzles(header: Mapping[str, Any], ids: set[str] | None = None) -
     None when the file is gone. A suite file edited since the run is detected by its sha256
     and not used, since its positions may no longer match the records.
     """
-    from chesseval.core.puzzles import load_puzzles
+    from chesseval.core.puzzles import iter_puzzles
     from chesseval.core.suites import file_sha256
 
     suite = header.get("suite") or {}
@@ -283,7 +283,8 @@ def load_suite_puzzles(header: Mapping[str, Any], ids: set[str] | None = None) -
         return None
     if ids is not None and _kind(path) == "csv":
         return _load_csv_subset(Path(path), ids)
-    return {p.id: p for p in load_puzzles(path) if ids is None or p.id in ids}
+    # Rows a --skip-invalid run left out are not drawn: skip them here too.
+    return {p.id: p for p in iter_puzzles(path, errors=[]) if ids is None or p.id in ids}
 
 
 def _kind(path: str | os.PathLike[str]) -> str:
@@ -297,7 +298,7 @@ def _load_csv_subset(path: Path, ids: set[str]) -> dict[str, Puzzle]:
     import csv
     import tempfile
 
-    from chesseval.core.puzzles import load_puzzles, open_text
+    from chesseval.core.puzzles import iter_puzzles, open_text
 
     with open_text(path) as src, tempfile.TemporaryDirectory() as tmp:
         subset = Path(tmp) / "subset.csv"
@@ -306,16 +307,21 @@ def _load_csv_subset(path: Path, ids: set[str]) -> dict[str, Puzzle]:
             for i, row in enumerate(csv.reader(src)):
                 if row and ((i == 0 and row[0] == "PuzzleId") or row[0] in ids):
                     writer.writerow(row)
-        return {p.id: p for p in load_puzzles(subset)}
+        return {p.id: p for p in iter_puzzles(subset, errors=[])}
 
 
 def write_html_report(run_path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *, gallery: int = 30) -> Path:
     """Write ``report.html`` (or ``out``) for the run folder ``run_path``; returns the file written."""
     from chesseval.core.records import load_run
+    from chesseval.errors import RunError
 
     run = load_run(run_path)
     text = render_html(run.header, run.records, load_suite_puzzles(run.header, {r.puzzle_id for r in run.records}),
                        gallery=gallery, band_width=run.band_width)  # fmt: skip
     target = Path(out) if out else run.path / "report.html"
-    target.write_text(text, encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:  # e.g. a read-only run folder: the report goes elsewhere, the run is fine
+        raise RunError(f"cannot write {str(target)!r} ({exc.strerror or exc}); write the report elsewhere with -o DIR or --html FILE") from exc
     return target

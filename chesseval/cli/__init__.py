@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from chesseval.cli.common import command_group
-from chesseval.errors import ChessEvalError
+from chesseval.errors import ChessEvalError, ConfigError, ExitCode, PuzzleFormatError, RunError, RunLockedError
 from chesseval.version import __version__
 
 __all__ = ["main", "COMMAND_MODULES", "command_group"]
@@ -42,30 +42,38 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 failure, 2 usage error)."""
+    """Run the CLI; returns the exit code (:class:`chesseval.errors.ExitCode`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
-        return 2
+        return ExitCode.USAGE
     logging.basicConfig(
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
         return int(args.handler(args))
+    except RunLockedError as exc:
+        print(f"chesseval: error: {exc}", file=sys.stderr)
+        return ExitCode.RUN_LOCKED
+    except (ConfigError, PuzzleFormatError, RunError) as exc:
+        # Bad options, puzzle files or run folders (one that cannot be written too): found before
+        # any call, nothing was spent.
+        print(f"chesseval: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     except ChessEvalError as exc:
         print(f"chesseval: error: {exc}", file=sys.stderr)
-        return 1
+        return ExitCode.FAILURE
     except KeyboardInterrupt:
         print("chesseval: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.CANCELLED
     except BrokenPipeError:
         # The reader went away (`chesseval report RUN | head`): stop quietly, as Unix tools do.
         # stdout is pointed at /dev/null so that the flush at exit does not fail a second time.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 141
+        return ExitCode.BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

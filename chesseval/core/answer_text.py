@@ -30,7 +30,7 @@ are found by :mod:`chesseval.core.answer_tokens`, copies of the game by
 
 from __future__ import annotations
 
-import heapq
+import dataclasses
 import re
 
 import chess
@@ -58,7 +58,10 @@ __all__ = ["COORD_RE", "SAN_RE", "Commitment", "Rule", "Token", "find_commitment
 # Markers are found with str.find on the lowercased text and checked in place: a regex scan of a
 # 20 kB reasoning trace costs milliseconds, the finds cost microseconds.
 _MARKER_WORDS = ("answer", "move", "solution", "result")
-_MARKER_TAIL_RE = re.compile(r"[\"'*_\s]*(?:[:=]|(?<=answer)\s*is\b|(?<=answer\*\*)\s*is\b)|\](?:\s*:)?")
+# ("The move is:" with its colon labels the answer as "Move:" does; "the move is Nf3" is a sentence)
+_MARKER_TAIL_RE = re.compile(
+    r"[\"'*_\s]*(?:[:=]|(?<=answer)\s*is\b|(?<=answer\*\*)\s*is\b|(?<=move)\s+is[\"'*_\s]*:)|\](?:\s*:)?"
+)
 # "Candidate move:", "Last move:" and the like label moves that are not the answer.
 _NOT_MINE = frozenset({"last", "previous", "opponent's", "opponent", "their", "prior", "candidate", "alternative", "threat",
                        "threatened", "other", "another", "bad", "losing", "rejected", "wrong"})
@@ -126,7 +129,7 @@ def _markers(text: str, opponent: str) -> list[tuple[int, int, str]]:
                 tail = _MARKER_TAIL_RE.match(low, j)
                 if tail is not None and tail.group(0).startswith("]") == (word == "result" and i > 0 and low[i - 1] == "["):
                     if word != "move" or _labels_my_move(low, i, opponent):
-                        found.append((i, tail.end(), "line"))
+                        found.append((i, tail.end(), "move" if word == "move" else "line"))
                         kept += 1
             i, seen = low.rfind(word, 0, i), seen + 1
     if "\\boxed{" in low:
@@ -186,7 +189,8 @@ def _is_null(segment: str) -> bool:
     return len(segment) < 20 and segment.strip().strip("*_`\"'.").lower() in _NULL_TOKENS
 
 
-def _marker_segment(text: str, end: int, kind: str) -> str:
+def _marker_segment(text: str, end: int, kind: str) -> tuple[str, int]:
+    """The text a marker labels, and where it starts when it is the next line (else -1)."""
     # The committed move follows its marker closely; a bound keeps many markers in one huge
     # line from costing quadratic time.
     rest = text[end : end + _MAX_SEGMENT]
@@ -195,18 +199,63 @@ def _marker_segment(text: str, end: int, kind: str) -> str:
         while i < len(rest) and depth:
             depth += {"{": 1, "}": -1}.get(rest[i], 0)
             i += 1
-        return rest[: i - 1 if depth == 0 else i]
+        return rest[: i - 1 if depth == 0 else i], -1
     if kind == "tag":
         close = rest.find("</")
-        return rest if close < 0 else rest[:close]
+        return (rest if close < 0 else rest[:close]), -1
     line, _, after = rest.partition("\n")
     if _CONTENT_RE.search(line) or _is_null(line):
-        return line
+        return line, -1
     # "Answer:" alone on its line, the move on the next non-empty one.
+    at = end + len(line) + 1
     for nxt in after.split("\n", 3)[:3]:
         if nxt.strip():
-            return nxt
-    return ""
+            return nxt, at
+        at += len(nxt) + 1
+    return "", -1
+
+
+_BULLET_ONLY_RE = re.compile(r"[ \t]*[-*•+][ \t]+")
+_BULLET_RE = re.compile(r"[ \t]*(?:[-*•+]|\d+[.)])[ \t]+")
+
+
+def _opens_with_move(segment: str) -> bool:
+    toks = _tokens(segment[:_MAX_BARE_LINE])
+    return bool(toks) and not _RESIDUE_RE.sub("", segment[: toks[0].start])
+
+
+def _heading_move(text: str, segment: str, at: int, board: chess.Board, opponent: str) -> Token | None:
+    """The move of a marker that stands alone on its line ("**Best move:**", "Answer:"), read from
+    the next line. That line answers only when it opens with the move ("**Ke6**", "1. Nf3"): a
+    heading followed by a paragraph ("The priority is to get the king off g7 ...") labels the
+    discussion, and the later rules read it. A bullet list of moves after the label ("choosing
+    the strongest move:\n- **Ka6** is risky\n- **Kc6** ...") introduces the candidates, not the
+    answer; so does a numbered one, unless its first two moves replay as one line of play."""
+    toks = _tokens(segment)
+    if not toks:
+        return None
+    head = toks[0]
+    if _RESIDUE_RE.sub("", segment[: head.start]):
+        return None
+    bullet = _BULLET_RE.match(segment)
+    if bullet is None:
+        return head
+    # The next item of the list: another move there makes the list a set of candidates.
+    after = text[at + len(segment) + 1 : at + len(segment) + 1 + _MAX_SEGMENT]
+    nxt = next((ln for ln in after.split("\n") if ln.strip()), "")
+    nxt_toks = _tokens(nxt) if _BULLET_RE.match(nxt) else []
+    if not nxt_toks:
+        return head
+    if not bullet.group().strip()[0].isdigit():
+        return None
+    # A numbered list may be the steps of one line ("1. Qh5 ... 2. Nf6 ..."): it is a list of
+    # candidates only when its first two moves do not replay in order.
+    first = _legal(board, head)
+    if first is None:
+        return head
+    after_board = board.copy(stack=False)
+    after_board.push(first)
+    return head if _legal(after_board, nxt_toks[0]) is not None else None
 
 
 def _pick(segment: str) -> Token | None:
@@ -217,13 +266,14 @@ def _pick(segment: str) -> Token | None:
 _BETWEEN_MOVES_RE = re.compile(r"\s*(?:\d+\s*\.+\s*)?")
 
 
-_LIST_GAP_RE = re.compile(r"\s*(?:[,;/]|and|or)\s*(?:and\s+|or\s+)?")
+# (quotes too: "['Kd8', 'Kb8']" echoes a legal-move list)
+_LIST_GAP_RE = re.compile(r"[\s'\"]*(?:[,;/]|and|or)[\s'\"]*(?:and\s+|or\s+)?")
 
 
 def _roles(line: str, opponent: str) -> list[tuple[Token, str]]:
     """Each move token of a prose line with its role: "cued" (after "I play", "is", ":"),
-    "plain", "negative" (the past, a threat, a rejected idea, a square, a list of candidates)
-    or "reply" (a later move of a line such as "Nxe5 Nxe5 d4")."""
+    "plain", "negative" (the past, a threat, a rejected idea, a square, a list of candidates),
+    "supposed" (after "if", "when") or "reply" (a later move of a line such as "Nxe5 Nxe5 d4")."""
     roles = []
     prev_end = -1
     prev_negative = in_list = False
@@ -245,6 +295,8 @@ def _roles(line: str, opponent: str) -> list[tuple[Token, str]]:
         prev_negative = negative
         if negative:
             roles.append((tok, "negative"))
+        elif _supposed(line, tok.start):
+            roles.append((tok, "supposed"))  # "If Black plays Bf5, ...": not chosen, still weighed
         elif word in _CUE_WORDS or word == ":":
             roles.append((tok, "cued"))
         else:
@@ -253,23 +305,25 @@ def _roles(line: str, opponent: str) -> list[tuple[Token, str]]:
 
 
 def _pick_in_prose(line: str, opponent: str) -> Token | None:
-    """The last cued move of a prose line, else its first plain one."""
+    """The last cued move of a prose line, else its first plain one (positions in ``line``)."""
+    shift = 0
     if len(line) > _PROSE_WINDOW:
         # A long paragraph: only its closing sentences can hold the conclusion.
         tail = line[-_PROSE_WINDOW:]
         cut = tail.find(". ")
-        line = tail[cut + 2 :] if cut >= 0 else tail
-    roles = _roles(line, opponent)
+        shift = len(line) - len(tail) + (cut + 2 if cut >= 0 else 0)
+    roles = _roles(line[shift:], opponent)
     cued = [tok for tok, role in roles if role == "cued"]
-    if cued:
-        return cued[-1]
-    return next((tok for tok, role in roles if role == "plain"), None)
+    tok = cued[-1] if cued else next((tok for tok, role in roles if role == "plain"), None)
+    return dataclasses.replace(tok, start=tok.start + shift, end=tok.end + shift) if tok and shift else tok
 
 
 def _looks_cut_off(line: str, opponent: str) -> bool:
     stripped = line.rstrip()
     if not stripped:
         return True
+    if stripped.count("(") > stripped.count(")"):
+        return True  # stopped inside a parenthesis: "Move 1: g2f1 (Bg2"
     if stripped[-1] in ".!?)]}\"'`*>”’$。":
         return False
     tail = stripped[-_PROSE_WINDOW:]
@@ -280,16 +334,22 @@ def _looks_cut_off(line: str, opponent: str) -> bool:
         # A line of moves ("1. Bb5 a6 2. Ba4") is judged by its first move.
         head, role = next((tok, role) for tok, role in reversed(roles) if role != "reply" or tok is roles[0][0])
         words_before = tail[: head.start].count(" ")
-        return not (role == "cued" or (role == "plain" and words_before < _MAX_SIGN_OFF_WORDS))
+        # A move named right after doubt ("Let me reconsider. Nh5") is the next try, cut off.
+        doubted = _RETRACT_RE.search(tail, 0, head.start) is not None
+        return not (role == "cued" or (role == "plain" and words_before < _MAX_SIGN_OFF_WORDS and not doubted))
     return True
 
 
 _EMPTY_ITEM_RE = re.compile(r"\n[ \t]*(?:[*\-•]|\d+\.|\*\*)[ \t]*$")
+# A list item, then a new line begun with its indentation and nothing more.
+_OPEN_INDENT_RE = re.compile(r"\n[ \t]*(?:[*\-•+]|\d+\.)[ \t][^\n]*\n[ \t]+\Z")
 
 
 def _ends_mid_list(text: str) -> bool:
-    """Text that stops on an empty list item or an opened bold was cut off, whatever came before."""
-    return _EMPTY_ITEM_RE.search(text[-40:].rstrip("\n")) is not None
+    """Text that stops on an empty list item, an opened bold or the indentation of the next item
+    was cut off, whatever came before."""
+    tail = text[-400:]
+    return _EMPTY_ITEM_RE.search(tail[-40:].rstrip("\n")) is not None or _OPEN_INDENT_RE.search(tail) is not None
 
 
 def _spans(text: str) -> list[str]:
@@ -330,8 +390,10 @@ def _bare_line(line: str) -> tuple[Token, ...]:
 # "I've chosen is", or the first person choosing ("I play", "I'll go with", "I am certain the move").
 # Found from anchor words with plain string tests: a regex over 20 kB of reasoning costs milliseconds.
 # (two patterns: one alternation of both costs ten times more)
-_NOUN_ANCHOR_RE = re.compile(r"(?:move|answer|solution|choice|continuation|reply)\b")
-_I_ANCHOR_RE = re.compile(r"(?<![a-z])i(?=['\s])")
+# (one pattern per noun, each opening with its literal, and "i" tested before its lookbehind:
+# the regex engine then skips ahead by the literal, ten times faster on long texts)
+_NOUN_ANCHOR_RES = tuple(re.compile(w + r"\b") for w in ("move", "answer", "solution", "choice", "continuation", "reply"))
+_I_ANCHOR_RE = re.compile(r"i(?<![a-z]i)(?=['\s])")
 _STATEMENT_ADJECTIVES = frozenset(
     {"best", "winning", "finishing", "correct", "right", "strongest", "only", "key", "final", "mating", "decisive", "my",
      "chosen", "forcing", "selected", "recommended", "suggested", "optimal", "proposed", "preferred", "ideal"}
@@ -390,13 +452,26 @@ _CONCLUDED_RE = re.compile(
     r"\b(?:confident|certain|definitive|definitively|irrefutable|conclusion|concluded|solution|confirmed|final)\b",
     re.IGNORECASE,
 )
+# Declining to choose after naming moves ("I cannot definitively choose the single best move",
+# "it is impossible to determine the best move") commits to none of them.
+_DECLINE_VERBS = r"(?:choose|select|pick|determine|decide|recommend|provide|give|name|suggest|commit\s+to)"
+_REFUSAL_RE = re.compile(
+    r"\b(?:I|we)\s*(?:cannot|can't|can\s+not|(?:am|'m|are)\s+(?:unable|not\s+able)\s+to)\s+(?:\w+\s+){0,2}?"
+    + _DECLINE_VERBS
+    + r"(?:\s+[\w'-]+){0,4}?\s+(?:move|answer)s?\b"
+    r"|\bimpossible\s+to\s+(?:[\w,]+\s+){0,6}?" + _DECLINE_VERBS + r"(?:\s+[\w'-]+){0,4}?\s+(?:move|answer)s?\b",
+    re.IGNORECASE,
+)
+_REFUSAL_WINDOW = 2000
+
+
+def _refuses(text: str, after: int) -> bool:
+    """Whether the answer declines to choose after position ``after`` (in its closing part)."""
+    return _REFUSAL_RE.search(text, max(after, len(text) - _REFUSAL_WINDOW)) is not None
+
+
 _HYPOTHETICAL = frozenset({"if", "when", "whether", "suppose", "unless", "should"})
 _SENTENCE_END_RE = re.compile(r"[.!?\n](?=\s|$)")
-
-
-def _find_in(window: str, tok: Token) -> tuple[int, int]:
-    at = window.rfind(tok.raw)
-    return (at, at + len(tok.raw)) if at >= 0 else (0, 0)
 
 
 _BOUNDARY_RE = re.compile(r"(?<![\d.])[.!?]\s")
@@ -425,8 +500,10 @@ def _statement(text: str, board: chess.Board, opponent: str) -> tuple[Commitment
     low = text.lower()
     if len(low) != len(text):  # a few non-ASCII letters change length when lowercased
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    anchors = heapq.merge(_NOUN_ANCHOR_RE.finditer(low), _I_ANCHOR_RE.finditer(low), key=lambda m: m.start())
-    for a in anchors:
+    # Only the last statement counts: scanned from the end, the first one found decides (a
+    # forward scan tested every anchor of a long reasoning trace).
+    anchors = sorted([m for r in (*_NOUN_ANCHOR_RES, _I_ANCHOR_RE) for m in r.finditer(low)], key=lambda m: m.start())
+    for a in reversed(anchors):
         end = _statement_end(low, a)
         if end is None or _supposed(text, a.start()):
             continue
@@ -435,6 +512,7 @@ def _statement(text: str, board: chess.Board, opponent: str) -> tuple[Commitment
         if not toks or _CONTENT_RE.search(_RESIDUE_RE.sub("", window[: toks[0].start]).replace("the", "").replace("move", "")):
             continue
         found = (end, toks[0], window)
+        break
     if found is None:
         return None
     end, tok, window = found
@@ -456,10 +534,12 @@ def _is_square(tok: Token, board: chess.Board) -> bool:
 
 def _quiet_after(text: str, end: int, opponent: str) -> bool:
     """Cut-off text keeps its last bold move only if what follows it is a short tail with no
-    other move and no doubt: reasoning that goes on testing moves has not committed."""
+    other move and no doubt or question ("Threatens mate on h1? No."): reasoning that goes on
+    testing moves has not committed."""
     tail = text[end:]
     return (
         len(tail) < _PROSE_WINDOW
+        and "?" not in tail
         and all(role == "negative" for _, role in _roles(tail, opponent))
         and _RETRACT_RE.search(tail) is None
     )
@@ -563,7 +643,14 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
     turn = board.turn
     opponent = "black's" if turn == chess.WHITE else "white's"
     for _, end, kind in _markers(text, opponent):
-        segment = _marker_segment(text, end, kind)
+        segment, at = _marker_segment(text, end, kind)
+        if at >= 0 and not _is_null(segment):
+            tok = _heading_move(text, segment, at, board, opponent)
+            if tok is not None:
+                return Commitment(tok, segment, Rule.MARKER, _line_at(segment, tok))
+            continue
+        if kind == "move" and not _opens_with_move(segment):
+            continue  # "... before the move: let's see the board" labels no move
         for span in _spans(segment):
             tok = _pick(span)
             if tok is not None:
@@ -587,8 +674,11 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
     if not lines:
         return Commitment(None, "", Rule.EMPTY)
     last = lines[-1]
+    # A move alone on the last item of a bullet list is the next item of that list (a candidate
+    # reviewed, or reasoning cut off mid-list), not a closing answer: the text was cut off.
     run = _bare_line(last)
-    if run:
+    in_list = bool(run) and len(lines) > 1 and all(_BULLET_ONLY_RE.match(ln) for ln in lines[-2:])
+    if run and not in_list:
         return Commitment(run[0], last, Rule.LAST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
     if _is_null(last):
         return Commitment(None, last.strip().strip("*_`\"'."), Rule.NULL)
@@ -598,11 +688,18 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
         if run and _RETRACT_RE.search(text, text.find(lines[0]) + len(lines[0])) is None:
             return Commitment(run[0], lines[0], Rule.FIRST_LINE if len(run) == 1 else Rule.LINE_OF_PLAY, run)
     # A closing "..." trails off: the thought was not finished.
-    cut_off = _looks_cut_off(last, opponent) or _ends_mid_list(text) or last.rstrip().endswith(("...", "…"))
+    mid_list = in_list or _ends_mid_list(text)
+    cut_off = mid_list or _looks_cut_off(last, opponent) or last.rstrip().endswith(("...", "…"))
     formatted = _formatted(text, board)
-    if formatted is not None and cut_off and not _quiet_after(text, formatted[1], opponent):
+    # A list of tries cut off keeps none of them; other cut-off text keeps a bold move that only a
+    # short remark follows.
+    if formatted is not None and cut_off and (mid_list or not _quiet_after(text, formatted[1], opponent)):
         formatted = None
     stated = _statement(text, board, opponent)
+    if (formatted is not None or stated is not None) and _refuses(
+        text, max(formatted[1] if formatted else -1, stated[1] if stated else -1)
+    ):
+        return Commitment(None, last, Rule.UNCOMMITTED)
     if stated is not None:
         # The last commitment counts: a bold move in the closing line, written after the statement,
         # replaces it, unless it opens an item of a list (the alternatives reviewed after "the best
@@ -629,7 +726,8 @@ def find_commitment(text: str, board: chess.Board, *, history: bool = True) -> C
             # checks"), or a question about the move, has not chosen one.
             # (the window is the move's sentence and what follows it)
             window = line[-_PROSE_WINDOW:]
-            sentence = _sentence_around(window, *_find_in(window, tok))
+            at = tok.start - (len(line) - len(window))
+            sentence = _sentence_around(window, at, at + len(tok.raw))
             closing = window[window.find(sentence) :]
             if (_HEDGE_RE.search(closing) and not _CONCLUDED_RE.search(closing)) or "?" in sentence or (
                 _RETRACT_RE.search(closing)

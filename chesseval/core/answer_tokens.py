@@ -52,6 +52,8 @@ _TOKEN_RE = re.compile(
     r"(?P<castle>[O0o]-[O0o](?:-[O0o])?)"
     r"|(?P<coord>[KQRBNPkqrbnp]?[a-h][1-8][-x:]?[a-h][1-8]" + _PROMO + r"?)"
     r"|(?P<ucu>[A-H][1-8][A-H][1-8][QRBNqrbn]?)"
+    # A piece letter spaced from its square ("K g7", "N xe5") is the piece move, read leniently.
+    r"|(?P<spaced>[KQRBN] x?[a-h][1-8])"
     r"|(?P<san>[KQRBNPkqrbnp]?[a-h]?[1-8]?[x:-]?[a-h][1-8]" + _PROMO + r"?)"
     r")(?P<suffix>" + _SUFFIX + r")" + _EP + r"(?![A-Za-z0-9])"
 )
@@ -119,6 +121,9 @@ class Commitment:
 
 
 def _token_of(m: re.Match[str]) -> Token:
+    spaced = m.group("spaced")
+    if spaced:
+        return Token(spaced.replace(" ", ""), "san", m.start(), m.end(), m.group("suffix") or "", m.group(0), lenient=True)
     castle, coord, ucu, san = m.group("castle", "coord", "ucu", "san")
     kind, text = ("castle", castle) if castle else ("coord", coord) if coord else ("ucu", ucu) if ucu else ("san", san)
     if kind == "ucu":

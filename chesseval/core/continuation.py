@@ -142,6 +142,17 @@ def _continuation(text: str, game: GameTail) -> Commitment | int | None:
         # Black to move: "17... Kh8"; White to move: "18. Rg7+".
         if num is not None and num == (n, "..." if game.last_white else "."):
             return Commitment(toks[0], head[toks[0].start : toks[0].end], Rule.CONTINUATION, _run(head, toks, 0))
+        # Or without its own number, when the first number written in its line is the one the
+        # next moves carry from the current position: "Nxd5 12. Bxd8 ..." with Black to move at 11.
+        run = _run(head, toks, 0)
+        for j in range(1, len(run)):
+            num = number(j)
+            if num is None:
+                continue
+            white = (j % 2 == 0) != game.last_white  # the side to move now is the other one
+            if num == (n + (j + (1 if game.last_white else 0)) // 2, "." if white else "..."):
+                return Commitment(toks[0], head[toks[0].start : toks[0].end], Rule.CONTINUATION, run)
+            break
         return None
     nxt = end + 1
     if nxt < len(toks) and _LINE_GAP_RE.fullmatch(head, toks[end].end, toks[nxt].start):

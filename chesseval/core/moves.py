@@ -258,7 +258,9 @@ def parse_line(text: str, board: chess.Board) -> list[ParsedMove]:
         for tok in line[1:]:
             assert out[-1].move is not None
             after.push(out[-1].move)
-            if after.is_game_over():
+            # Only a position with no legal move ends the line: is_game_over() would also stop at
+            # insufficient material or the 75-move rule, where a written line still goes on.
+            if not any(after.generate_legal_moves()):
                 break
             nxt = dataclasses.replace(_read(after, tok), rule=first.rule)
             out.append(nxt)

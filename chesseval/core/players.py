@@ -8,14 +8,16 @@ raises :class:`~chesseval.errors.ModelError`.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import time
 from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
 import chess
 
 from chesseval.core.puzzles import Puzzle
 
-__all__ = ["Message", "Turn", "Usage", "Reply", "Player", "StopReason"]
+__all__ = ["Message", "Turn", "Usage", "Reply", "Player", "StopReason", "player_name", "describe_player", "close_player", "CallMonitor", "CALL_MONITOR"]
 
 
 class Message(TypedDict):
@@ -96,21 +98,76 @@ class Reply:
 
 @runtime_checkable
 class Player(Protocol):
-    """Anything that can answer a puzzle turn: built-in players, engines, HTTP providers."""
+    """Anything that can answer a puzzle turn: built-in players, engines, HTTP providers.
 
-    @property
-    def name(self) -> str:
-        """``provider/model``, as given on the command line."""
-        ...
-
-    def describe(self) -> dict[str, Any]:
-        """Settings to record in ``run.json``; never a secret."""
-        ...
+    Only ``async play(turn) -> Reply`` is required. A player may also have ``name`` (``provider/model``;
+    default: its class name), ``describe()`` (settings for ``run.json``, never a secret; default:
+    ``{"name": name, "class": module.Class}``) and ``async aclose()`` (release connections or
+    processes; default: nothing). The runner reaches them only through :func:`player_name`,
+    :func:`describe_player` and :func:`close_player`, which supply those defaults.
+    """
 
     async def play(self, turn: Turn) -> Reply:
-        """Answer one turn. Raises :class:`~chesseval.errors.ModelError` only when the call failed."""
+        """Answer one turn. Raises :class:`~chesseval.errors.ModelError` only when the call failed;
+        any other exception is a bug in the player: recorded as ``Type: message``, and the run stops."""
         ...
 
-    async def aclose(self) -> None:
-        """Release connections or processes."""
-        ...
+
+def player_name(player: Player) -> str:
+    name = getattr(player, "name", None)
+    return name if isinstance(name, str) and name else type(player).__name__
+
+
+def describe_player(player: Player) -> dict[str, Any]:
+    describe = getattr(player, "describe", None)
+    if callable(describe):
+        return dict(describe())
+    return {"name": player_name(player), "class": f"{type(player).__module__}.{type(player).__qualname__}"}
+
+
+async def close_player(player: Player) -> None:
+    aclose = getattr(player, "aclose", None)
+    if callable(aclose):
+        await aclose()
+
+
+@dataclasses.dataclass
+class CallMonitor:
+    """Live counts of a run's model calls while they happen, for the progress line.
+
+    The run loop puts one in :data:`CALL_MONITOR` for its tasks; the providers' retry policy
+    reports each attempt and each backoff to it (an event per step, so the display never parses
+    logs). Counters are only changed on the event loop's thread; a display thread just reads them.
+    """
+
+    attempts_in_flight: int = 0
+    waiting: int = 0
+    """Calls asleep in backoff before their next attempt."""
+    attempts: int = 0
+    retries: int = 0
+    waited_s: float = 0.0
+    last_error: str | None = None
+    last_error_at: float | None = None
+    """``time.monotonic()`` of the last failed attempt."""
+
+    def attempt_started(self) -> None:
+        self.attempts += 1
+        self.attempts_in_flight += 1
+
+    def attempt_ended(self, error: BaseException | None) -> None:
+        self.attempts_in_flight -= 1
+        if error is not None:
+            self.last_error = str(error) or type(error).__name__
+            self.last_error_at = time.monotonic()
+
+    def backoff_started(self, seconds: float) -> None:
+        self.retries += 1
+        self.waited_s += seconds
+        self.waiting += 1
+
+    def backoff_ended(self) -> None:
+        self.waiting -= 1
+
+
+CALL_MONITOR: contextvars.ContextVar[CallMonitor | None] = contextvars.ContextVar("chesseval_call_monitor", default=None)
+"""The monitor of the run whose task is current (None outside a run)."""

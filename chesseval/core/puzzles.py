@@ -15,14 +15,14 @@ import csv
 import dataclasses
 import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 import chess
 import chess.pgn
 
-from chesseval.errors import PuzzleFormatError
+from chesseval.errors import PuzzleFormatError, short_repr
 
 __all__ = [
     "Puzzle",
@@ -129,15 +129,36 @@ class Puzzle:
 # -- opening files -------------------------------------------------------------------------------
 
 
+def _open_bytes(path: Path) -> IO[bytes]:
+    if path.suffix == ".zst":
+        from chesseval.core.zstream import ZstdFramesReader  # notices a truncated (half-downloaded) file
+
+        return io.BufferedReader(ZstdFramesReader(open(path, "rb"), str(path)))
+    return open(path, "rb")
+
+
 def open_text(path: str | os.PathLike[str]) -> IO[str]:
     """Open a text file, decompressing ``.zst`` on the fly (streamed, never read whole)."""
     p = Path(path)
-    if p.suffix == ".zst":
-        from chesseval.core.zstream import ZstdFramesReader  # notices a truncated (half-downloaded) file
+    return io.TextIOWrapper(_open_bytes(p), encoding="utf-8-sig", newline="")
 
-        reader = io.BufferedReader(ZstdFramesReader(open(p, "rb"), str(p)))
-        return io.TextIOWrapper(reader, encoding="utf-8", newline="")
-    return open(p, encoding="utf-8-sig", newline="")
+
+def _decode_error(path: Path) -> PuzzleFormatError:
+    """Where a file stops being UTF-8: the text reader decodes in 8 kB blocks, so its error has no line.
+
+    UTF-8 never uses the byte of ``\\n`` inside a character, so decoding line by line finds the line.
+    """
+    with _open_bytes(path) as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return PuzzleFormatError(
+                    str(path), line_no,
+                    f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at column {exc.start + 1} (a binary file, or another encoding? "
+                    "puzzle files are UTF-8 .csv, .epd or .pgn)",
+                )  # fmt: skip
+    return PuzzleFormatError(str(path), None, "not UTF-8 text (puzzle files are UTF-8 .csv, .epd or .pgn)")
 
 
 def _kind(path: Path) -> str:
@@ -161,9 +182,20 @@ def iter_puzzles(
     p = Path(path)
     if not p.exists():
         raise PuzzleFormatError(str(p), None, "no such file")
+    if p.is_dir():
+        raise PuzzleFormatError(str(p), None, "is a directory, not a puzzle file (.csv, .csv.zst, .epd or .pgn)")
     kind = _kind(p)
-    reader = {"csv": _iter_csv, "epd": _iter_epd, "pgn": _iter_pgn}[kind]
-    for item in reader(p):
+    reader: Callable[[Path], Iterator[Puzzle | PuzzleFormatError]] = {"csv": _iter_csv, "epd": _iter_epd, "pgn": _iter_pgn}[kind]
+    items = reader(p)
+    while True:
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise _decode_error(p) from None
+        except OSError as exc:  # unreadable file; a truncated .zst is a PuzzleFormatError already
+            raise PuzzleFormatError(str(p), None, f"cannot read ({exc.strerror or exc})") from None
         if isinstance(item, PuzzleFormatError):
             if errors is None:
                 raise item
@@ -172,20 +204,32 @@ def iter_puzzles(
             yield item
 
 
-def load_puzzles(path: str | os.PathLike[str], *, limit: int | None = None) -> list[Puzzle]:
+def load_puzzles(
+    path: str | os.PathLike[str], *, limit: int | None = None, skipped: list[PuzzleFormatError] | None = None
+) -> list[Puzzle]:
     """Load every puzzle of a Lichess CSV (``.csv``/``.csv.zst``), EPD or PGN file.
 
-    Raises :class:`PuzzleFormatError` on the first bad row, and on duplicate ids.
+    Raises :class:`PuzzleFormatError` on the first bad row, and on duplicate ids. With ``skipped``
+    given, bad rows and repeated ids are appended to it instead and the good puzzles returned;
+    a file that cannot be read at all, or holds no good puzzle, still raises.
     """
     out: list[Puzzle] = []
     seen: set[str] = set()
-    for puzzle in iter_puzzles(path):
+    for puzzle in iter_puzzles(path, errors=skipped):
         if puzzle.id in seen:
-            raise PuzzleFormatError(str(path), None, f"duplicate puzzle id {puzzle.id!r}")
+            error = PuzzleFormatError(str(path), None, f"duplicate puzzle id {short_repr(puzzle.id)}")
+            if skipped is None:
+                raise error
+            skipped.append(error)
+            continue
         seen.add(puzzle.id)
         out.append(puzzle)
         if limit is not None and len(out) >= limit:
             break
+    if not out and skipped:
+        if len(skipped) == 1:
+            raise skipped[0]
+        raise PuzzleFormatError(str(path), None, f"no valid puzzle: all {len(skipped)} are invalid (first, line {skipped[0].line}: {skipped[0].reason})")
     return out
 
 
@@ -197,7 +241,7 @@ def validate_puzzles(path: str | os.PathLike[str]) -> tuple[int, list[PuzzleForm
     try:
         for puzzle in iter_puzzles(path, errors=errors):
             if puzzle.id in seen:
-                errors.append(PuzzleFormatError(str(path), None, f"duplicate puzzle id {puzzle.id!r}"))
+                errors.append(PuzzleFormatError(str(path), None, f"duplicate puzzle id {short_repr(puzzle.id)}"))
                 continue
             seen.add(puzzle.id)
             n += 1
@@ -214,19 +258,20 @@ def _check_line(fen: str, moves: tuple[str, ...], *, need: int) -> str | None:
     try:
         board = chess.Board(fen)
     except ValueError as exc:
-        return f"invalid FEN {fen!r} ({exc})"
+        # python-chess's message quotes the FEN again; only its reason is kept.
+        return f"invalid FEN {short_repr(fen)} ({str(exc).split(':')[0]})"
     status = board.status()
     if status != chess.STATUS_VALID:
-        return f"invalid position in FEN {fen!r} ({status!r})"
+        return f"invalid position in FEN {short_repr(fen)} ({status!r})"
     if len(moves) < need:
-        return f"Moves {' '.join(moves)!r} has {len(moves)} move(s), need at least {need}"
+        return f"Moves {short_repr(' '.join(moves))} has {len(moves)} move(s), need at least {need}"
     for i, uci in enumerate(moves):
         try:
             move = chess.Move.from_uci(uci)
         except ValueError:
-            return f"invalid UCI move {uci!r} (move {i + 1}) in Moves"
+            return f"invalid UCI move {short_repr(uci)} (move {i + 1}) in Moves"
         if not move or not board.is_legal(move):
-            return f"illegal move {uci!r} (move {i + 1}) in Moves from FEN {fen!r}"
+            return f"illegal move {short_repr(uci)} (move {i + 1}) in Moves from FEN {short_repr(fen)}"
         board.push(move)
     return None
 
@@ -241,9 +286,9 @@ def parse_int_field(value: str, name: str) -> int | None:
         try:
             f = float(value)  # some copies store NbPlays as 6608.0
         except ValueError:
-            raise ValueError(f"{name} {value!r} is not a number") from None
+            raise ValueError(f"{name} {short_repr(value)} is not a number") from None
         if not f.is_integer():
-            raise ValueError(f"{name} {value!r} is not a whole number") from None
+            raise ValueError(f"{name} {short_repr(value)} is not a whole number") from None
         return int(f)
 
 
@@ -252,13 +297,23 @@ def _iter_csv(path: Path) -> Iterator[Puzzle | PuzzleFormatError]:
     with open_text(path) as fh:
         reader = csv.reader(fh)
         columns: dict[str, int] | None = None
-        for row in reader:
+        header_line: int | None = None
+        rows = 0
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # e.g. a field over 128 kB: a binary or mangled file
+                yield PuzzleFormatError(name, reader.line_num, f"unreadable CSV ({exc})")
+                return
             line = reader.line_num
             if not row or all(not c.strip() for c in row):
                 continue
             if columns is None:
                 if "PuzzleId" in (c.strip() for c in row):
                     columns = {c.strip(): i for i, c in enumerate(row)}
+                    header_line = line
                     missing = [c for c in ("PuzzleId", "FEN", "Moves") if c not in columns]
                     if missing:
                         yield PuzzleFormatError(name, line, f"header lacks column(s) {missing!r}")
@@ -266,7 +321,13 @@ def _iter_csv(path: Path) -> Iterator[Puzzle | PuzzleFormatError]:
                     continue
                 # No header: the Lichess column order (older dumps have 9 columns, no OpeningTags).
                 columns = {c: i for i, c in enumerate(LICHESS_COLUMNS)}
+            rows += 1
             yield parse_lichess_row(row, columns, name, line)
+        if not rows:
+            if header_line is not None:
+                yield PuzzleFormatError(name, header_line, "header only: the file has no puzzle rows")
+            else:
+                yield PuzzleFormatError(name, 1, "empty file: no header and no puzzle rows")
 
 
 def parse_lichess_row(row: list[str], columns: dict[str, int], name: str, line: int) -> Puzzle | PuzzleFormatError:
@@ -279,7 +340,7 @@ def parse_lichess_row(row: list[str], columns: dict[str, int], name: str, line: 
         return row[i].strip() if i is not None and i < len(row) else ""
 
     if len(row) < 3:
-        return PuzzleFormatError(name, line, f"row has {len(row)} field(s), need at least PuzzleId,FEN,Moves: {','.join(row)!r}")
+        return PuzzleFormatError(name, line, f"row has {len(row)} field(s), need at least PuzzleId,FEN,Moves: {short_repr(','.join(row))}")
     pid = get("PuzzleId")
     if not pid:
         return PuzzleFormatError(name, line, "empty PuzzleId")
@@ -287,14 +348,14 @@ def parse_lichess_row(row: list[str], columns: dict[str, int], name: str, line: 
     moves = tuple(get("Moves").split())
     reason = _check_line(fen, moves, need=2)
     if reason:
-        return PuzzleFormatError(name, line, f"puzzle {pid!r}: {reason}")
+        return PuzzleFormatError(name, line, f"puzzle {short_repr(pid)}: {reason}")
     try:
         rating = parse_int_field(get("Rating"), "Rating")
         rd = parse_int_field(get("RatingDeviation"), "RatingDeviation")
         popularity = parse_int_field(get("Popularity"), "Popularity")
         plays = parse_int_field(get("NbPlays"), "NbPlays")
     except ValueError as exc:
-        return PuzzleFormatError(name, line, f"puzzle {pid!r}: {exc}")
+        return PuzzleFormatError(name, line, f"puzzle {short_repr(pid)}: {exc}")
     source = get("RatingSource") or (RatingSource.LICHESS if rating is not None else RatingSource.NONE)
     return Puzzle(
         id=pid,
@@ -377,27 +438,29 @@ def write_puzzle_pgn(puzzles: Iterable[Puzzle], fh: IO[str]) -> int:
 
 def _iter_epd(path: Path) -> Iterator[Puzzle | PuzzleFormatError]:
     name = str(path)
+    lines = 0
     with open_text(path) as fh:
         for line_no, raw in enumerate(fh, start=1):
             text = raw.strip()
             if not text or text.startswith("#"):
                 continue
+            lines += 1
             board = chess.Board()
             try:
                 ops = board.set_epd(text)
             except ValueError as exc:
-                yield PuzzleFormatError(name, line_no, f"invalid EPD {text!r} ({exc})")
+                yield PuzzleFormatError(name, line_no, f"invalid EPD {short_repr(text)} ({str(exc).split(':')[0]})")
                 continue
             if board.status() != chess.STATUS_VALID:
-                yield PuzzleFormatError(name, line_no, f"invalid position in EPD {text!r}")
+                yield PuzzleFormatError(name, line_no, f"invalid position in EPD {short_repr(text)}")
                 continue
             best = ops.get("bm")
             if not best:
-                yield PuzzleFormatError(name, line_no, f"EPD {text!r} has no 'bm' operation")
+                yield PuzzleFormatError(name, line_no, f"EPD {short_repr(text)} has no 'bm' operation")
                 continue
             bms = [m for m in best if isinstance(m, chess.Move)] if isinstance(best, list) else []
             if not bms:
-                yield PuzzleFormatError(name, line_no, f"EPD 'bm' {best!r} holds no move")
+                yield PuzzleFormatError(name, line_no, f"EPD 'bm' {short_repr(best)} holds no move")
                 continue
             pid = str(ops.get("id") or f"{path.stem}.{line_no}")
             rating = None
@@ -406,7 +469,7 @@ def _iter_epd(path: Path) -> Iterator[Puzzle | PuzzleFormatError]:
                     try:
                         rating = int(float(ops[key]))  # type: ignore[arg-type]
                     except (TypeError, ValueError):
-                        yield PuzzleFormatError(name, line_no, f"{key} {ops[key]!r} is not a number")
+                        yield PuzzleFormatError(name, line_no, f"{key} {short_repr(ops[key])} is not a number")
                         rating = -1
             if rating == -1:
                 continue
@@ -419,6 +482,8 @@ def _iter_epd(path: Path) -> Iterator[Puzzle | PuzzleFormatError]:
                 alternatives=tuple(m.uci() for m in bms[1:]),
                 rating_source=RatingSource.LICHESS if rating is not None else RatingSource.NONE,
             )
+    if not lines:
+        yield PuzzleFormatError(name, 1, "empty file: no EPD lines (only blank lines or # comments)")
 
 
 # -- PGN -----------------------------------------------------------------------------------------
@@ -445,6 +510,9 @@ def _iter_pgn(path: Path) -> Iterator[Puzzle | PuzzleFormatError]:
             yield PuzzleFormatError(name, line_no, f"unreadable PGN ({exc})")
             return
         if game is None:
+            if not index:
+                what = "empty file: no PGN games" if not text.strip() else "no PGN game found (is this a PGN file?)"
+                yield PuzzleFormatError(name, 1, what)
             return
         index += 1
         headers = game.headers

@@ -10,14 +10,20 @@ Layout::
         run.json        status, full config (no secrets), versions, suite hash, template id
         records.jsonl   one JSON object per finished puzzle
         results.json    aggregates (see chesseval.core.results.summarize)
+        run.lock        the OS lock a running process holds (its PID inside, for the message only)
 
 This module is the run folder's only reader and writer: every other module goes through
 :class:`RunDir` (or :func:`load_run` / :func:`read_records`), and a record is a typed
 :class:`RunRecord` (with its :class:`TurnRecord` list) rather than a bare dict.
+
+One process at a time: a run holds an exclusive ``flock`` on ``run.lock`` for its whole life, so a
+second copy of the same command stops at once instead of asking (and paying for) the same puzzles
+again. The OS drops the lock when its holder dies, so a folder left by ``kill -9`` resumes freely.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -29,7 +35,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from chesseval.core.run_record import RECORD_SCHEMA, RunRecord, TurnRecord, as_record
-from chesseval.errors import RunError
+from chesseval.errors import RunError, RunLockedError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: runs are not locked there
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,8 +65,11 @@ __all__ = [
     "read_records",
     "read_run",
     "list_runs",
+    "runs_dir_lock",
+    "LOCK_FILE",
 ]
 
+LOCK_FILE = "run.lock"
 RUN_SCHEMA = 1
 HEADER_FILE = "run.json"
 RECORDS_FILE = "records.jsonl"
@@ -94,6 +108,7 @@ class RunDir:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._fh: IO[str] | None = None
+        self._lock_fd: int | None = None
 
     @property
     def header_path(self) -> Path:
@@ -151,6 +166,39 @@ class RunDir:
             raise RunError(f"{self.results_path}: unreadable results ({exc})") from exc
         return data if isinstance(data, dict) else None
 
+    # -- the lock --------------------------------------------------------------------------------
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path / LOCK_FILE
+
+    def lock(self) -> None:
+        """Hold this folder's lock until :meth:`unlock` (or until the process dies).
+
+        Raises :class:`RunLockedError` naming the holder's PID when another live process holds it.
+        A folder that cannot be written (read-only) is not locked: nothing will be written to it.
+        """
+        if self._lock_fd is not None:
+            return
+        fd = _try_flock(self.lock_path)
+        if fd is None:
+            pid = _read_pid(self.lock_path)
+            holder = f"process {pid}" if pid else "another process"
+            raise RunLockedError(
+                f"run folder {str(self.path)!r} is in use by {holder}; wait for it to finish or stop it, then run the same command again",
+                pid=pid,
+            )
+        if fd >= 0:
+            # Informational only: the flock itself says whether the holder is alive.
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
     # -- records ---------------------------------------------------------------------------------
 
     def repair(self) -> int:
@@ -162,6 +210,11 @@ class RunDir:
         size = path.stat().st_size
         if size == 0:
             return 0
+        # Read-only until there is something to cut: a read-only run folder with whole records stays usable.
+        with open(path, "rb") as fh:
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return 0
         with open(path, "rb+") as fh:
             # Scan back for the last newline; everything after it is an unfinished record.
             pos = size
@@ -213,6 +266,52 @@ class RunDir:
             self.sync()
             self._fh.close()
             self._fh = None
+
+
+def _try_flock(path: Path, *, blocking: bool = False) -> int | None:
+    """An open descriptor holding an exclusive flock on ``path``; None when another process holds
+    it; -1 when locking is impossible here (no fcntl, or the folder cannot be written)."""
+    if fcntl is None:
+        return -1
+    try:
+        fd = os.open(path, os.O_RDONLY) if path.is_dir() else os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return -1
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except OSError:
+        os.close(fd)
+        return -1
+    return fd
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text(encoding="utf-8").split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@contextlib.contextmanager
+def runs_dir_lock(runs_dir: str | os.PathLike[str]) -> Iterator[None]:
+    """Serialise finding-or-creating a run among processes sharing ``runs_dir`` (held briefly).
+
+    Two copies of one command started at the same instant would otherwise both find no run and
+    create two folders, asking every puzzle twice; under this lock the second finds the first's
+    (locked) folder and stops.
+    """
+    base = Path(runs_dir)
+    with contextlib.suppress(OSError):
+        base.mkdir(parents=True, exist_ok=True)
+    fd = _try_flock(base, blocking=True)  # the folder itself: no lock file among the runs
+    try:
+        yield
+    finally:
+        if fd is not None and fd >= 0:
+            os.close(fd)
 
 
 def read_records(path: str | os.PathLike[str]) -> Iterator[RunRecord]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from chesseval.core.puzzles import Puzzle, write_lichess_csv, write_puzzle_pgn
 from chesseval.data import PUZZLES_DIR
-from chesseval.errors import ConfigError
+from chesseval.errors import ConfigError, PuzzleFormatError
 from chesseval.version import __version__
 
 __all__ = [
@@ -160,6 +160,8 @@ def resolve_suite(spec: str | os.PathLike[str]) -> Suite:
         found = [d / f"{n}.json" for n in names for d in suite_dirs() if (d / f"{n}.json").exists()]
         if found:
             suite = _from_manifest(found[0])
+        elif p.is_dir():
+            raise PuzzleFormatError(str(p), None, "is a directory, not a puzzle file (.csv, .csv.zst, .epd or .pgn) or a suite name")
         else:
             known = ", ".join(s.name for s in list_suites()) or "none"
             raise ConfigError(f"unknown suite {str(spec)!r}: not a file, and no manifest of that name (known suites: {known})")

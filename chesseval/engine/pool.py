@@ -224,8 +224,9 @@ class EnginePool:
         return self._idle
 
     async def _start(self, slot: _Slot) -> None:
+        _quiet_late_termination(asyncio.get_running_loop())
         try:
-            transport, protocol = await asyncio.wait_for(chess.engine.popen_uci(self.binary), timeout=30.0)
+            transport, protocol = await asyncio.wait_for(chess.engine.popen_uci(self.binary, setpgrp=True), timeout=30.0)
         except FileNotFoundError as exc:
             raise EngineNotFoundError(f"Stockfish binary {self.binary!r} cannot be run: {exc}") from exc
         except (chess.engine.EngineError, TimeoutError, OSError) as exc:
@@ -348,7 +349,20 @@ class EnginePool:
                         game=object() if game is None else game,
                     )
                 )
-                done, _ = await asyncio.wait({task}, timeout=deadline)
+                try:
+                    done, _ = await asyncio.wait({task}, timeout=deadline)
+                except asyncio.CancelledError:
+                    # The run was cancelled (Ctrl-C): stop the search the way UCI does, so that it
+                    # ends normally at once. Cancelling python-chess's task, or killing the engine
+                    # under it, leaves it printing asyncio tracebacks. (The engine runs in its own
+                    # process group: the terminal's SIGINT itself never kills it mid-search.)
+                    with contextlib.suppress(Exception):
+                        slot.protocol.send_line("stop")
+                    await _until_done(task, 1.0)
+                    if not task.done():
+                        slot.kill()  # did not stop (the stop came before its `go`): end it anyway
+                    task.add_done_callback(_retrieve)
+                    raise
                 if not done:
                     self.stats.hangs += 1
                     failures.append(f"no answer within {deadline:g}s")
@@ -373,6 +387,43 @@ class EnginePool:
             finally:
                 queue.put_nowait(slot)
         raise EngineError(f"Stockfish failed {len(failures)} times on {position.fen()!r} ({limit.label}): {'; '.join(failures)}")
+
+
+def _quiet_late_termination(loop: asyncio.AbstractEventLoop) -> None:
+    """Drop one known python-chess race from the loop's error log, pass everything else on.
+
+    When a run is cancelled mid-search, the engine can end (quit or kill) while python-chess still
+    holds the analysis it has already finished; its connection_lost then sets the result a second
+    time and asyncio logs an InvalidStateError traceback. Nothing is lost: the search was over.
+    """
+    previous = loop.get_exception_handler()
+    if getattr(previous, "_chesseval_engine", False):
+        return
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, asyncio.InvalidStateError) and "_call_connection_lost" in repr(context.get("handle")):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    handler._chesseval_engine = True  # type: ignore[attr-defined]
+    loop.set_exception_handler(handler)
+
+
+async def _until_done(task: asyncio.Future[Any], timeout: float) -> None:
+    """Wait (at most ``timeout``) for a search whose engine was killed to fail, through further
+    cancellations: a python-chess task still pending when the loop cancels everything at its end
+    breaks on the engine's late termination with an InvalidStateError traceback."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not task.done() and loop.time() < deadline:
+        try:
+            await asyncio.wait({task}, timeout=max(0.0, deadline - loop.time()))
+        except asyncio.CancelledError:
+            continue
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:

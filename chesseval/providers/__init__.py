@@ -41,7 +41,11 @@ def split_model_name(model: str) -> tuple[str, str]:
 
 
 def parse_model_options(pairs: list[str] | None) -> dict[str, str]:
-    """``["depth=2", "seed=1"]`` -> ``{"depth": "2", "seed": "1"}``."""
+    """``["depth=2", "seed=1"]`` -> ``{"depth": "2", "seed": "1"}``.
+
+    Values stay strings here; :class:`~chesseval.core.runner.RunConfig` types every model option,
+    from here or from Python, by one rule (:func:`~chesseval.core.runner.parse_option_value`).
+    """
     out: dict[str, str] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")

@@ -245,6 +245,7 @@ class HttpPlayer:
             self.stats.failures += 1
             final = self._final_error(exc, call)
             final.retries = call.retries
+            final.retry_wait_s = round(call.waited_s, 3)
             if isinstance(final, ModelFatalError) and self._fatal is None:
                 # Every other call of this player stops too, also those asleep in backoff.
                 self._fatal = final

@@ -8,9 +8,12 @@ in prose with decoy moves, so a perfect score proves the parser reads the commit
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import chess
@@ -162,12 +165,18 @@ class RandomPlayer:
 
 
 class SearchPlayer:
-    """A fixed-depth alpha-beta search (material + mate), no engine binary: a look-ahead ladder."""
+    """A fixed-depth alpha-beta search (material + mate), no engine binary: a look-ahead ladder.
+
+    The search is CPU-bound, so it runs in a worker thread of its own and the event loop stays free
+    for signals: a cancelled turn (Ctrl-C) sets the search's cancel flag and it stops within
+    milliseconds. One thread, because the search holds the GIL: more would only take turns.
+    """
 
     def __init__(self, depth: int = 2) -> None:
         if not 1 <= depth <= 5:
             raise ConfigError(f"builtin/search depth must be 1..5, got {depth!r}")
         self.depth = depth
+        self._executor: ThreadPoolExecutor | None = None
 
     @property
     def name(self) -> str:
@@ -176,23 +185,41 @@ class SearchPlayer:
     def describe(self) -> dict[str, Any]:
         return {"depth": self.depth}
 
-    async def play(self, turn: Turn) -> Reply:
+    def _timed_search(self, board: chess.Board, cancel: threading.Event) -> tuple[chess.Move | None, int, int, float]:
+        # Timed in the thread: the latency is the search's own, not its wait for the thread.
         start = time.perf_counter()
-        move, score, nodes = search(turn.board, self.depth)
+        move, score, nodes = search(board, self.depth, cancel=cancel)
+        return move, score, nodes, time.perf_counter() - start
+
+    async def play(self, turn: Turn) -> Reply:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chesseval-search")
+        cancel = threading.Event()
+        try:
+            move, score, nodes, latency = await asyncio.get_running_loop().run_in_executor(self._executor, self._timed_search, turn.board, cancel)
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
         if move is None:
-            return Reply(text="", latency_s=time.perf_counter() - start)
+            return Reply(text="", latency_s=latency)
         return Reply(
             text=f"Answer: {answer_move(turn.board, move)}",
-            latency_s=time.perf_counter() - start,
+            latency_s=latency,
             extra={"nodes": nodes, "score_cp": score},
         )
 
     async def aclose(self) -> None:
-        return None
+        if self._executor is not None:
+            # Searches still queued are dropped; a running one has its cancel flag set already.
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
 
 def _int_option(options: dict[str, Any], key: str, default: int) -> int:
     value = options.get(key, default)
+    # Typed options arrive as numbers: int(2.5) and int(True) would pass silently.
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ConfigError(f"model option {key}={value!r} is not a whole number")
     try:
         return int(value)
     except (TypeError, ValueError):

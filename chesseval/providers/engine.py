@@ -78,6 +78,8 @@ class StockfishPlayer:
 
 def _positive(options: dict[str, Any], key: str, kind: type) -> Any:
     raw = options[key]
+    if isinstance(raw, bool) or (kind is int and isinstance(raw, float) and not raw.is_integer()):
+        raise ConfigError(f"engine/stockfish option {key}={raw!r} is not a {'whole ' if kind is int else ''}number")
     try:
         value = kind(raw)
     except (TypeError, ValueError):

@@ -28,6 +28,7 @@ from typing import TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
+from chesseval.core.players import CALL_MONITOR
 from chesseval.errors import ConfigError, ModelTransportError
 
 __all__ = [
@@ -209,6 +210,7 @@ async def call_with_retry(
     """
     stats = stats if stats is not None else CallStats()
     started = time.monotonic()
+    monitor = CALL_MONITOR.get()  # the run's live counts (progress line, circuit breaker), if any
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -230,11 +232,27 @@ async def call_with_retry(
 
     async def attempt() -> T:
         stats.attempts += 1
+        if monitor is not None:
+            monitor.attempt_started()
         try:
-            return await fn()
+            result = await fn()
         except BaseException as exc:
             stats.last_error = str(exc)
+            if monitor is not None:
+                monitor.attempt_ended(None if isinstance(exc, asyncio.CancelledError) else exc)
             raise
+        if monitor is not None:
+            monitor.attempt_ended(None)
+        return result
+
+    async def sleep(seconds: float) -> None:
+        if monitor is None:
+            return await policy.sleep(seconds)
+        monitor.backoff_started(seconds)
+        try:
+            await policy.sleep(seconds)
+        finally:
+            monitor.backoff_ended()
 
     # Fast path: most calls succeed at the first attempt, and a tenacity loop costs ~0.1 ms to
     # build and run. After a retryable failure the loop takes over, its attempt 1 replaying it.
@@ -254,7 +272,7 @@ async def call_with_retry(
         retry=retry_if_exception_type(ModelTransportError),
         wait=wait,
         stop=stop,
-        sleep=policy.sleep,
+        sleep=sleep,
         before_sleep=before_sleep,
         reraise=True,
     )

@@ -7,9 +7,18 @@ the only thing that varies along the ladder.
 
 from __future__ import annotations
 
+import threading
+
 import chess
 
-__all__ = ["PIECE_VALUES", "MATE_SCORE", "material", "search", "best_move"]
+__all__ = ["PIECE_VALUES", "MATE_SCORE", "SearchCancelled", "material", "search", "best_move"]
+
+_CHECK_EVERY = 256
+"""Nodes between two looks at the cancel flag (~10 ms of search: a cancel stops it that fast)."""
+
+
+class SearchCancelled(Exception):
+    """The search was stopped through its ``cancel`` event before it finished."""
 
 PIECE_VALUES = {chess.PAWN: 100, chess.KNIGHT: 300, chess.BISHOP: 300, chess.ROOK: 500, chess.QUEEN: 900, chess.KING: 0}
 MATE_SCORE = 100_000
@@ -38,8 +47,10 @@ def _ordered(board: chess.Board) -> list[chess.Move]:
     return sorted(board.legal_moves, key=key)
 
 
-def _negamax(board: chess.Board, depth: int, alpha: int, beta: int, ply: int, counter: list[int]) -> int:
+def _negamax(board: chess.Board, depth: int, alpha: int, beta: int, ply: int, counter: list[int], cancel: threading.Event | None) -> int:
     counter[0] += 1
+    if cancel is not None and not counter[0] % _CHECK_EVERY and cancel.is_set():
+        raise SearchCancelled
     if board.is_checkmate():
         return -MATE_SCORE + ply
     if board.is_stalemate() or board.is_insufficient_material() or board.halfmove_clock >= 100:
@@ -49,7 +60,7 @@ def _negamax(board: chess.Board, depth: int, alpha: int, beta: int, ply: int, co
     best = -MATE_SCORE - 1
     for move in _ordered(board):
         board.push(move)
-        score = -_negamax(board, depth - 1, -beta, -alpha, ply + 1, counter)
+        score = -_negamax(board, depth - 1, -beta, -alpha, ply + 1, counter, cancel)
         board.pop()
         if score > best:
             best = score
@@ -60,8 +71,12 @@ def _negamax(board: chess.Board, depth: int, alpha: int, beta: int, ply: int, co
     return best
 
 
-def search(board: chess.Board, depth: int) -> tuple[chess.Move | None, int, int]:
-    """Search ``depth`` plies; return (best move, score in centipawns for the side to move, nodes)."""
+def search(board: chess.Board, depth: int, *, cancel: threading.Event | None = None) -> tuple[chess.Move | None, int, int]:
+    """Search ``depth`` plies; return (best move, score in centipawns for the side to move, nodes).
+
+    When ``cancel`` is set (from another thread) the search raises :class:`SearchCancelled`
+    within a few milliseconds.
+    """
     if depth < 1:
         raise ValueError(f"search depth must be at least 1, got {depth!r}")
     board = board.copy(stack=False)
@@ -71,7 +86,7 @@ def search(board: chess.Board, depth: int) -> tuple[chess.Move | None, int, int]
     best = -MATE_SCORE - 1
     for move in _ordered(board):
         board.push(move)
-        score = -_negamax(board, depth - 1, -beta, -alpha, 1, counter)
+        score = -_negamax(board, depth - 1, -beta, -alpha, 1, counter, cancel)
         board.pop()
         if score > best:
             best, best_move = score, move

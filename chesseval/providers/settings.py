@@ -175,6 +175,8 @@ def parse_stream_mode(value: Any) -> StreamMode:
 def _optional_seconds(key: str, value: Any) -> float | None:
     if isinstance(value, str) and value.strip().lower() in {"none", "off", "0"}:
         return None
+    if value == 0 and not isinstance(value, bool):  # -M timeout=0 arrives typed as the number 0
+        return None
     return parse_float(key, value, positive=True)
 
 

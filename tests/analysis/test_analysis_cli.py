@@ -66,7 +66,7 @@ def test_compare_markdown(runs: dict[str, Path], capsys: pytest.CaptureFixture[s
 
 
 def test_compare_refuses_different_suites_unless_forced(runs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["compare", str(runs["d1"]), str(runs["subset"]), "--boot", "200"]) == 1
+    assert cli.main(["compare", str(runs["d1"]), str(runs["subset"]), "--boot", "200"]) == 2  # a ConfigError: bad input, exit 2
     out, err = capsys.readouterr()
     assert out == "" and "different puzzle suites" in err and "refusing" in err and "--force" in err
     assert cli.main(["compare", str(runs["d1"]), str(runs["subset"]), "--boot", "200", "--force"]) == 0
@@ -83,7 +83,7 @@ def test_compare_warns_on_different_prompts(runs: dict[str, Path], capsys: pytes
 
 
 def test_compare_needs_two_runs(runs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["compare", str(runs["d1"])]) == 1
+    assert cli.main(["compare", str(runs["d1"])]) == 2
     assert "at least two runs, got 1" in capsys.readouterr().err
 
 
@@ -100,7 +100,7 @@ def test_history_lists_a_family_in_release_order_and_plots(runs: dict[str, Path]
     out = capsys.readouterr().out
     assert [line.split()[1] for line in out.splitlines()[2:] if line[:1].isdigit()][0] == "builtin/search"
     assert (runs_dir / "history.png").is_file()
-    assert cli.main(["history", str(runs_dir), "--family", "nope"]) == 1
+    assert cli.main(["history", str(runs_dir), "--family", "nope"]) == 2
     assert "no runs of family 'nope'" in capsys.readouterr().err
 
 
@@ -127,9 +127,9 @@ def test_export_parquet(runs: dict[str, Path], tmp_path: Path, monkeypatch: pyte
         assert cli.main(["export", str(runs["d1"]), "--format", "parquet", "-o", str(out)]) == 0
         df = pd.read_parquet(out)
         assert len(df) == N and df["puzzle_id"].iloc[0] == "00008"
-    # Without pyarrow: a one-line error naming the optional dependency, exit 1.
+    # Without pyarrow: a one-line error naming the optional dependency, exit 2 (a ConfigError).
     monkeypatch.setitem(sys.modules, "pyarrow", None)
-    assert cli.main(["export", str(runs["d1"]), "--format", "parquet", "-o", str(tmp_path / "x.parquet")]) == 1
+    assert cli.main(["export", str(runs["d1"]), "--format", "parquet", "-o", str(tmp_path / "x.parquet")]) == 2
     assert "pip install 'chesseval[parquet]'" in capsys.readouterr().err
 
 

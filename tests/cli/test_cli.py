@@ -78,26 +78,26 @@ def test_run_whole_line_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_unknown_model_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "--model", "nope/x", "--runs-dir", str(tmp_path)]) == 1
+    assert main(["run", "--model", "nope/x", "--runs-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "unknown provider 'nope'" in err
     assert not any(tmp_path.iterdir())  # nothing started
 
 
 def test_bad_model_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "--model", "builtin/search", "-M", "depth=deep", "--runs-dir", str(tmp_path)]) == 1
+    assert main(["run", "--model", "builtin/search", "-M", "depth=deep", "--runs-dir", str(tmp_path)]) == 2
     assert "depth='deep'" in capsys.readouterr().err
 
 
 def test_unknown_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "--model", "builtin/random", "--suite", "nosuch", "--runs-dir", str(tmp_path)]) == 1
+    assert main(["run", "--model", "builtin/random", "--suite", "nosuch", "--runs-dir", str(tmp_path)]) == 2
     assert "unknown suite 'nosuch'" in capsys.readouterr().err
 
 
 def test_bad_puzzle_file_fails_before_any_call(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("PuzzleId,FEN,Moves,Rating\nx,8/8/8/8/8/8/8/K6k w - - 0 1,a1a2 h1h2,1500\ny,8/8/8/8/8/8/8/K6k w - - 0 1,a1a3 h1h2,1500\n")
-    assert main(["run", "--model", "builtin/random", "--suite", str(bad), "--runs-dir", str(tmp_path / "runs")]) == 1
+    assert main(["run", "--model", "builtin/random", "--suite", str(bad), "--runs-dir", str(tmp_path / "runs")]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:3: puzzle 'y': illegal move 'a1a3'" in err
     assert not (tmp_path / "runs").exists()
@@ -113,7 +113,7 @@ def test_validate_broken_copy_of_shared_sample(tmp_path: Path, lichess_sample: P
     fields[30][3] = "high"  # non-numeric rating
     broken = tmp_path / "broken.csv"
     broken.write_text("".join(",".join(f) for f in fields), encoding="utf-8")
-    assert main(["validate", str(broken)]) == 1
+    assert main(["validate", str(broken)]) == 2
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith(f"{broken}:11: ") and "invalid FEN" in out[0]
     assert out[1].startswith(f"{broken}:21: ") and "'a1a1'" in out[1]
@@ -169,3 +169,16 @@ def test_each_parser_owns_its_command_groups(monkeypatch: pytest.MonkeyPatch) ->
     first, second = build_parser(), build_parser()
     for parser in (first, second):
         assert parser.parse_args(["puzzles", "starter", "--count", "3"]).count == 3
+
+
+def test_run_help_lists_every_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    from chesseval.errors import ExitCode
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "exit codes:" in out
+    for code in ExitCode:
+        if code is not ExitCode.BROKEN_PIPE:  # not something a run ends with on its own
+            assert f"\n  {int(code):<4d} " in out, code
+    assert len({int(c) for c in ExitCode}) == len(ExitCode)  # distinct

@@ -74,6 +74,10 @@ CONTINUATIONS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
     (_game(*ITALIAN), "1. e4 e5 2. Nf3 3. Bc4 Bc5 4. c3 Nf6 5. d4", M, "d2d4", Rule.CONTINUATION),  # a slip in the copy
     (_game(*ITALIAN), f"{ITALIAN_TEXT}\n{ITALIAN_TEXT} 5. b4", M, "b2b4", Rule.CONTINUATION),  # the game twice
     (_game(*ITALIAN), "5. d4 exd4 6. cxd4", M, "d2d4", Rule.CONTINUATION),  # straight on from the move number
+    # straight on without its own number: the next number in the line says it starts from the position
+    (_game(*RUY), "continuing* Nf6 4. O-O Nxe4 5. Re1 Nd6 " * 3, M, "g8f6", Rule.CONTINUATION),
+    (_game(*ITALIAN), "Here goes d4 exd4 6. cxd4 Bb4+ 7. Bd2 Bxd2+ and so on for a long while " * 3, M, "d2d4",
+     Rule.CONTINUATION),
     (_game(*ITALIAN), f"{ITALIAN_TEXT} 5. Nc6", I, None, Rule.CONTINUATION),  # the opponent's move copied
     (_game(*ITALIAN), f"{ITALIAN_TEXT} *", N, None, Rule.REPEAT_ONLY),
     (_game(*ITALIAN), "1. e4 e5 2. Nf3 Nc6 3. Bc4 Bc5 4.", N, None, Rule.REPEAT_ONLY),  # copy cut off
@@ -110,8 +114,61 @@ NOT_COMMITTED: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
      "But the pin matters more: so **Bb5** it is.", M, "f1b5", Rule.BOLD),
     # a first line that the answer then doubts
     (_fen(*FOOL), "d8h4\n\nWait, let me reconsider the knight first. If Black plays Nc6 then", N, None, Rule.CUT_OFF),
+    # a move alone on the next item of a bullet list of candidates being checked: cut off
+    (BACK_RANK, "Checks for the rook:\n  * Rd7? Not check.\n  * Re1? Not check either.\n  * Rd8", N, None, Rule.CUT_OFF),
+    # ... and a move opening the last item of the alternatives reviewed after the stated move
+    (BACK_RANK, "The best move is **Rd8#**.\n\nOther rook moves:\n- Rd7\n- Re1", M, "d1d8", Rule.SENTENCE),
+    # thinking aloud that stops on the next try: after doubt, inside a parenthesis, on a supposition
+    (BACK_RANK, "Rd7 looks natural but the king gets out.\n\nHmm, let me reconsider. Re1", N, None, Rule.CUT_OFF),
+    (BACK_RANK, "Step 1: d1d8 (Rd8", N, None, Rule.CUT_OFF),
+    (BACK_RANK, "The rook must act on the d-file.\n\nIf White plays Rd7", N, None, Rule.CUT_OFF),
+    # a paragraph that names a move to think about, then supposes it: weighed, not chosen
+    (BACK_RANK, "Let me think about Rd7 - it takes the seventh rank. If White plays Rd7, the pawns hang. Black "
+     "must react.", N, None, Rule.UNCOMMITTED),
+    # a nested list of candidates cut off after the indentation of its next item
+    (BACK_RANK, "Checks:\n  * **Rd7**\n    * Does it mate? No.\n  * **Rd8+**\n    * The king has no square\n    ", N, None,
+     Rule.CUT_OFF),
+    # cut off while still asking about the last bold move
+    (BACK_RANK, "Checks:\n  * **Rd7**\n    * Mate? No.\n  * **Rd8**\n    * Any flight square? No, and then", N, None,
+     Rule.CUT_OFF),
     # a bold move supposed, then cut off while checking it
     (_fen(*SCHOLAR), "If White plays **Qh5**:\n- Black defends with g6\n- then", N, None, Rule.CUT_OFF),
+]
+
+# A label alone on its line ("**Choosing the best move:**", "Conclusion:") reads its move from the
+# next line only when that line opens with the move: a paragraph or a list of candidates follows it
+# otherwise. (The king of BACK_RANK's Black side is on g8; Rd8# is the stated answer.)
+MARKER_HEADINGS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
+    # the paragraph under the heading names a square in passing; the closing statement commits
+    (BACK_RANK, "**Picking the best move:**\n\nThe black king sits on g8 behind its pawns, so the back rank is weak."
+     "\n\nThe best move is **Rd8#**.", M, "d1d8", Rule.BOLD),
+    # a bullet list of the candidates under the label, the choice stated after it
+    (BACK_RANK, "Weighing the options and choosing the strongest move:\n- **Rd7** is slow\n- **Re1** does nothing"
+     "\n\nSo I play **Rd8#**, mate on the back rank.", M, "d1d8", Rule.BOLD),
+    (_fen("e4", "e5", "Nf3", "Nc6"), "Other tries are weaker as a first move:\n\n* **Quiet ideas (d3, c3):** slow\n"
+     "* **Sharp ideas (Ng5):** premature\n\nThe best move is **Bb5**.", M, "f1b5", Rule.BOLD),
+    # "The move is:" with its colon is a marker too: the later one replaces an earlier "the answer is:"
+    (BACK_RANK, "So the answer is:\n\nRd7\n\nNo, that lets the king out. The move is:\n\nRd8#", M, "d1d8", Rule.MARKER),
+    # "move:" labels a move only when the move opens what follows it
+    (BACK_RANK, "The best move is Rd8#, the rook checks along the rank.\n\nThink of the position before the move: the last "
+     "move was h6h7 and the king sits on g8.", M, "d1d8", Rule.SENTENCE),
+    (BACK_RANK, "The king is boxed in.\nBest move: **Rd8#** - the back rank is weak.", M, "d1d8", Rule.MARKER),
+    # the label with its move on the next line still answers
+    (BACK_RANK, "The rook reaches the eighth rank.\n\n**Best move:**\n\n**Rd8#**\n\nThe king cannot escape.", M, "d1d8",
+     Rule.MARKER),
+    (_fen(*SCHOLAR), "**Solution:**\n\n1. **Qh5** - hits f7\n2. **Nf6** - natural\n3. **Qxf7#**", M, "d1h5", Rule.MARKER),
+]
+
+# A piece letter spaced from its square is the piece move; declining to choose commits to nothing.
+SPACED_AND_DECLINED: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
+    (BACK_RANK, "### **Rd8#**\n\nThe rook mates on the back rank.\n\n**Answer: R d8**", M, "d1d8", Rule.MARKER),
+    (_fen(*FOOL), "Final answer: Q h4#", M, "d8h4", Rule.MARKER),
+    (BACK_RANK, "The legal moves look like **Rd7**, **Re1** and **Rd8**. Without the rest of the position I cannot "
+     "honestly choose the best move here.", N, None, Rule.UNCOMMITTED),
+    (BACK_RANK, "From the list `['Rd7', 'Re1', 'Rd8']` any could be right; it is impossible to say more.\n\n"
+     "Please send the full board.", N, None, Rule.UNCOMMITTED),
+    # a refusal before the choice does not withdraw it
+    (BACK_RANK, "I cannot pick a quiet move here: the best move is **Rd8#**.", M, "d1d8", Rule.BOLD),
 ]
 
 CUT_OFF_MARKERS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
@@ -124,7 +181,7 @@ CUT_OFF_MARKERS: list[tuple[chess.Board, str, MoveKind, str | None, str]] = [
 
 
 @pytest.mark.parametrize(
-    ("board", "answer", "kind", "uci", "rule"), LINES + CONTINUATIONS + NOT_COMMITTED + CUT_OFF_MARKERS
+    ("board", "answer", "kind", "uci", "rule"), LINES + CONTINUATIONS + NOT_COMMITTED + CUT_OFF_MARKERS + MARKER_HEADINGS + SPACED_AND_DECLINED
 )
 def test_families(board: chess.Board, answer: str, kind: MoveKind, uci: str | None, rule: str) -> None:
     fen, stack = board.fen(), list(board.move_stack)
@@ -272,3 +329,9 @@ def test_agreement_on_the_labelled_real_answers(shared_data: Path) -> None:
     easy_medium = [sum(x) for x in zip(stats["easy"], stats["medium"], strict=True)]
     assert easy_medium[0] / easy_medium[1] >= 0.97, stats
     assert stats["hard"][0] / stats["hard"][1] >= 0.85, stats
+
+
+def test_a_line_goes_on_past_insufficient_material() -> None:
+    """Only a position without legal moves ends a line; a bare-kings-and-knight ending does not."""
+    board = chess.Board("6k1/8/8/8/1n6/6K1/8/8 w - - 0 10")
+    assert [p.move.uci() for p in parse_line("g3h4 g8h8", board) if p.move] == ["g3h4", "g8h8"]

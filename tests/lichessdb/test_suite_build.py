@@ -259,7 +259,7 @@ def test_cli_suite_build_list_show(small_db: Path, tmp_path: Path, monkeypatch: 
 
 
 def test_cli_build_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["suite", "build", str(tmp_path / "nope.csv.zst"), "--name", "x", "--no-progress"]) == 1
+    assert cli.main(["suite", "build", str(tmp_path / "nope.csv.zst"), "--name", "x", "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("chesseval: error: puzzle database") and "\n" not in err
 

@@ -208,7 +208,7 @@ def test_cli_mine_writes_rated_csv(miniatures, tmp_path, stockfish_path):
     assert main(["puzzles", "mine", str(miniatures), "--out", str(out), "--nodes", "30000", "--scan-nodes", "5000"]) == 0
     puzzles = load_puzzles(out)
     assert puzzles and all(p.rating_source == "estimated" and p.rating is not None for p in puzzles)
-    assert main(["puzzles", "mine", str(tmp_path / "missing.pgn"), "--out", str(out)]) == 1
+    assert main(["puzzles", "mine", str(tmp_path / "missing.pgn"), "--out", str(out)]) == 2
 
 
 def test_traps_become_branch_games_the_miner_turns_into_puzzles(engine):

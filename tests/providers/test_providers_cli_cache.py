@@ -42,5 +42,5 @@ def test_cache_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_bad_age_is_a_one_line_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert main(["cache", "clear", "--cache-dir", str(tmp_path), "--older-than", "soon"]) == 1
+    assert main(["cache", "clear", "--cache-dir", str(tmp_path), "--older-than", "soon"]) == 2
     assert "--older-than 'soon' is not an age" in capsys.readouterr().err

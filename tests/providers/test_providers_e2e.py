@@ -34,6 +34,7 @@ from chesseval.core.players import Reply
 from chesseval.core.puzzles import Puzzle, iter_puzzles, write_lichess_csv
 from chesseval.core.records import read_records
 from chesseval.core.runner import RunConfig
+from chesseval.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_KEY = "sk-chesseval-FAKE-KEY-7d1f3a9c42"
@@ -279,7 +280,7 @@ def test_quota_and_auth_errors_stop_the_run_within_seconds(env: Path, lichess_sa
         elapsed = time.monotonic() - started
         calls = len(server.requests)
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == ExitCode.PROVIDER
     assert elapsed < 5
     assert calls <= 16  # one failed call per connection at most, never retried
     assert "openai-api/local" in err and "Fix:" in err
@@ -311,7 +312,7 @@ def test_fake_key_is_nowhere_on_disk_or_in_output(env: Path, lichess_sample: Pat
         assert all(r.headers.get("authorization") == f"Bearer {FAKE_KEY}" for r in server.requests)
         assert main(["-vv", *run_args(server.url, suite, env / "runs2", "-M", f"api_key={FAKE_KEY}x")]) == 0
         server.fault_plan = lambda i, m: Fault("auth")
-        assert main(["-vv", *run_args(server.url, suite, env / "runs3", "--no-cache")]) == 1
+        assert main(["-vv", *run_args(server.url, suite, env / "runs3", "--no-cache")]) == ExitCode.PROVIDER
     out = capsys.readouterr()
     written = list(all_text_under(env / "runs", env / "runs2", env / "runs3", env / "cache"))
     assert any(p.name == "records.jsonl" for p, _ in written) and any(p.suffix == ".json" and "cache" in p.parts for p, _ in written)
@@ -359,7 +360,7 @@ def test_exhausted_retries_malformed_answers_empty_budget_and_refusals_become_ve
         return plan_for.get(puzzle_of_request(messages, first) or "")
 
     with ScriptedLLMServer(answer, fault_plan=plan) as server:
-        assert main(run_args(server.url, suite, env / "runs", "--max-retries", "2", "--max-tokens", "64")) == 0
+        assert main(run_args(server.url, suite, env / "runs", "--max-retries", "2", "--max-tokens", "64")) == ExitCode.ANSWER_ERRORS
         asked = collections.Counter(puzzle_of_request(r.messages, first) for r in server.requests)
     err = capsys.readouterr().err
     records = {str(r["puzzle_id"]): r for r in read_records(only_run(env / "runs") / "records.jsonl")}
@@ -368,6 +369,13 @@ def test_exhausted_retries_malformed_answers_empty_budget_and_refusals_become_ve
     assert unavailable["verdict"] == "error" and asked[puzzles[0].id] == 3  # 1 + 2 retries
     assert "HTTP 503" in unavailable["error"] and "gave up after 3 attempt(s)" in unavailable["error"]
     assert unavailable["turns"][0]["retries"] == 2
+    # The retries of the call that finally failed are counted in the record and in results.json
+    # (they were lost: the error path left the loop before adding them).
+    assert unavailable["retries"] == 2 and unavailable["retry_wait_s"] == unavailable["turns"][0]["retry_wait_s"] > 0
+    results = json.loads((only_run(env / "runs") / "results.json").read_text())
+    assert sum(r["retries"] for r in records.values()) == 2
+    assert results["accounting"]["retries"] == 2
+    assert results["accounting"]["retry_wait_s"] == pytest.approx(sum(r["retry_wait_s"] for r in records.values()), abs=0.01)
     assert malformed["verdict"] == "error" and "not JSON" in malformed["error"] and asked[puzzles[1].id] == 1
     assert empty["verdict"] == "empty" and empty["turns"][0]["stop_reason"] == "max_tokens"
     assert empty["turns"][0]["usage"]["reasoning_tokens"] == 64

@@ -79,4 +79,4 @@ def test_evaluate_keeps_every_credential_like_option_out_of_run_json(env: Path) 
     for secret in SECRETS[:6]:
         assert secret not in text
     recorded = load_run(result.path).header["model_options"]
-    assert recorded["depth"] == "1" and recorded["my_key"] == recorded["passwd"] == REDACTED
+    assert recorded["depth"] == 1 and recorded["my_key"] == recorded["passwd"] == REDACTED  # typed once: "1" -> 1
