@@ -11,7 +11,14 @@ a played move is *engine-accepted* when any of these holds:
 2. the engine's best move mates in n (moves) and the played move mates in m with 0 < m <= n
    ("mates no slower");
 3. the engine's best move does not mate, and the played move mates or keeps a decisive win:
-   win chances >= 0.6 (about +377 cp; :data:`chesseval.engine.WINNING_WC`).
+   win chances >= 0.6 (about +377 Lichess cp, +217 Stockfish 15.1 cp;
+   :data:`chesseval.engine.WINNING_WC`).
+
+Scores are stored as the engine reports them and read on Lichess's cp scale (×
+:data:`chesseval.engine.LICHESS_CP_SCALE`, the miner's scale) whenever a win chance or threshold is
+applied, so the lenient rule, the blunder rule and the miner's only-move test read one scale.
+Each line records the ``cp_scale`` it was judged on; the report re-judges stored scores on the
+current scale, so runs re-scored before the scale existed are read consistently.
 
 A puzzle is solved engine-leniently when it is solved strictly, or when the first solver move
 that broke the strict line was a legal move that is engine-accepted: the puzzle is judged at its
@@ -38,7 +45,7 @@ from typing import Any
 
 import chess
 
-from chesseval.engine import BLUNDER_DROP, AnalysisLimit, EngineConfig, Score, is_winning, load_engine_config, parse_limit, win_chances
+from chesseval.engine import BLUNDER_DROP, LICHESS_CP_SCALE, AnalysisLimit, EngineConfig, Score, is_winning, load_engine_config, parse_limit, win_chances
 from chesseval.engine_pool import EnginePool
 from chesseval.errors import EngineError, RunError
 from chesseval.puzzles import Puzzle, load_puzzles
@@ -75,13 +82,20 @@ class MoveCheck:
     mates_now: bool
     """The played move checkmates at once."""
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MoveCheck:
+        """A check back from its ``engine.jsonl`` line (the derived fields are recomputed)."""
+        return cls(fen=str(data["fen"]), played=str(data["played_uci"]), best=data.get("best_uci"),
+                   best_score=Score.from_dict(data["best_score"]), played_score=Score.from_dict(data["played_score"]),
+                   mates_now=bool(data["mates_now"]))
+
     @property
     def wc_best(self) -> float:
-        return win_chances(self.best_score)
+        return win_chances(self.best_score.to_lichess())
 
     @property
     def wc_played(self) -> float:
-        return 1.0 if self.mates_now else win_chances(self.played_score)
+        return 1.0 if self.mates_now else win_chances(self.played_score.to_lichess())
 
     @property
     def wc_drop(self) -> float:
@@ -90,7 +104,7 @@ class MoveCheck:
 
     @property
     def played_wins(self) -> bool:
-        return self.mates_now or is_winning(self.played_score)
+        return self.mates_now or is_winning(self.played_score.to_lichess())
 
     @property
     def accepted(self) -> bool:
@@ -105,6 +119,7 @@ class MoveCheck:
             "fen": self.fen,
             "played_uci": self.played,
             "best_uci": self.best,
+            "cp_scale": LICHESS_CP_SCALE,
             "best_score": self.best_score.to_dict(),
             "played_score": self.played_score.to_dict(),
             "mates_now": self.mates_now,
@@ -118,12 +133,12 @@ class MoveCheck:
 
 
 def is_engine_accepted(best: Score, played: Score, *, mates_now: bool = False) -> bool:
-    """The engine-lenient rule for one move (see the module docstring)."""
+    """The engine-lenient rule for one move (see the module docstring); engine scores."""
     if mates_now:
         return True
     if best.mate is not None and best.mate > 0:
         return played.mate is not None and 0 < played.mate <= best.mate
-    return is_winning(played)
+    return is_winning(played.to_lichess())
 
 
 async def check_move(pool: EnginePool, board: chess.Board, move: chess.Move, limit: AnalysisLimit) -> MoveCheck:

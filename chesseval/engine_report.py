@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from chesseval.engine_check import read_engine_lines, read_records
+from chesseval.engine_check import MoveCheck, read_engine_lines, read_records
 
 __all__ = ["EngineBucket", "engine_summary", "format_engine_summary", "bucket_labeller"]
 
@@ -132,7 +132,11 @@ def engine_summary(
     results: dict[tuple[str, int], dict[str, Any]] = {}
     for ln in lines:
         if not ln.get("error"):
-            results[(str(ln["puzzle_id"]), int(ln["turn"]))] = ln
+            # Judged again from the stored scores: lines written before the one cp scale
+            # (chesseval.engine.LICHESS_CP_SCALE) read raw cp.
+            check = MoveCheck.from_dict(ln)
+            results[(str(ln["puzzle_id"]), int(ln["turn"]))] = {
+                "engine_accepted": check.accepted, "wc_drop": check.wc_drop, "blunder": check.blunder}
     label = bucket_labeller(buckets)
     acc: dict[str, dict[str, Any]] = {}
 
