@@ -26,9 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chesseval.providers.builtin import OraclePlayer  # noqa: E402
-from chesseval.puzzles import load_puzzles  # noqa: E402
-from chesseval.records import RunDir  # noqa: E402
-from chesseval.runner import RunConfig, evaluate, play_puzzle  # noqa: E402
+from chesseval.core.puzzles import load_puzzles  # noqa: E402
+from chesseval.core.records import RunDir  # noqa: E402
+from chesseval.api import evaluate  # noqa: E402
+from chesseval.core.runner import RunConfig, play_puzzle  # noqa: E402
 
 
 def replay(puzzles: list) -> float:

@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 import chess  # noqa: E402
 
-from chesseval.engine import AnalysisLimit, load_engine_config  # noqa: E402
-from chesseval.engine_check import check_move  # noqa: E402
-from chesseval.engine_pool import EnginePool  # noqa: E402
-from chesseval.puzzles import load_puzzles  # noqa: E402
+from chesseval.engine.stockfish import AnalysisLimit, load_engine_config  # noqa: E402
+from chesseval.engine.check import check_move  # noqa: E402
+from chesseval.engine.pool import EnginePool  # noqa: E402
+from chesseval.core.puzzles import load_puzzles  # noqa: E402
 
 
 def _cpu_seconds(pid: int) -> float:

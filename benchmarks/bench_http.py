@@ -32,9 +32,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chesseval.players import Turn  # noqa: E402
+from chesseval.core.players import Turn  # noqa: E402
 from chesseval.providers import create_player  # noqa: E402
-from chesseval.puzzles import Puzzle  # noqa: E402
+from chesseval.core.puzzles import Puzzle  # noqa: E402
 
 PUZZLE = Puzzle(id="00008", fen="r6k/pp2r2p/4Rp1Q/3p4/8/1N1P2R1/PqP2bPP/7K b - - 0 24", moves=("f2g3", "e6e7", "b2b1", "b3c1", "b1c1", "h6c1"))
 SYSTEM = "You are solving a chess puzzle. End your reply with a final line of the form: Answer: <move>"

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chesseval.mining import MiningConfig, iter_games, mine_pgn  # noqa: E402
-from chesseval.puzzles import write_lichess_csv  # noqa: E402
+from chesseval.mining.miner import MiningConfig, iter_games, mine_pgn  # noqa: E402
+from chesseval.core.puzzles import write_lichess_csv  # noqa: E402
 
 
 def _csv(puzzles) -> str:  # type: ignore[no-untyped-def]
@@ -49,7 +49,7 @@ def main() -> int:
     elif src.exists():
         texts = [t for _, t in iter_games(src)][: args.games]
     else:
-        from chesseval.selfplay import SelfPlayConfig, play_games
+        from chesseval.mining.selfplay import SelfPlayConfig, play_games
 
         print(f"{src} missing: playing {args.games} self-play games first (seed 7, 2 workers)")
         texts = play_games(args.games, 7, SelfPlayConfig(), workers=2)

@@ -24,10 +24,10 @@ import chess
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chesseval.moves import MoveKind, parse_move  # noqa: E402
-from chesseval.players import Turn  # noqa: E402
+from chesseval.core.moves import MoveKind, parse_move  # noqa: E402
+from chesseval.core.players import Turn  # noqa: E402
 from chesseval.providers.builtin import OraclePlayer  # noqa: E402
-from chesseval.puzzles import load_puzzles  # noqa: E402
+from chesseval.core.puzzles import load_puzzles  # noqa: E402
 
 PARAGRAPH = (
     "Let me look at the candidate moves. {a} is natural, but after the reply the knight on f3 is "

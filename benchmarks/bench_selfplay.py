@@ -7,7 +7,7 @@ run on one machine:
 
 * baseline: a side plays the first trap it finds into the game itself (20 random tries, no
   prefilter), as the suite builder did before branch games;
-* current: the default :class:`chesseval.selfplay.SelfPlayConfig` (a quick MultiPV-2 prefilter,
+* current: the default :class:`chesseval.mining.selfplay.SelfPlayConfig` (a quick MultiPV-2 prefilter,
   every trap written as its own branch game while the main game goes on).
 
 Prints, per design: wall time, puzzles mined, distinct starting positions, puzzles per CPU-minute
@@ -29,10 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chesseval.difficulty import rate_puzzles  # noqa: E402
-from chesseval.mined_suite import BANDS, play_and_mine  # noqa: E402
-from chesseval.mining import MiningConfig, merge_puzzles, open_engine  # noqa: E402
-from chesseval.selfplay import SelfPlayConfig  # noqa: E402
+from chesseval.mining.difficulty import rate_puzzles  # noqa: E402
+from chesseval.mining.mined_suite import BANDS, play_and_mine  # noqa: E402
+from chesseval.mining.miner import MiningConfig, merge_puzzles, open_engine  # noqa: E402
+from chesseval.mining.selfplay import SelfPlayConfig  # noqa: E402
 
 BASELINE = SelfPlayConfig(branch_traps=False, trap_prefilter_nodes=0, trap_tries=20, trap_rate=(0.3, 0.8), traps_per_position=1)
 CURRENT = SelfPlayConfig()

@@ -49,7 +49,7 @@ def _vmhwm_kb() -> int:
 
 
 def child_chesseval(db: str, jobs: int, themes: list[str], exclude: list[str]) -> dict[str, object]:
-    from chesseval.suite_build import BuildSpec, build_suite
+    from chesseval.lichessdb.build import BuildSpec, build_suite
 
     spec = BuildSpec(source=db, name="bench", themes=tuple(themes), exclude_themes=tuple(exclude), **SPEC)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory() as out:

@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chesseval.difficulty import rate_puzzles  # noqa: E402
-from chesseval.mined_suite import BANDS, _design, _design_of  # noqa: E402
-from chesseval.puzzles import Puzzle  # noqa: E402
+from chesseval.mining.difficulty import rate_puzzles  # noqa: E402
+from chesseval.mining.mined_suite import BANDS, _design, _design_of  # noqa: E402
+from chesseval.core.puzzles import Puzzle  # noqa: E402
 
 
 def main() -> int:

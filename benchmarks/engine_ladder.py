@@ -22,10 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chesseval.engine_report import bucket_labeller  # noqa: E402
-from chesseval.puzzles import load_puzzles, write_lichess_csv  # noqa: E402
-from chesseval.records import RunDir  # noqa: E402
-from chesseval.runner import RunConfig, evaluate  # noqa: E402
+from chesseval.engine.report import bucket_labeller  # noqa: E402
+from chesseval.core.puzzles import load_puzzles, write_lichess_csv  # noqa: E402
+from chesseval.core.records import RunDir  # noqa: E402
+from chesseval.api import evaluate  # noqa: E402
+from chesseval.core.runner import RunConfig  # noqa: E402
 
 
 def main() -> int:

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from chesseval.rating import bootstrap_interval, estimate_rating, expected_score, fit_many
+from chesseval.core.rating import bootstrap_interval, estimate_rating, expected_score, fit_many
 
 
 def simulate(rng: np.random.Generator, n_puzzles: int, lo: float, hi: float, players: np.ndarray,

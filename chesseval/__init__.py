@@ -11,8 +11,16 @@ Importing chesseval loads python-chess only: pandas is imported by :func:`read_r
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from chesseval.api import evaluate, evaluate_async
+from chesseval.core.judge import Verdict
+from chesseval.core.moves import MoveKind, ParsedMove, parse_move
+from chesseval.core.players import Player, Reply, Turn, Usage
+from chesseval.core.prompts import PromptFormat, PromptOptions, render_prompt
+from chesseval.core.puzzles import Puzzle, load_puzzles, validate_puzzles
+from chesseval.core.records import read_run
+from chesseval.core.results import summarize
+from chesseval.core.runner import RunConfig, RunResult, play_puzzle
+from chesseval.core.suites import Suite, resolve_suite
 from chesseval.errors import (
     ChessEvalError,
     ConfigError,
@@ -21,16 +29,8 @@ from chesseval.errors import (
     PuzzleFormatError,
     RunError,
 )
-from chesseval.judge import Verdict
-from chesseval.moves import MoveKind, ParsedMove, parse_move
-from chesseval.players import Player, Reply, Turn, Usage
-from chesseval.prompts import PromptFormat, PromptOptions, render_prompt
 from chesseval.providers import create_player
-from chesseval.puzzles import Puzzle, load_puzzles, validate_puzzles
-from chesseval.records import read_run
-from chesseval.report import summarize
-from chesseval.runner import RunConfig, RunResult, evaluate, evaluate_async, play_puzzle
-from chesseval.suites import Suite, resolve_suite
+from chesseval.version import __version__
 
 __all__ = [
     "__version__",

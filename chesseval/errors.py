@@ -1,7 +1,7 @@
 """Every exception chesseval raises, in one tree.
 
 A model's *mistake* is never an exception: wrong, illegal, unparseable, empty and refused answers
-are verdicts (see :mod:`chesseval.judge`). Exceptions are for things that stop work: bad input
+are verdicts (see :mod:`chesseval.core.judge`). Exceptions are for things that stop work: bad input
 found before any paid call, a provider that cannot be used at all, a missing engine.
 
 ::
@@ -19,7 +19,7 @@ found before any paid call, a provider that cannot be used at all, a missing eng
      └─ EngineError                                      Stockfish missing, crashed or hung
          └─ EngineNotFoundError(EngineError, FileNotFoundError)
 
-Transport-level exceptions from httpx are translated at one boundary (``chesseval.http``) with
+Transport-level exceptions from httpx are translated at one boundary (``chesseval.providers.http``) with
 ``raise ... from exc``, so callers only ever see this tree.
 """
 

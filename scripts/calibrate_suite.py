@@ -13,20 +13,20 @@ Design ("common persons", see ../shared/docs/measurement-notes.md §3):
    with ``chesseval run``; runs are resumed, or reused from ``runs/reference`` when one holds the
    same puzzles.
 3. **Players on the anchors**: each player's level θ is fitted on the anchors, their Lichess
-   ratings taken as known, with the curve ``chesseval.rating`` fits (Elo's, anchor RD through
+   ratings taken as known, with the curve ``chesseval.core.rating`` fits (Elo's, anchor RD through
    Glicko's g). Players solving more than 95% or fewer than 5% of the anchors are outside the
    anchors' range and are not used (Stockfish at 10k nodes).
 4. **Puzzles from the players**: with the players' θ fixed, each suite puzzle's difficulty b gets
    a posterior from which players solved it and a normal prior around the feature model's
-   estimate (``chesseval.difficulty``), mapped linearly: b ~ N(c + k·estimate, s²), with c, k and s
+   estimate (``chesseval.mining.difficulty``), mapped linearly: b ~ N(c + k·estimate, s²), with c, k and s
    fitted by marginal likelihood (EM), because mined puzzles sit off the feature model's scale
    (issue 18). Rating = posterior mean, RatingDeviation = posterior SD.
 5. **Held-out players** (depth 2 and Stockfish 1k by default) are never used in steps 3–4: their
-   rating (``chesseval.rating``) on the calibrated suite is compared with their rating on the
+   rating (``chesseval.core.rating``) on the calibrated suite is compared with their rating on the
    anchors. That table, and the same comparison for a curve with a free slope, is the validation.
 
 ``--write`` stores the calibrated Rating and RatingDeviation in the suite file and records the
-method in its manifest (through ``chesseval.suites``).
+method in its manifest (through ``chesseval.core.suites``).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from chesseval.puzzles import Puzzle, load_puzzles  # noqa: E402
+from chesseval.core.puzzles import Puzzle, load_puzzles  # noqa: E402
 
 SHARED_SAMPLE = ROOT.parent / "shared" / "data" / "lichess_sample.csv"
 WORK = ROOT / "build" / "calibration"
@@ -92,7 +92,7 @@ RESULT_FREE_OPTIONS = frozenset({"processes"})
 
 Q = math.log(10) / 400.0
 PRIOR_SD = 345.0
-"""SD of the feature model's error on real puzzles (chesseval.difficulty's out-of-fold RMSE)."""
+"""SD of the feature model's error on real puzzles (chesseval.mining.difficulty's out-of-fold RMSE)."""
 THETA_GRID = np.arange(-1000.0, 5000.0, 5.0)
 SLOPE_GRID = np.arange(0.05, 3.0, 0.025)
 B_GRID = np.arange(-600.0, 4000.0, 5.0)
@@ -131,8 +131,8 @@ def fit_player(label: str, solved: Sequence[bool], ratings: Sequence[float], rds
                free_slope: bool = False) -> PlayerFit:
     """Maximum likelihood θ (and the slope when ``free_slope``; else 1, Elo's curve), coarse grid
     then fine grid (θ to 1 point, slope to 0.005); each puzzle's RD flattens its term by Glicko's g,
-    as in chesseval.rating."""
-    from chesseval.rating import glicko_g
+    as in chesseval.core.rating."""
+    from chesseval.core.rating import glicko_g
 
     y = np.asarray(solved, dtype=float)
     b = np.asarray(ratings, dtype=float)
@@ -331,15 +331,15 @@ def band_counts(ratings: Iterable[int], width: int = 200) -> dict[str, int]:
 
 
 def _rating(solved: Sequence[bool], ratings: Sequence[float], rds: Sequence[float]) -> object:
-    from chesseval.rating import estimate_rating
+    from chesseval.core.rating import estimate_rating
 
     return estimate_rating(list(solved), list(ratings), list(rds))
 
 
 def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anchors: dict[str, dict[str, bool]],
                      on_suite: dict[str, dict[str, bool]], holdout: Sequence[str], *, prior_sd: float = 0.0) -> Calibration:
-    from chesseval.difficulty import estimate, load_model
-    from chesseval.rating import DEFAULT_RD
+    from chesseval.mining.difficulty import estimate, load_model
+    from chesseval.core.rating import DEFAULT_RD
 
     a_rating = [float(p.rating or 0) for p in anchors]
     a_rd = [float(p.rating_deviation if p.rating_deviation is not None else DEFAULT_RD) for p in anchors]
@@ -369,7 +369,7 @@ def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anch
               f"{np.mean(mean - prior):+.0f}, correlation {np.corrcoef(mean, prior)[0, 1]:.2f}"]
     hist = band_counts(ratings.values())
     lines.append("calibrated histogram: " + ", ".join(f"{k}: {v}" for k, v in hist.items()))
-    lines += ["", "rating (chesseval.rating's fit) on real Lichess anchors vs on the suite; free-slope: the 50% point "
+    lines += ["", "rating (chesseval.core.rating's fit) on real Lichess anchors vs on the suite; free-slope: the 50% point "
               "of a curve with its own slope",
               f"{'player':40} {'anchors':>20} {'suite, calibrated':>20} {'diff':>5} {'suite, features':>20} {'diff':>5}"
               f" {'free-slope 50% point: anchors, suite, diff':>20}"]
@@ -400,7 +400,7 @@ def write_calibration(path: Path, suite: Sequence[Puzzle], result: Calibration, 
                       prior_sd: float, anchors: Path) -> None:
     import datetime as dt
 
-    from chesseval.suites import rewrite_suite
+    from chesseval.core.suites import rewrite_suite
 
     rated = [dataclasses.replace(p, rating=result.ratings[p.id], rating_deviation=result.deviations[p.id]) for p in suite]
     record = {
@@ -412,7 +412,7 @@ def write_calibration(path: Path, suite: Sequence[Puzzle], result: Calibration, 
                    "and its RatingDeviation the posterior SD"),
         "anchors": {"source": "../shared/data/lichess_sample.csv", "build": ["chesseval suite build", *ANCHOR_ARGS],
                     "count": result.players[0].n},
-        "prior": {"model": "chesseval/difficulty_model.json", "sd": prior_sd},
+        "prior": {"model": "chesseval/mining/difficulty_model.json", "sd": prior_sd},
         "players": [{"player": f.label, "theta": f.theta, "slope": f.slope, "held_out": f.label in holdout}
                     for f in result.players],
         "validation": list(result.validation),

@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 import chess  # noqa: E402
 
-from chesseval.mining import ONLY_MOVE_MARGIN, SF15_1_CP_SCALE, LineBuilder, MiningConfig, open_engine, win_chances  # noqa: E402
-from chesseval.puzzles import Puzzle, load_puzzles  # noqa: E402
+from chesseval.mining.miner import ONLY_MOVE_MARGIN, SF15_1_CP_SCALE, LineBuilder, MiningConfig, open_engine, win_chances  # noqa: E402
+from chesseval.core.puzzles import Puzzle, load_puzzles  # noqa: E402
 
 _W: dict[str, object] = {}
 

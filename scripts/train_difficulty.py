@@ -1,4 +1,4 @@
-"""Fit the difficulty model on the shared Lichess sample and write chesseval/difficulty_model.json.
+"""Fit the difficulty model on the shared Lichess sample and write chesseval/mining/difficulty_model.json.
 
     python scripts/train_difficulty.py [--data ../shared/data/lichess_sample.csv] [--folds 5] [--seed 0]
 
@@ -24,8 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chesseval.difficulty import FEATURES, MODEL_PATH, Model, feature_vector  # noqa: E402
-from chesseval.puzzles import load_puzzles  # noqa: E402
+from chesseval.mining.difficulty import FEATURES, MODEL_PATH, Model, feature_vector  # noqa: E402
+from chesseval.core.puzzles import load_puzzles  # noqa: E402
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:

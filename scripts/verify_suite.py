@@ -5,7 +5,7 @@
 
 At every solver move of every puzzle (the position after each opponent move of the line), Stockfish
 searches with MultiPV 2 at ``--nodes`` and the miner's own test decides: ``LineBuilder.is_only_move``
-of :mod:`chesseval.mining` on the miner's cp scale (``MiningConfig.cp_scale``, Stockfish 15.1 cp ×
+of :mod:`chesseval.mining.miner` on the miner's cp scale (``MiningConfig.cp_scale``, Stockfish 15.1 cp ×
 361/208): the best move's win chances beat the second's by more than 0.7, or, for a mate in one,
 every non-mating move is at most 0.6. The solution move must also be the engine's best move (any
 mating move counts on a move that mates, as Lichess accepts every mate). A puzzle passes when every
@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 import chess  # noqa: E402
 import chess.engine  # noqa: E402
 
-from chesseval.mining import LineBuilder, MiningConfig, open_engine, win_chances  # noqa: E402
-from chesseval.puzzles import Puzzle, load_puzzles  # noqa: E402
+from chesseval.mining.miner import LineBuilder, MiningConfig, open_engine, win_chances  # noqa: E402
+from chesseval.core.puzzles import Puzzle, load_puzzles  # noqa: E402
 
 DEFAULT_NODES = 1_000_000
 MULTIPV = 2
@@ -207,7 +207,7 @@ def summary(puzzles: list[Puzzle], verdicts: dict[str, dict[str, object]]) -> di
             "failed_ids": failed, "unchecked": len(puzzles) - len(checked)}
 
 
-RULE = ("at every solver move, Stockfish with MultiPV 2: chesseval.mining.LineBuilder.is_only_move on the miner's "
+RULE = ("at every solver move, Stockfish with MultiPV 2: chesseval.mining.miner.LineBuilder.is_only_move on the miner's "
         "cp scale (best beats second by > 0.7 win chances; a mate in one needs every non-mating move <= 0.6), and "
         "the solution move is the engine's best (any mate where the solution mates)")
 
@@ -215,7 +215,7 @@ RULE = ("at every solver move, Stockfish with MultiPV 2: chesseval.mining.LineBu
 def apply_verdicts(suite: Path, puzzles: list[Puzzle], verdicts: dict[str, dict[str, object]], key: dict[str, object],
                    *, seconds: float) -> None:
     """Drop the failed puzzles from ``suite`` and record the verification in its manifest."""
-    from chesseval.suites import rewrite_suite
+    from chesseval.core.suites import rewrite_suite
 
     manifest = suite.with_suffix(".json")
     s = summary(puzzles, verdicts)

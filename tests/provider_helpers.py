@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from chesseval.players import Turn
+from chesseval.core.players import Turn
 from chesseval.providers import create_player
 from chesseval.providers.base import HttpPlayer
-from chesseval.puzzles import Puzzle
-from chesseval.retry import RetryPolicy
+from chesseval.core.puzzles import Puzzle
+from chesseval.providers.retry import RetryPolicy
 
 T = TypeVar("T")
 

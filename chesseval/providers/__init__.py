@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from chesseval.errors import ConfigError, UnknownModelError
-from chesseval.players import Player
+from chesseval.core.players import Player
 
 __all__ = ["PROVIDERS", "create_player", "split_model_name", "parse_model_options"]
 

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chesseval.errors import ConfigError, ModelResponseError
-from chesseval.players import Message, StopReason, Usage
+from chesseval.core.players import Message, StopReason, Usage
 from chesseval.providers.base import HttpPlayer, Parsed, Request, optional_int, require, resolve_base_url, resolve_key
 from chesseval.providers.settings import ReasoningEffort, Settings, parse_int, parse_settings
 

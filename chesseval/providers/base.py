@@ -7,10 +7,10 @@ here, once:
 
 - a response-cache hit returns the stored reply with ``cached=True`` and makes no call;
 - at most ``max_connections`` attempts are in flight (waiting in backoff does not hold a slot);
-- each attempt goes through :mod:`chesseval.http` and the retry policy of :mod:`chesseval.retry`;
+- each attempt goes through :mod:`chesseval.providers.http` and the retry policy of :mod:`chesseval.providers.retry`;
 - a 401/403 or a quota/billing error is a :class:`ModelFatalError` naming the provider and the fix;
   other 408/429/5xx are retried; other 4xx are fatal (every later call would fail the same way);
-- usage and cost (from :mod:`chesseval.prices`) go into the :class:`Reply`.
+- usage and cost (from :mod:`chesseval.providers.prices`) go into the :class:`Reply`.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from typing import Any
 
 import httpx
 
-from chesseval.cache import ResponseCache, cache_key, default_cache_dir
-from chesseval.credentials import lookup_env, redact_url
+from chesseval.providers.cache import ResponseCache, cache_key, default_cache_dir
+from chesseval.providers.credentials import lookup_env, redact_url
 from chesseval.errors import ConfigError, ModelError, ModelFatalError, ModelResponseError, ModelTransportError
-from chesseval.http import HttpResponse, HttpSession
-from chesseval.players import Message, Reply, StopReason, Turn, Usage
-from chesseval.prices import PriceTable, load_prices
+from chesseval.providers.http import HttpResponse, HttpSession
+from chesseval.core.players import Message, Reply, StopReason, Turn, Usage
+from chesseval.providers.prices import PriceTable, load_prices
 from chesseval.providers.settings import Settings
-from chesseval.retry import CallStats, RetryPolicy, call_with_retry, is_retryable_status, parse_retry_after
+from chesseval.providers.retry import CallStats, RetryPolicy, call_with_retry, is_retryable_status, parse_retry_after
 
 __all__ = ["HttpPlayer", "Parsed", "PlayerStats", "Request", "optional_int", "require", "resolve_key", "resolve_base_url"]
 

@@ -16,8 +16,8 @@ from typing import Any
 import chess
 
 from chesseval.errors import ConfigError
-from chesseval.players import Reply, Turn
-from chesseval.search import search
+from chesseval.core.players import Reply, Turn
+from chesseval.providers.search import search
 
 __all__ = ["OraclePlayer", "RandomPlayer", "SearchPlayer", "create", "turn_rng", "answer_move"]
 

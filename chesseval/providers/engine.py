@@ -6,7 +6,7 @@ placed among. The engine always plays at full strength within its budget: streng
 (``UCI_LimitStrength``, ``UCI_Elo``, ``Skill Level``) is refused, because it picks a randomised
 weaker move and reports that in place of its best line.
 
-The player reads the board from the :class:`~chesseval.players.Turn` (it sits above the client
+The player reads the board from the :class:`~chesseval.core.players.Turn` (it sits above the client
 boundary, like the built-in players) and answers in SAN through the normal puzzle protocol, so
 its answers are parsed and judged exactly like a model's.
 """
@@ -17,10 +17,10 @@ import dataclasses
 import time
 from typing import Any
 
-from chesseval.engine import FORBIDDEN_OPTIONS, AnalysisLimit, EngineConfig, load_engine_config
-from chesseval.engine_pool import EnginePool
+from chesseval.engine.stockfish import FORBIDDEN_OPTIONS, AnalysisLimit, EngineConfig, load_engine_config
+from chesseval.engine.pool import EnginePool
 from chesseval.errors import ConfigError
-from chesseval.players import Reply, Turn
+from chesseval.core.players import Reply, Turn
 from chesseval.providers.builtin import answer_move
 
 __all__ = ["StockfishPlayer", "create"]

@@ -23,10 +23,10 @@ from typing import Any
 from urllib.parse import quote
 
 from chesseval.errors import ConfigError, ModelResponseError
-from chesseval.players import Message, StopReason, Usage
+from chesseval.core.players import Message, StopReason, Usage
 from chesseval.providers.base import HttpPlayer, Parsed, Request, optional_int, require, resolve_base_url, resolve_key
 from chesseval.providers.settings import ReasoningEffort, Settings, parse_int, parse_settings
-from chesseval.retry import parse_wait_value
+from chesseval.providers.retry import parse_wait_value
 
 __all__ = ["GooglePlayer", "create", "THINKING_BUDGETS", "THINKING_LEVELS"]
 

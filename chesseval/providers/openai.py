@@ -25,9 +25,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chesseval.credentials import env_name, is_loopback_url
+from chesseval.providers.credentials import env_name, is_loopback_url
 from chesseval.errors import ConfigError, ModelResponseError
-from chesseval.players import Message, StopReason, Usage
+from chesseval.core.players import Message, StopReason, Usage
 from chesseval.providers.base import HttpPlayer, Parsed, Request, optional_int, require, resolve_base_url, resolve_key
 from chesseval.providers.settings import ReasoningEffort, Settings, parse_settings
 

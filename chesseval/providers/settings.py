@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chesseval.credentials import is_credential_name
+from chesseval.providers.credentials import is_credential_name
 from chesseval.errors import ConfigError
 
 __all__ = ["ReasoningEffort", "Settings", "parse_settings", "parse_bool", "parse_int", "parse_float", "COMMON_OPTIONS"]

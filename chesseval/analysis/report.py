@@ -1,0 +1,125 @@
+"""Reports: solve rates by puzzle-rating bucket with Wilson 95% intervals, from run records.
+
+The numbers are computed by :func:`chesseval.core.results.summarize` (re-exported here), which the
+runner calls at the end of every run; this module formats them. ``chesseval.core.records.read_run``
+gives the DataFrame for scripting.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from chesseval.core.results import summarize, wilson
+
+__all__ = ["wilson", "summarize", "render_results", "render_failures", "REPORT_FORMATS"]
+
+REPORT_FORMATS = ("table", "markdown", "csv", "json")
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    head = ["rating", "n", "solved", "solve rate", "95% CI", "1st move", "illegal", "no move", "empty", "refused", "error"]
+    rows = []
+    for b in [*results["buckets"], {"label": "all", **results["overall"]}]:
+        ci = "-" if b["ci_low"] is None else f"{100 * b['ci_low']:.1f}–{100 * b['ci_high']:.1f}"
+        rows.append(
+            [
+                b["label"],
+                str(b["n"]),
+                str(b["solved"]),
+                _pct(b["solve_rate"]),
+                ci,
+                _pct(b["first_move_accuracy"]),
+                _pct(b["illegal_rate"]),
+                _pct(b["no_move_rate"]),
+                _pct(b["empty_rate"]),
+                _pct(b["refused_rate"]),
+                _pct(b["error_rate"]),
+            ]
+        )
+    return head, rows
+
+
+def render_results(results: dict[str, Any], fmt: str = "table", *, title: str | None = None) -> str:
+    """Render ``results.json`` content as a text table, Markdown, CSV or JSON."""
+    if fmt == "json":
+        return json.dumps(results, indent=2, ensure_ascii=False)
+    head, rows = _rows(results)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(head)
+        w.writerows(rows)
+        return buf.getvalue()
+    if fmt == "markdown":
+        lines = [f"### {title}", ""] if title else []
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines) + "\n"
+    if fmt != "table":
+        raise ValueError(f"unknown report format {fmt!r}; choose one of {REPORT_FORMATS}")
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+    out = [title] if title else []
+    out.append(line(head))
+    out.append("  ".join("-" * w for w in widths))
+    out += [line(r) for r in rows[:-1]]
+    out.append("  ".join("-" * w for w in widths))
+    out.append(line(rows[-1]))
+    acc = results.get("accounting") or {}
+    extras = []
+    if acc.get("input_tokens") is not None or acc.get("output_tokens") is not None:
+        extras.append(f"tokens in/out/reasoning: {acc.get('input_tokens')}/{acc.get('output_tokens')}/{acc.get('reasoning_tokens')}")
+        if acc.get("tokens_per_solved") is not None:
+            extras.append(f"tokens per solved puzzle: {acc['tokens_per_solved']:.0f}")
+    if acc.get("cost_usd") is not None:
+        per = acc.get("cost_per_solved")
+        extras.append(f"cost: ${acc['cost_usd']:.4f}" + (f" (${per:.4f} per solved puzzle)" if per is not None else ""))
+    elif acc.get("input_tokens") is not None:
+        extras.append("cost: unknown (no price for this model)")
+    if acc.get("retries"):
+        extras.append(f"retries: {acc['retries']} (waited {acc.get('retry_wait_s') or 0:.1f} s)")
+    return "\n".join(out + extras) + "\n"
+
+
+def render_failures(records: Iterable[dict[str, Any]], limit: int | None = None) -> str:
+    """One line per unsolved puzzle: id, rating, verdict, the solver move that broke the line, and
+    what was expected versus what was played (hardest first, then by id)."""
+    failed = [r for r in records if r.get("verdict") != "correct"]
+    failed.sort(key=lambda r: (-(r.get("rating") or 0), str(r.get("puzzle_id"))))
+    shown = failed if limit is None else failed[:limit]
+    lines = [f"{len(failed)} unsolved puzzle(s)" + (f"; the {len(shown)} hardest:" if len(shown) < len(failed) else ":")]
+    for rec in shown:
+        turns = rec.get("turns") or []
+        last = turns[-1] if turns else {}
+        where = f"move {int(last.get('index', len(turns) - 1)) + 1}" if turns else "-"
+        played = last.get("played_san") or last.get("parsed_text") or last.get("error") or ""
+        expected = (_expected_san(rec) if turns else None) or last.get("expected_uci", "?")
+        lines.append(
+            f"  {rec.get('puzzle_id')}  rating {rec.get('rating') if rec.get('rating') is not None else '-':>4}  "
+            f"{rec.get('verdict'):<8} {where}: expected {expected}, played {played or '(nothing)'}"
+            f"  themes {' '.join(rec.get('themes') or [])}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _expected_san(rec: dict[str, Any]) -> str | None:
+    """The solution move at the failing turn in SAN, replayed from the record's own puzzle."""
+    from chesseval.analysis.html_report import failure_position  # the gallery's replay; heavy imports only when asked
+    from chesseval.core.puzzles import Puzzle
+
+    try:
+        puzzle = Puzzle(id=str(rec["puzzle_id"]), fen=rec["fen"], moves=tuple(rec["moves"]), has_setup_move=rec.get("has_setup_move", True))
+        pos = failure_position(puzzle, rec)
+        return pos.board.san(pos.expected)
+    except (KeyError, IndexError, ValueError, TypeError, AssertionError):
+        return None

@@ -1,0 +1,120 @@
+"""A run's aggregates: solve rates by puzzle-rating band with Wilson 95% intervals, from its records.
+
+Pure Python on purpose: ``results.json`` is written by the runner at the end of every run (and on
+Ctrl-C), and that must not wait for pandas to import. Moved here from ``chesseval.analysis.report``
+(which formats these numbers) because the runner needs them and core sits below analysis.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from chesseval.core.judge import Verdict
+
+__all__ = ["wilson", "summarize"]
+
+_FAILURE_KINDS = (Verdict.ILLEGAL, Verdict.NO_MOVE, Verdict.EMPTY, Verdict.REFUSED, Verdict.ERROR)
+
+
+def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float | None, float | None]:
+    """Wilson score interval for k successes in n trials (None, None when n == 0)."""
+    if n == 0:
+        return None, None
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _group(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    n = len(records)
+    verdicts = Counter(r.get("verdict") for r in records)
+    solved = verdicts.get(Verdict.CORRECT.value, 0)
+    lo, hi = wilson(solved, n)
+    first = sum(1 for r in records if r.get("first_move_correct"))
+    out: dict[str, Any] = {
+        "n": n,
+        "solved": solved,
+        "solve_rate": solved / n if n else None,
+        "ci_low": lo,
+        "ci_high": hi,
+        "first_move_correct": first,
+        "first_move_accuracy": first / n if n else None,
+        "verdicts": {v.value: verdicts.get(v.value, 0) for v in Verdict},
+    }
+    for kind in _FAILURE_KINDS:
+        out[f"{kind.value}_rate"] = verdicts.get(kind.value, 0) / n if n else None
+    return out
+
+
+def _bucket_key(rating: Any, width: int) -> tuple[int, int] | None:
+    if rating is None:
+        return None
+    lo = (int(rating) // width) * width
+    return lo, lo + width - 1
+
+
+def summarize(records: Iterable[dict[str, Any]], *, band_width: int = 200) -> dict[str, Any]:
+    """Aggregates of a run: ``overall`` and ``buckets`` (lo, hi, n, solved, rate, interval, …).
+
+    Unrated puzzles (no rating) are reported in a bucket with ``lo`` and ``hi`` None and
+    ``label`` ``"unrated"``.
+    """
+    recs = list(records)
+    overall = _group(recs)
+    groups: dict[tuple[int, int] | None, list[dict[str, Any]]] = {}
+    for r in recs:
+        groups.setdefault(_bucket_key(r.get("rating"), band_width), []).append(r)
+    buckets = []
+    for key in sorted(groups, key=lambda k: (k is None, k or (0, 0))):
+        g = _group(groups[key])
+        lo, hi = key if key is not None else (None, None)
+        buckets.append({"label": f"{lo}-{hi}" if key is not None else "unrated", "lo": lo, "hi": hi, **g})
+    # Tokens, cost and latency: totals and per puzzle / per solved puzzle. Unknown stays unknown.
+    def total(field: str) -> int | None:
+        vals = [((r.get("usage") or {}).get(field)) for r in recs]
+        known = [v for v in vals if v is not None]
+        return sum(known) if known else None
+
+    costs = [r.get("cost_usd") for r in recs]
+    cost_known = bool(recs) and all(c is not None for c in costs)
+    cost_total = sum(c for c in costs if c is not None) if cost_known else None
+    solved = overall["solved"]
+    usage = {f: total(f) for f in ("input_tokens", "output_tokens", "reasoning_tokens", "cached_tokens")}
+    tokens = None if usage["input_tokens"] is None and usage["output_tokens"] is None else (usage["input_tokens"] or 0) + (usage["output_tokens"] or 0)
+    latencies = sorted(float(r.get("latency_s") or 0.0) for r in recs)
+    accounting = {
+        **usage,
+        "tokens_per_puzzle": tokens / len(recs) if tokens is not None and recs else None,
+        "tokens_per_solved": tokens / solved if tokens is not None and solved else None,
+        "cost_usd": cost_total,
+        "cost_per_puzzle": cost_total / len(recs) if cost_total is not None and recs else None,
+        "cost_per_solved": cost_total / solved if cost_total is not None and solved else None,
+        "latency_median_s": latencies[len(latencies) // 2] if latencies else None,
+        "retries": sum(int(r.get("retries") or 0) for r in recs),
+        "retry_wait_s": round(sum(float(r.get("retry_wait_s") or 0.0) for r in recs), 3),
+        "cached_calls": sum(1 for r in recs for t in r.get("turns", []) if t.get("cached")),
+    }
+    partial = Counter(int(r.get("solver_moves_found") or 0) for r in recs)
+    return {
+        "overall": overall,
+        "rating": _rating(recs),
+        "buckets": buckets,
+        "band_width": band_width,
+        "accounting": accounting,
+        "solver_moves_found": {str(k): partial[k] for k in sorted(partial)},
+    }
+
+
+def _rating(recs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The run's maximum-likelihood puzzle rating with its 95% interval (None without rated puzzles)."""
+    if not any(r.get("rating") is not None for r in recs):
+        return None
+    from chesseval.core.rating import rating_from_records  # numpy: only when there is something to fit
+
+    est = rating_from_records(recs)
+    return {**est.to_dict(), "text": est.format()}
