@@ -212,37 +212,43 @@ RULE = ("at every solver move, Stockfish with MultiPV 2: chesseval.mining.miner.
         "the solution move is the engine's best (any mate where the solution mates)")
 
 
-def apply_verdicts(suite: Path, puzzles: list[Puzzle], verdicts: dict[str, dict[str, object]], key: dict[str, object],
-                   *, seconds: float) -> None:
-    """Drop the failed puzzles from ``suite`` and record the verification in its manifest."""
+def apply_verdicts(suite: Path, puzzles: list[Puzzle], verdicts: dict[str, dict[str, object]],
+                   key: dict[str, object]) -> None:
+    """Drop the failed puzzles from ``suite`` and record the verification in its manifest.
+
+    Figures are cumulative over applications at the same budget: puzzles an earlier ``--apply``
+    dropped (its ``dropped_ids``) still count as checked and failed."""
     from chesseval.core.suites import rewrite_suite
 
     manifest = suite.with_suffix(".json")
-    s = summary(puzzles, verdicts)
-    previous = json.loads(manifest.read_text()).get("verification") if manifest.exists() else None
-    kept = [p for p in puzzles if verdicts[p.id]["passed"]]
+    old = json.loads(manifest.read_text()) if manifest.exists() else {}
+    previous = old.get("verification") or {}
+    earlier = set(previous.get("dropped_ids", [])) if previous.get("nodes") == key["nodes"] else set()
+    considered = [pid for pid in sorted({p.id for p in puzzles} | earlier) if pid in verdicts]
+    failed = sorted(pid for pid in considered if not verdicts[pid]["passed"])
+    unchecked = sum(p.id not in verdicts for p in puzzles)
+    kept = [p for p in puzzles if p.id not in verdicts or verdicts[p.id]["passed"]]
     record = {
-        "command": f"python scripts/verify_suite.py --nodes {key['nodes']} --apply",
+        "command": f"python scripts/verify_suite.py --nodes {key['nodes']} --apply" + (" --partial" if unchecked else ""),
         "rule": RULE,
         **key,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
-        "checked": s["checked"],
-        "passed": s["passed"],
-        "failed": s["failed"],
-        "dropped_ids": s["failed_ids"],
-        "engine_seconds": round(seconds),
+        "checked": len(considered),
+        "passed": len(considered) - len(failed),
+        "failed": len(failed),
+        "unchecked": unchecked,
+        "complete": not unchecked,
+        "dropped_ids": failed,
+        "engine_seconds": round(sum(float(verdicts[pid]["seconds"]) for pid in considered)),
     }
-    if previous and previous.get("nodes") == key["nodes"] and not s["failed"]:
-        # Verifying an already verified suite again: keep the first run's figures.
-        record.update({k: previous[k] for k in ("checked", "passed", "failed", "dropped_ids", "engine_seconds", "date")
-                       if k in previous})
-    old_desc = json.loads(manifest.read_text()).get("description", "")
-    desc = old_desc.split(" Re-verified")[0]
-    desc = desc.replace(f"{s['checked']} puzzles", f"{len(kept)} puzzles", 1) if s["failed"] else desc
+    desc = str(old.get("description", "")).split(" Re-verified")[0]
+    desc = desc.replace(f"{len(puzzles)} puzzles", f"{len(kept)} puzzles", 1)
     desc += (f" Re-verified at {key['nodes']:,} nodes, MultiPV {key['multipv']}, at every solver move: "
-             f"{record['passed']} of {record['checked']} passed, {record['failed']} dropped.")
+             f"{record['passed']} of {record['checked']} passed, {record['failed']} dropped")
+    desc += f"; {unchecked} not verified yet." if unchecked else "."
     rewrite_suite(manifest, kept, description=desc, extra={"verification": record})
-    print(f"{suite}: kept {len(kept)} puzzles, dropped {len(puzzles) - len(kept)}; manifest {manifest} updated")
+    print(f"{suite}: kept {len(kept)} puzzles, dropped {len(puzzles) - len(kept)} now "
+          f"({record['failed']} of {record['checked']} checked in all, {unchecked} unchecked); manifest {manifest} updated")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -254,9 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=ROOT / "build" / "verify")
     ap.add_argument("--limit", type=int, default=None, help="verify only the first N puzzles (for a timing)")
     ap.add_argument("--apply", action="store_true", help="drop failed puzzles and rewrite the manifest")
+    ap.add_argument("--partial", action="store_true",
+                    help="with --apply: search nothing, apply the verdicts cached so far (the rest recorded as unchecked)")
     args = ap.parse_args(argv)
     if args.apply and args.limit is not None:
         ap.error("--apply needs the whole suite verified; drop --limit")
+    if args.partial and not args.apply:
+        ap.error("--partial goes with --apply")
     if args.nodes < 1 or args.workers < 1:
         ap.error(f"--nodes and --workers must be >= 1, got {args.nodes!r} and {args.workers!r}")
 
@@ -269,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     n_new = 0
     n_prev = len(read_verdicts(path, key))
-    for rec in run(puzzles, path, key, nodes=args.nodes, workers=args.workers, nice=args.nice):
+    searching = () if args.partial else run(puzzles, path, key, nodes=args.nodes, workers=args.workers, nice=args.nice)
+    for rec in searching:
         n_new += 1
         done = n_prev + n_new
         rate = (time.monotonic() - t0) / n_new
@@ -281,10 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{name}, {args.nodes} nodes, MultiPV {MULTIPV}: {s['passed']} passed, {s['failed']} failed, "
           f"{s['unchecked']} unchecked; failed: {' '.join(s['failed_ids'])}")
     if args.apply:
-        if s["unchecked"]:
-            print(f"error: {s['unchecked']} puzzles of {args.suite} are not verified yet; not applying", file=sys.stderr)
+        if s["unchecked"] and not args.partial:
+            print(f"error: {s['unchecked']} puzzles of {args.suite} are not verified yet; not applying "
+                  "(--partial drops the failures found so far and records the rest as unchecked)", file=sys.stderr)
             return 1
-        apply_verdicts(args.suite, puzzles, verdicts, key, seconds=sum(float(v["seconds"]) for v in verdicts.values()))
+        apply_verdicts(args.suite, puzzles, verdicts, key)
     return 0
 
 

@@ -72,25 +72,36 @@ def test_verify_resumes_from_its_cache_and_apply_drops_failures(stockfish_path: 
     first = capsys.readouterr().out
     assert first.count("] ") == 2 and "1 passed, 1 failed" in first
     with pytest.raises(SystemExit):
-        vs.main([*common, "--limit", "2", "--apply"])  # a partial check never rewrites the suite
+        vs.main([*common, "--limit", "2", "--apply"])  # --limit never rewrites the suite
     capsys.readouterr()
+
+    # --partial searches nothing: it drops the failure found so far, the rest stays unchecked.
+    assert vs.main([*common, "--apply", "--partial"]) == 0
+    assert "] " not in capsys.readouterr().out
+    assert [p.id for p in load_puzzles(suite)] == [MATE.id, WIN.id, WRONG.id]
+    v = json.loads((tmp_path / "mini.json").read_text())["verification"]
+    assert (v["checked"], v["failed"], v["unchecked"], v["complete"]) == (2, 1, 2, False)
+    assert json.loads((tmp_path / "mini.json").read_text())["description"].endswith("1 dropped; 2 not verified yet.")
 
     assert vs.main([*common, "--apply"]) == 0
     out = capsys.readouterr().out
     assert out.count("] ") == 2  # only the two puzzles not cached yet were searched
-    assert "2 passed, 2 failed" in out
+    assert "2 passed, 1 failed" in out  # of the 3 left in the suite
     assert [p.id for p in load_puzzles(suite)] == [MATE.id, WIN.id]
     manifest = json.loads((tmp_path / "mini.json").read_text())
     v = manifest["verification"]
-    assert (v["checked"], v["passed"], v["failed"]) == (4, 2, 2) and v["dropped_ids"] == sorted([OPENING.id, WRONG.id])
+    # cumulative: the puzzle dropped by the partial application still counts
+    assert (v["checked"], v["passed"], v["failed"], v["unchecked"], v["complete"]) == (4, 2, 2, 0, True)
+    assert v["dropped_ids"] == sorted([OPENING.id, WRONG.id])
     assert v["nodes"] == NODES and v["multipv"] == 2 and v["engine"].startswith("Stockfish") and v["date"]
     assert manifest["count"] == 2 and manifest["sha256"] == file_sha256(suite)
     assert manifest["generator"] == {"seed": 1} and manifest["command"] == "chesseval puzzles build-suite --test"
-    assert manifest["description"].startswith("2 puzzles mined by a test. Re-verified at 20,000 nodes")
+    assert manifest["description"] == ("2 puzzles mined by a test. Re-verified at 20,000 nodes, MultiPV 2, at every "
+                                       "solver move: 2 of 4 passed, 2 dropped.")
 
-    # Applying again on the verified suite searches nothing and keeps the first run's figures.
+    # Applying again on the verified suite searches nothing and keeps the figures.
     assert vs.main([*common, "--apply"]) == 0
     assert "] " not in capsys.readouterr().out
-    again = json.loads((tmp_path / "mini.json").read_text())["verification"]
-    assert (again["checked"], again["failed"]) == (4, 2)
-    assert json.loads((tmp_path / "mini.json").read_text())["description"].count("Re-verified") == 1
+    again = json.loads((tmp_path / "mini.json").read_text())
+    assert (again["verification"]["checked"], again["verification"]["failed"]) == (4, 2)
+    assert again["description"] == manifest["description"]
