@@ -3,9 +3,7 @@ and finds ladder runs by player and puzzle, whatever suite file they were made o
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,16 +11,6 @@ import pytest
 
 from chesseval.core.puzzles import Puzzle
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _script():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("calibrate_suite", ROOT / "scripts" / "calibrate_suite.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["calibrate_suite"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _solve(rng: np.random.Generator, theta: float, slope: float, b: np.ndarray) -> np.ndarray:
@@ -30,8 +18,8 @@ def _solve(rng: np.random.Generator, theta: float, slope: float, b: np.ndarray) 
     return rng.random(b.size) < p
 
 
-def test_players_then_puzzles_are_recovered_from_simulated_answers() -> None:
-    cal = _script()
+def test_players_then_puzzles_are_recovered_from_simulated_answers(load_script) -> None:
+    cal = load_script("calibrate_suite")
     rng = np.random.default_rng(7)
     anchors = rng.uniform(400, 2900, 800)
     truth = [(900.0, 0.5), (1300.0, 0.6), (1700.0, 0.5), (2000.0, 0.8), (2300.0, 0.7), (2700.0, 0.6)]
@@ -61,8 +49,8 @@ def _pz(pid: str) -> Puzzle:
     return Puzzle(id=pid, fen="rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1", moves=("e2e4", "e7e5"), rating=1000)
 
 
-def test_runs_are_found_by_player_and_puzzles(tmp_path: Path) -> None:
-    cal = _script()
+def test_runs_are_found_by_player_and_puzzles(load_script, tmp_path: Path) -> None:
+    cal = load_script("calibrate_suite")
     run = tmp_path / "runs" / "2026-01-01T00-00-00Z_x_builtin-search_abc"
     run.mkdir(parents=True)
     (run / "run.json").write_text(json.dumps({"model": "builtin/search", "model_options": {"depth": "2"}, "format": "fen"}))

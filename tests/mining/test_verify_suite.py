@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,17 +11,7 @@ from chesseval.mining.miner import LineBuilder, MiningConfig, open_engine
 from chesseval.core.puzzles import Puzzle, RatingSource, load_puzzles
 from chesseval.core.suites import file_sha256, write_suite
 
-ROOT = Path(__file__).resolve().parents[2]
 NODES = 20_000
-
-
-def _script():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("verify_suite", ROOT / "scripts" / "verify_suite.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["verify_suite"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _pz(pid: str, fen: str, moves: str, rating: int) -> Puzzle:
@@ -47,8 +35,8 @@ def builder(stockfish_path: str):  # type: ignore[no-untyped-def]
     engine.quit()
 
 
-def test_every_solver_move_gets_the_miners_test(builder: LineBuilder) -> None:
-    vs = _script()
+def test_every_solver_move_gets_the_miners_test(load_script, builder: LineBuilder) -> None:
+    vs = load_script("verify_suite")
     mate = vs.verify_puzzle(builder, MATE)
     assert [c.ply for c in mate] == [1] and mate[0].passed and mate[0].best_score == "#+1"
     win = vs.verify_puzzle(builder, WIN)
@@ -60,9 +48,9 @@ def test_every_solver_move_gets_the_miners_test(builder: LineBuilder) -> None:
     assert wrong[0].only_move and not wrong[0].best_is_solution and wrong[0].best == "b3b7" and not wrong[0].passed
 
 
-def test_verify_resumes_from_its_cache_and_apply_drops_failures(stockfish_path: str, tmp_path: Path,
+def test_verify_resumes_from_its_cache_and_apply_drops_failures(load_script, stockfish_path: str, tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    vs = _script()
+    vs = load_script("verify_suite")
     write_suite("mini", [MATE, OPENING, WIN, WRONG], tmp_path, version="1", command="chesseval puzzles build-suite --test",
                 description="4 puzzles mined by a test.", extra={"generator": {"seed": 1}})
     suite, cache = tmp_path / "mini.csv", tmp_path / "cache"
