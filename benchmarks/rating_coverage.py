@@ -7,10 +7,15 @@ the mean absolute error and how often each 95% interval covers the true rating:
   with and without jittered puzzle ratings;
 - censored runs (everything or nothing solved) count as covered when the one-sided bound holds.
 
+The fitted curve (free slope and lapse, :func:`chesseval.core.rating.fit_curve`): players whose true
+curves are flatter than Elo's and players who lapse, on several suites; coverage of the
+50%-solve point by the curve's profile interval and by the Elo interval, mean absolute error,
+median interval width.
+
 Speed: fitting many players in one vectorised call, against a baseline measured in the same run
 (one ``estimate_rating`` call per player).
 
-    python benchmarks/rating_coverage.py [--players 2000] [--seed 1]
+    python benchmarks/rating_coverage.py [--players 2000] [--curve-players 400] [--seed 1]
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import time
 
 import numpy as np
 
-from chesseval.core.rating import bootstrap_interval, estimate_rating, expected_score, fit_many
+from chesseval.core.rating import Q, bootstrap_interval, curve_interval_many, estimate_rating, expected_score, fit_curve_many, fit_many
 
 
 def simulate(rng: np.random.Generator, n_puzzles: int, lo: float, hi: float, players: np.ndarray,
@@ -53,13 +58,61 @@ def profile_and_wald(solved: np.ndarray, r: np.ndarray, rd: np.ndarray, truth: n
     }
 
 
+def curve_coverage(rng: np.random.Generator, players: int) -> None:
+    """Coverage of the 50%-solve point for players with flat and lapsing curves."""
+    # name, puzzles, rating range (or bucket midpoints), RD, slope a, lapse, player range
+    scenarios = [
+        ("Elo-shaped players, 400 puzzles 600-2600", 400, (600, 2600), 75, 1.0, 0.0, (1000, 2200)),
+        ("flat (scale 800), 400 puzzles 600-2600", 400, (600, 2600), 75, 0.5, 0.0, (1000, 2200)),
+        ("flat + lapse 15%, 400 puzzles 600-2600", 400, (600, 2600), 75, 0.6, 0.15, (1000, 2200)),
+        ("very flat (1300) + lapse 30%, 400 puzzles", 400, (600, 2600), 75, 0.3, 0.3, (1200, 2200)),
+        ("flat + lapse 10%, 150 puzzles 600-2600", 150, (600, 2600), 75, 0.55, 0.1, (1000, 2200)),
+        ("flat + lapse 10%, RD 345 (estimated ratings)", 400, (600, 2600), 345, 0.55, 0.1, (1000, 2200)),
+        ("flat, 300 puzzles 1400-2199 only", 300, (1400, 2199), 75, 0.55, 0.0, (1400, 2200)),
+        ("LLM-like: 3 buckets (1000/1400/1800, RD 138), 140 puzzles", 140, None, 138, 0.4, 0.1, (1100, 1900)),
+    ]
+    print(f"\ncurve fit (slope + lapse, default priors), {players} players per scenario: coverage of the true 50% point")
+    print(f"{'scenario':<60} {'MAE':>6} {'curve':>7} {'Elo':>7} {'width':>6} {'s':>5}")
+    for name, n, span, rd0, a, lapse, (plo, phi) in scenarios:
+        start = time.perf_counter()
+        r = rng.choice([1000.0, 1400.0, 1800.0], n) if span is None else rng.uniform(*span, n)
+        rd = np.full(n, float(rd0))
+        theta = rng.uniform(plo, phi, players)
+        h = 1.0 / np.sqrt(1.0 + 3.0 * (a * Q * rd) ** 2 / np.pi**2)
+        # Small RDs enter through Glicko's attenuation; large ones and buckets as real puzzle
+        # ratings drawn around the listed one (N(r, RD^2), or uniform over the 400-point bucket).
+        if span is None:
+            r_true, h = r + rng.uniform(-200, 200, (players, n)), 1.0
+        elif rd0 > 100:
+            r_true, h = r + rng.normal(size=(players, n)) * rd, 1.0
+        else:
+            r_true = r
+        p = (1.0 - lapse) / (1.0 + np.exp(-a * h * Q * (theta[:, None] - r_true)))
+        solved = (rng.random(p.shape) < p).astype(float)
+        truth = theta + np.log(1.0 - 2.0 * lapse) / (a * Q)
+        fit = fit_curve_many(solved, r, rd)
+        low, high = curve_interval_many(solved, r, rd, fit)
+        _, elo_low, elo_high = fit_many(solved, r, rd)
+        ok = np.isfinite(fit["r50"])
+        cover = np.mean((low <= truth) & (truth <= high))
+        elo_cover = np.mean((elo_low <= truth) & (truth <= elo_high))
+        print(f"{name:<60} {np.mean(np.abs(fit['r50'][ok] - truth[ok])):6.0f} {cover:7.1%} {elo_cover:7.1%} "
+              f"{np.median((high - low)[ok]):6.0f} {time.perf_counter() - start:5.1f}")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--players", type=int, default=2000)
     ap.add_argument("--boot-players", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--curve-players", type=int, default=400, help="players per curve scenario (0 skips them)")
+    ap.add_argument("--only-curve", action="store_true", help="only the curve scenarios")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
+    if args.curve_players:
+        curve_coverage(rng, args.curve_players)
+    if args.only_curve:
+        return
 
     scenarios = [
         ("1000 puzzles 500-2700, players 800-2400", 1000, 500, 2700, (800, 2400), False, 120),

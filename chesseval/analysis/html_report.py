@@ -138,7 +138,8 @@ def _table(bd: Breakdown, title: str, *, limit: int | None = None) -> str:
 def _cards(s: RunSummary, records: Sequence[Any]) -> str:
     first = sum(bool(field(r, "first_move_correct")) for r in records if field(r, "verdict") != "error")
     cards = [
-        ("puzzle rating (95% CI)", s.rating.format()),
+        ("puzzle rating (95% CI)", s.headline.format()),
+        ("Elo-slope rating", s.rating.format()),
         ("solve rate", f"{_pct(s.solve_rate)}"),
         ("95% CI", f"{_pct(s.solve_low)}–{_pct(s.solve_high)}"),
         ("solved", f"{s.solved} / {s.n}"),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from chesseval.analysis.breakdown import answered, field, is_solved, wilson_interval
 from chesseval.errors import RunError
-from chesseval.core.rating import RatingEstimate, rating_from_records
+from chesseval.core.rating import CurveFit, RatingEstimate, curve_from_records, rating_from_records
 
 __all__ = [
     "RunData",
@@ -140,6 +140,13 @@ class RunSummary:
     """Total cost; None when no record reports a cost."""
     suite: str | None = None
     meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    curve: CurveFit | None = None
+    """The fitted curve (headline: its 50%-solve point); ``rating`` is the fixed-slope Elo figure."""
+
+    @property
+    def headline(self) -> CurveFit | RatingEstimate:
+        """What the table shows and ranks by: the curve's 50% point, else the Elo figure."""
+        return self.curve if self.curve is not None and self.curve.rating is not None else self.rating
 
     @property
     def solve_rate(self) -> float:
@@ -172,6 +179,7 @@ class RunSummary:
             "n": self.n, "solved": self.solved, "solve_rate": self.solve_rate,
             "solve_low": self.solve_low, "solve_high": self.solve_high, "errors": self.errors,
             "illegal_rate": self.illegal_rate, "rating": self.rating.to_dict(),
+            "curve": self.curve.to_dict() if self.curve is not None else None,
             "tokens_per_solved": self.tokens_per_solved, "cost_per_solved": self.cost_per_solved,
             "meta": dict(self.meta),
         }  # fmt: skip
@@ -202,6 +210,7 @@ def summarize(
         solve_low=wilson_interval(solved, len(kept))[0],
         solve_high=wilson_interval(solved, len(kept))[1],
         rating=rating_from_records(records),
+        curve=curve_from_records(records, gof_boot=0),
         tokens=None if all(t is None for t in tokens) else sum(t or 0 for t in tokens),
         cost_usd=None if all(c is None for c in costs) else math.fsum(float(c or 0.0) for c in costs),
         suite=suite,
@@ -214,10 +223,10 @@ def order_by_release(rows: Sequence[RunSummary]) -> list[RunSummary]:
     return sorted(rows, key=lambda r: (r.release_date is None, r.release_date or dt.date.min, r.label))
 
 
-def _pm(est: RatingEstimate) -> str:
+def _pm(est: RatingEstimate | CurveFit) -> str:
     if est.rating is None:
         return est.format()
-    if est.is_bounded:
+    if math.isfinite(est.low) and math.isfinite(est.high):
         down, up = est.rating - est.low, est.high - est.rating
         if round(down) == round(up):
             return f"{est.rating:.0f} ± {down:.0f}"
@@ -232,6 +241,7 @@ def _num(x: float | None, fmt: str) -> str:
 def _columns(row: RunSummary) -> list[str]:
     return [
         row.label,
+        _pm(row.headline),
         _pm(row.rating),
         f"{row.solve_rate:.1%} [{row.solve_low:.1%}, {row.solve_high:.1%}]",
         f"{row.solved}/{row.n}",
@@ -241,11 +251,11 @@ def _columns(row: RunSummary) -> list[str]:
     ]
 
 
-HEADERS = ["run", "rating (95% CI)", "solve rate (95% CI)", "solved", "illegal", "tokens/solved", "$/solved"]
+HEADERS = ["run", "rating (95% CI)", "Elo-slope rating", "solve rate (95% CI)", "solved", "illegal", "tokens/solved", "$/solved"]
 
 
 def _ranked(rows: Sequence[RunSummary]) -> list[RunSummary]:
-    return sorted(rows, key=lambda r: -r.rating.sort_key if r.n else math.inf)
+    return sorted(rows, key=lambda r: -r.headline.sort_key if r.n else math.inf)
 
 
 def leaderboard_markdown(rows: Sequence[RunSummary], *, rank: bool = True) -> str:
@@ -256,8 +266,9 @@ def leaderboard_markdown(rows: Sequence[RunSummary], *, rank: bool = True) -> st
         cells = [c.replace("|", "\\|") for c in _columns(row)]
         lines.append(f"| {i} | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("Rating: maximum likelihood on the Lichess puzzle-rating scale (profile-likelihood 95% CI); "
-                 "solve rate with Wilson 95% CI.")  # fmt: skip
+    lines.append("Rating: the 50%-solve point of the fitted curve (free slope and lapse) on the Lichess "
+                 "puzzle-rating scale, profile-likelihood 95% CI; Elo-slope rating: the same fit with Elo's "
+                 "fixed 400-point logistic; solve rate with Wilson 95% CI.")  # fmt: skip
     return "\n".join(lines)
 
 

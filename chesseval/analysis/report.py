@@ -15,9 +15,28 @@ from typing import Any
 
 from chesseval.core.results import summarize, wilson
 
-__all__ = ["wilson", "summarize", "render_results", "render_failures", "REPORT_FORMATS"]
+__all__ = ["wilson", "summarize", "render_results", "render_rating_lines", "render_failures", "REPORT_FORMATS"]
 
 REPORT_FORMATS = ("table", "markdown", "csv", "json")
+
+
+def render_rating_lines(results: dict[str, Any]) -> str:
+    """The ``puzzle rating:`` lines under the bucket table: headline, curve shape and fit, Elo figure."""
+    lines = []
+    curve = results.get("curve")
+    if curve and curve.get("theta") is not None:
+        where = f"EXTRAPOLATED beyond the suite's {curve['span'][0]:.0f}-{curve['span'][1]:.0f}; " if curve.get("extrapolated") else ""
+        lines.append(f"puzzle rating: {curve['text']} ({where}50%-solve point of the fitted curve on the Lichess puzzle-rating "
+                     f"scale, 95% profile interval incl. slope and lapse; scale {curve['scale']:.0f} (Elo: 400), "
+                     f"lapse {100 * curve['lapse']:.1f}%)")  # fmt: skip
+        if curve.get("gof_line"):
+            verdict = "no significant misfit" if curve["gof"]["p_value"] > 0.05 else "MISFIT: the curve does not describe this run"
+            lines.append(f"curve fit: {curve['gof_line']}: {verdict}")
+        if results.get("rating"):
+            lines.append(f"Elo-slope rating: {results['rating']['text']} (fixed 400-point logistic, secondary figure)")
+    elif results.get("rating"):
+        lines.append(f"puzzle rating: {results['rating']['text']} (maximum likelihood on the Lichess puzzle-rating scale, 95% profile interval)")
+    return "".join(line + "\n" for line in lines)
 
 
 def _pct(x: float | None) -> str:

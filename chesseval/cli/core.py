@@ -132,8 +132,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(render_results(results, args.format, title=title), end="")
     if args.format in ("table", "markdown"):
         # The rating belongs next to the bucket table (summarize fitted it); machine formats stay untouched.
-        if results.get("rating"):
-            print(f"puzzle rating: {results['rating']['text']} (maximum likelihood on the Lichess puzzle-rating scale, 95% profile interval)")
+        from chesseval.analysis.report import render_rating_lines
+
+        print(render_rating_lines(results), end="")
         _print_engine_summary(run.path, width)
         _print_placement(run.path, header, results, args.reference)
         if getattr(args, "failures", 0):

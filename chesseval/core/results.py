@@ -103,6 +103,7 @@ def summarize(records: Iterable[dict[str, Any]], *, band_width: int = 200) -> di
     return {
         "overall": overall,
         "rating": _rating(recs),
+        "curve": _curve(recs),
         "buckets": buckets,
         "band_width": band_width,
         "accounting": accounting,
@@ -118,3 +119,19 @@ def _rating(recs: list[dict[str, Any]]) -> dict[str, Any] | None:
 
     est = rating_from_records(recs)
     return {**est.to_dict(), "text": est.format()}
+
+
+def _curve(recs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The fitted solve curve (free slope and lapse): the headline 50%-solve point, its interval,
+    the curve's scale and lapse, and the goodness-of-fit test (None without rated puzzles)."""
+    if not any(r.get("rating") is not None for r in recs):
+        return None
+    from numpy.linalg import LinAlgError
+
+    from chesseval.core.rating import curve_from_records
+
+    try:
+        fit = curve_from_records(recs)
+    except (ValueError, LinAlgError):  # a degenerate fit must not cost the run its results.json
+        return None
+    return {**fit.to_dict(), "line": fit.describe(), "gof_line": fit.gof.format() if fit.gof else None}
