@@ -111,9 +111,11 @@ class PlayerFit:
     slope: float
     n: int
     solved: int
+    lapse: float = 0.0
+    """Share of puzzles failed at any rating (a ceiling of 1 − lapse), as chesseval.core.rating fits it."""
 
     def p_solve(self, b: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.slope * Q * (self.theta - b)))
+        return (1.0 - self.lapse) / (1.0 + np.exp(-self.slope * Q * (self.theta - b)))
 
 
 def _best_on_grid(y: np.ndarray, b: np.ndarray, g: np.ndarray, thetas: np.ndarray, slopes: np.ndarray) -> tuple[float, float, float]:
@@ -144,13 +146,38 @@ def fit_player(label: str, solved: Sequence[bool], ratings: Sequence[float], rds
     return PlayerFit(label, theta, a, int(y.size), int(y.sum()))
 
 
-def response_loglik(responses: np.ndarray, players: Sequence[PlayerFit]) -> np.ndarray:
+def fit_player_curve(label: str, solved: Sequence[bool], ratings: Sequence[float], rds: Sequence[float]) -> PlayerFit:
+    """The player's curve as chesseval.core.rating's headline model fits it (slope and lapse, with
+    its priors), so that the suite is calibrated on the curve the ratings are reported with."""
+    from chesseval.core.rating import fit_curve
+
+    fit = fit_curve(list(solved), list(ratings), list(rds), gof_boot=0)
+    if fit.theta is None or fit.scale is None:
+        raise ValueError(f"player {label!r}: no curve (solved {fit.solved} of {fit.n})")
+    return PlayerFit(label, float(fit.theta), 400.0 / float(fit.scale), fit.n, fit.solved, float(fit.lapse or 0.0))
+
+
+def response_loglik(responses: np.ndarray, players: Sequence[PlayerFit], *, weigh_families: bool = False) -> np.ndarray:
     """log P(responses | b) for every puzzle (rows of ``responses``: puzzles, columns: players,
     1 solved / 0 failed) at every point of :data:`B_GRID`, the players' curves fixed."""
     theta = np.array([p.theta for p in players])
     slope = np.array([p.slope for p in players])
+    lapse = np.array([p.lapse for p in players])
     z = slope[None, :] * Q * (theta[None, :] - B_GRID[:, None])  # grid x players
-    return responses @ _log_sigmoid(z).T + (1 - responses) @ _log_sigmoid(-z).T
+    log_p = np.log1p(-lapse)[None, :] + _log_sigmoid(z)
+    log_q = np.log1p(-np.exp(log_p).clip(max=1 - 1e-12))
+    w = family_weights([p.label for p in players]) if weigh_families else np.ones(len(players))
+    return (responses * w) @ log_p.T + ((1 - responses) * w) @ log_q.T
+
+
+def family_weights(labels: Sequence[str]) -> np.ndarray:
+    """Weights that give each family of players (its model: builtin/search, engine/stockfish) the
+    same total weight, keeping the total: players of one family fail alike, so without this the
+    family with more rungs would decide every puzzle (measurement-notes §3: the players must
+    differ in *how* they fail, or the calibration learns one family's blind spots)."""
+    fam = [label.split()[0] for label in labels]
+    n_fam = len(set(fam))
+    return np.array([len(fam) / (n_fam * fam.count(f)) for f in fam])
 
 
 def posterior(loglik: np.ndarray, prior_mean: np.ndarray, prior_sd: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -177,7 +204,8 @@ class Prior:
     log_marginal: float
 
 
-def fit_prior(loglik: np.ndarray, features: np.ndarray, *, iters: int = 200, min_sd: float = 50.0) -> Prior:
+def fit_prior(loglik: np.ndarray, features: np.ndarray, *, iters: int = 200, min_sd: float = 50.0,
+              shift_only: bool = False) -> Prior:
     """Empirical-Bayes prior: EM over (intercept, slope, sd) of the feature model's linear map.
 
     The feature model was trained on real Lichess puzzles; mined puzzles may sit off its scale
@@ -188,7 +216,7 @@ def fit_prior(loglik: np.ndarray, features: np.ndarray, *, iters: int = 200, min
     last = -math.inf
     for _ in range(iters):
         mean, post_sd, marginal = posterior(loglik, x @ coef, sd)
-        coef = np.linalg.lstsq(x, mean, rcond=None)[0]
+        coef = np.array([float(np.mean(mean - features)), 1.0]) if shift_only else np.linalg.lstsq(x, mean, rcond=None)[0]
         resid = mean - x @ coef
         sd = max(min_sd, float(np.sqrt(np.mean(resid**2 + post_sd**2))))
         total = float(marginal.sum())
@@ -287,6 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--prior-sd", type=float, default=0.0,
                     help=f"fixed prior SD around the feature estimate (e.g. its RMSE on real puzzles, {PRIOR_SD:g}); "
                          "default 0: fit the prior's map and SD by marginal likelihood")
+    ap.add_argument("--curve", choices=("elo", "headline"), default="elo",
+                    help="players' curves: chesseval.core.rating's headline model (slope and lapse) or Elo's fixed curve")
+    ap.add_argument("--prior-map", choices=("linear", "shift"), default="linear",
+                    help="fitted prior mean: c + k x estimate (linear) or c + estimate (shift)")
+    ap.add_argument("--weigh-families", action="store_true", help="each family of players gets the same total weight")
     ap.add_argument("--runs-only", action="store_true", help="only make sure every ladder run exists")
     ap.add_argument("--write", action="store_true", help="store the calibrated ratings in the suite and its manifest")
     args = ap.parse_args(argv)
@@ -305,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         on_suite[player.label] = outcomes(player, args.suite, suite, dirs, args.runs_dir)
     if args.runs_only:
         return 0
-    result = fit_and_validate(anchors, suite, on_anchors, on_suite, holdout, prior_sd=args.prior_sd)
+    result = fit_and_validate(anchors, suite, on_anchors, on_suite, holdout, prior_sd=args.prior_sd, curve=args.curve,
+                              prior_map=args.prior_map, weigh_families=args.weigh_families)
     print(result.report)
     if args.write:
         write_calibration(args.suite, suite, result, holdout, prior_sd=args.prior_sd, anchors=args.anchors)
@@ -317,6 +351,9 @@ class Calibration:
     ratings: dict[str, int]
     deviations: dict[str, int]
     players: tuple[PlayerFit, ...]
+    used: tuple[str, ...]
+    prior: Prior
+    options: dict[str, object]
     validation: tuple[dict[str, object], ...]
     report: str
 
@@ -330,6 +367,46 @@ def band_counts(ratings: Iterable[int], width: int = 200) -> dict[str, int]:
     return out
 
 
+def _estimated_rd() -> float:
+    from chesseval.core import rating
+
+    return float(getattr(rating, "ESTIMATED_RD", rating.DEFAULT_RD))
+
+
+def _curve(solved: Sequence[bool], ratings: Sequence[float], rds: Sequence[float]) -> dict[str, float | None] | None:
+    """chesseval.core.rating's headline (the curve's 50%-solve point), when this version has it."""
+    from chesseval.core import rating
+
+    if not hasattr(rating, "fit_curve"):
+        return None
+    fit = rating.fit_curve(list(solved), list(ratings), list(rds), gof_boot=0)
+    def num(x: float | None, digits: int = 0) -> float | None:
+        return None if x is None or not math.isfinite(x) else round(float(x), digits)
+
+    return {"rating": num(fit.rating), "low": num(fit.low), "high": num(fit.high), "scale": num(fit.scale),
+            "lapse": num(fit.lapse, 3)}
+
+
+def _text(c: dict[str, float | None] | None, *, short: bool = False) -> str:
+    if c is None or c["rating"] is None:
+        return "-"
+    if short:
+        return f"{c['rating']:.0f}"
+    lo = "-inf" if c["low"] is None else f"{c['low']:.0f}"
+    hi = "inf" if c["high"] is None else f"{c['high']:.0f}"
+    return f"{c['rating']:.0f} [{lo}, {hi}]"
+
+
+def _diff(a: object, b: object) -> int | None:
+    if isinstance(a, dict):
+        a = a.get("rating")
+    if isinstance(b, dict):
+        b = b.get("rating")
+    if a is None or b is None:
+        return None
+    return round(float(a) - float(b))  # type: ignore[arg-type]
+
+
 def _rating(solved: Sequence[bool], ratings: Sequence[float], rds: Sequence[float]) -> object:
     from chesseval.core.rating import estimate_rating
 
@@ -337,13 +414,15 @@ def _rating(solved: Sequence[bool], ratings: Sequence[float], rds: Sequence[floa
 
 
 def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anchors: dict[str, dict[str, bool]],
-                     on_suite: dict[str, dict[str, bool]], holdout: Sequence[str], *, prior_sd: float = 0.0) -> Calibration:
-    from chesseval.mining.difficulty import estimate, load_model
+                     on_suite: dict[str, dict[str, bool]], holdout: Sequence[str], *, prior_sd: float = 0.0,
+                     curve: str = "elo", prior_map: str = "linear", weigh_families: bool = False) -> Calibration:
     from chesseval.core.rating import DEFAULT_RD
+    from chesseval.mining.difficulty import estimate, load_model
 
     a_rating = [float(p.rating or 0) for p in anchors]
     a_rd = [float(p.rating_deviation if p.rating_deviation is not None else DEFAULT_RD) for p in anchors]
-    fits = {label: fit_player(label, [res[p.id] for p in anchors], a_rating, a_rd) for label, res in on_anchors.items()}
+    fitter = fit_player_curve if curve == "headline" else fit_player
+    fits = {label: fitter(label, [res[p.id] for p in anchors], a_rating, a_rd) for label, res in on_anchors.items()}
     # A player who solves nearly every anchor (or none) has its level outside the anchors' range:
     # its θ is an extrapolation and would put the suite's top (or bottom) on a guessed scale.
     in_range = {label for label, f in fits.items() if MIN_RATE <= f.solved / f.n <= MAX_RATE}
@@ -351,17 +430,18 @@ def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anch
     responses = np.array([[float(on_suite[f.label][p.id]) for f in used] for p in suite])
     model = load_model()
     prior = np.array([float(estimate(p, model)) for p in suite])
-    loglik = response_loglik(responses, used)
-    fitted = fit_prior(loglik, prior) if prior_sd <= 0 else Prior(0.0, 1.0, prior_sd, math.nan)
+    loglik = response_loglik(responses, used, weigh_families=weigh_families)
+    fitted = fit_prior(loglik, prior, shift_only=prior_map == "shift") if prior_sd <= 0 else Prior(0.0, 1.0, prior_sd, math.nan)
     mean, sd, _ = posterior(loglik, fitted.intercept + fitted.slope * prior, fitted.sd)
     ratings = {p.id: int(round(m)) for p, m in zip(suite, mean)}
     devs = {p.id: int(round(d)) for p, d in zip(suite, sd)}
 
-    lines = [f"calibration players ({len(used)}), fitted on {len(anchors)} anchors with Elo's curve (theta = 50% point)",
-             f"{'player':40} {'theta':>6} {'solved':>8}"]
+    lines = [f"calibration players ({len(used)}), curves fitted on {len(anchors)} anchors ({curve}): "
+             "P = (1 - lapse) / (1 + 10^(-slope (theta - b) / 400))",
+             f"{'player':40} {'theta':>6} {'slope':>5} {'lapse':>5} {'solved':>8}"]
     for f in fits.values():
         tag = " (held out)" if f.label in holdout else "" if f.label in in_range else " (out of range)"
-        lines.append(f"{f.label + tag:40} {f.theta:6.0f} {f.solved:4d}/{f.n}")
+        lines.append(f"{f.label + tag:40} {f.theta:6.0f} {f.slope:5.2f} {f.lapse:5.2f} {f.solved:4d}/{f.n}")
     lines += ["", f"prior: b ~ N({fitted.intercept:.0f} + {fitted.slope:.3f} x feature estimate, {fitted.sd:.0f}^2)"
               + (" (fitted by marginal likelihood)" if prior_sd <= 0 else " (fixed)"),
               f"suite ratings: {len(suite)} puzzles; posterior sd median "
@@ -369,31 +449,33 @@ def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anch
               f"{np.mean(mean - prior):+.0f}, correlation {np.corrcoef(mean, prior)[0, 1]:.2f}"]
     hist = band_counts(ratings.values())
     lines.append("calibrated histogram: " + ", ".join(f"{k}: {v}" for k, v in hist.items()))
-    lines += ["", "rating (chesseval.core.rating's fit) on real Lichess anchors vs on the suite; free-slope: the 50% point "
-              "of a curve with its own slope",
-              f"{'player':40} {'anchors':>20} {'suite, calibrated':>20} {'diff':>5} {'suite, features':>20} {'diff':>5}"
-              f" {'free-slope 50% point: anchors, suite, diff':>20}"]
+    lines += ["", "held-out check: each player's rating on the real Lichess anchors vs on the calibrated suite "
+              "(and on the suite with the feature estimates, as shipped before); 'curve' = chesseval.core.rating's "
+              "headline (50%-solve point of the fitted curve), 'Elo' = its Elo-slope figure",
+              f"{'player':40} {'curve: anchors':>20} {'suite':>20} {'diff':>5} {'features':>6} {'diff':>5}"
+              f" {'Elo: anchors':>20} {'suite':>20} {'diff':>5}"]
     rows = []
+    s_rating = [float(ratings[p.id]) for p in suite]
+    s_rd = [float(devs[p.id]) for p in suite]
+    f_rating = [float(x) for x in prior]  # the feature estimates, as the suite shipped before calibration
+    f_rd = [_estimated_rd()] * len(suite)
     for label in on_anchors:
-        ra = _rating([on_anchors[label][p.id] for p in anchors], a_rating, a_rd)
+        solved_a = [on_anchors[label][p.id] for p in anchors]
         solved = [on_suite[label][p.id] for p in suite]
-        rc = _rating(solved, [ratings[p.id] for p in suite], [devs[p.id] for p in suite])
-        rf = _rating(solved, [float(p.rating or 0) for p in suite], [DEFAULT_RD] * len(suite))
-        tag = " (held out)" if label in holdout else ""
-        free_a = fit_player(label, [on_anchors[label][p.id] for p in anchors], a_rating, a_rd, free_slope=True)
-        free_s = fit_player(label, solved, [ratings[p.id] for p in suite], [devs[p.id] for p in suite], free_slope=True)
-        d1 = None if ra.rating is None or rc.rating is None else rc.rating - ra.rating  # type: ignore[attr-defined]
-        d2 = None if ra.rating is None or rf.rating is None else rf.rating - ra.rating  # type: ignore[attr-defined]
-        rows.append({"player": label, "held_out": bool(tag), "anchors": ra.format(), "suite": rc.format(),  # type: ignore[attr-defined]
-                     "diff": None if d1 is None else round(d1), "suite_features": rf.format(),  # type: ignore[attr-defined]
-                     "diff_features": None if d2 is None else round(d2),
-                     "free_slope": {"anchors": round(free_a.theta), "suite": round(free_s.theta),
-                                    "diff": round(free_s.theta - free_a.theta),
-                                    "slope_anchors": free_a.slope, "slope_suite": free_s.slope}})
-        fmt = lambda d: "-" if d is None else f"{d:+.0f}"  # noqa: E731
-        lines.append(f"{label + tag:40} {ra.format():>20} {rc.format():>20} {fmt(d1):>5} {rf.format():>20} {fmt(d2):>5}"  # type: ignore[attr-defined]
-                     f" {free_a.theta:6.0f} {free_s.theta:6.0f} {free_s.theta - free_a.theta:+5.0f}")
-    return Calibration(ratings, devs, tuple(fits.values()), tuple(rows), "\n".join(lines))
+        ca, cs, cf = _curve(solved_a, a_rating, a_rd), _curve(solved, s_rating, s_rd), _curve(solved, f_rating, f_rd)
+        ea, es = _rating(solved_a, a_rating, a_rd), _rating(solved, s_rating, s_rd)
+        row = {"player": label, "held_out": label in holdout, "used": label in {f.label for f in used},
+               "curve": {"anchors": ca, "suite": cs, "diff": _diff(cs, ca), "suite_features": cf, "diff_features": _diff(cf, ca)},
+               "elo": {"anchors": ea.format(), "suite": es.format(), "diff": _diff(es.rating, ea.rating)}}  # type: ignore[attr-defined]
+        rows.append(row)
+        tag = " (held out)" if label in holdout else "" if row["used"] else " (not used)"
+        fmt = lambda d: "-" if d is None else f"{d:+d}"  # noqa: E731
+        lines.append(f"{label + tag:40} {_text(ca):>20} {_text(cs):>20} {fmt(_diff(cs, ca)):>5} {_text(cf, short=True):>6} "
+                     f"{fmt(_diff(cf, ca)):>5} {ea.format():>20} {es.format():>20} {fmt(_diff(es.rating, ea.rating)):>5}")  # type: ignore[attr-defined]
+    options = {"curve": curve, "prior_map": prior_map if prior_sd <= 0 else "fixed", "prior_sd": prior_sd or None,
+               "weigh_families": weigh_families, "holdout": list(holdout), "solve_rate_range": [MIN_RATE, MAX_RATE]}
+    return Calibration(ratings, devs, tuple(fits.values()), tuple(f.label for f in used), fitted, options, tuple(rows),
+                       "\n".join(lines))
 
 
 def write_calibration(path: Path, suite: Sequence[Puzzle], result: Calibration, holdout: Sequence[str], *,
@@ -406,14 +488,18 @@ def write_calibration(path: Path, suite: Sequence[Puzzle], result: Calibration, 
     record = {
         "command": "python scripts/calibrate_suite.py --write",
         "method": ("anchor-based equating (common persons): a ladder of reference players answers the suite and real "
-                   "Lichess anchors; each player's 50% point and slope are fitted on the anchors (P = 1/(1+10^(-slope*"
-                   "(theta-b)/400)), anchor RD through Glicko's g); each puzzle's Rating is the posterior mean of b "
-                   "given which calibration players solved it, with the feature model's estimate as a normal prior, "
-                   "and its RatingDeviation the posterior SD"),
+                   "Lichess anchors; each player's curve P(solve b) = (1 - lapse) / (1 + 10^(-slope (theta - b) / 400)) "
+                   "is fitted on the anchors (their Lichess ratings known, RD through Glicko's g; curve 'elo': slope 1, "
+                   "lapse 0, as chesseval.core.rating's Elo figure); each puzzle's Rating is the posterior mean of b given "
+                   "which calibration players solved it, with a normal prior around the feature model's estimate mapped "
+                   "by marginal likelihood, and its RatingDeviation the posterior SD"),
+        "options": result.options,
         "anchors": {"source": "../shared/data/lichess_sample.csv", "build": ["chesseval suite build", *ANCHOR_ARGS],
                     "count": result.players[0].n},
-        "prior": {"model": "chesseval/mining/difficulty_model.json", "sd": prior_sd},
-        "players": [{"player": f.label, "theta": f.theta, "slope": f.slope, "held_out": f.label in holdout}
+        "prior": {"model": "chesseval/mining/difficulty_model.json", "intercept": round(result.prior.intercept, 1),
+                  "slope": round(result.prior.slope, 4), "sd": round(result.prior.sd, 1)},
+        "players": [{"player": f.label, "theta": round(f.theta, 1), "slope": round(f.slope, 3), "lapse": round(f.lapse, 3),
+                     "solved": f.solved, "n": f.n, "used": f.label in result.used, "held_out": f.label in holdout}
                     for f in result.players],
         "validation": list(result.validation),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
