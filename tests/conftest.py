@@ -38,3 +38,20 @@ def stockfish_path() -> str:
     if path is None:
         pytest.skip("need stockfish (apt-get install stockfish)")
     return path
+
+
+@pytest.fixture
+def load_script():  # type: ignore[no-untyped-def]
+    """Import ``scripts/NAME.py`` as a module (scripts are not a package)."""
+    import importlib.util
+    import sys
+
+    def load(name: str):  # type: ignore[no-untyped-def]
+        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -29,6 +29,7 @@ __all__ = [
     "resolve_suite",
     "list_suites",
     "write_suite",
+    "rewrite_suite",
     "rating_histogram",
     "band_label",
     "file_sha256",
@@ -238,3 +239,32 @@ def write_suite(
     man_path = out / f"{name}.json"
     man_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return _from_manifest(man_path)
+
+
+_MANIFEST_OWN = ("schema", "name", "puzzle_file", "sha256", "count", "rating_histogram", "rating_sources", "created_with")
+
+
+def rewrite_suite(
+    manifest_path: str | os.PathLike[str],
+    puzzles: Sequence[Puzzle],
+    *,
+    version: str | None = None,
+    description: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Suite:
+    """Write ``puzzles`` over an existing suite, keeping its manifest's command, version,
+    description and extra fields (each replaced when given; ``extra`` keys are added or replaced);
+    the count, histogram, hash and sources are recomputed by :func:`write_suite`."""
+    path = Path(manifest_path)
+    old = _read_manifest(path)
+    kept = {k: v for k, v in old.items() if k not in _MANIFEST_OWN and k not in ("version", "description", "command")}
+    kept.update(extra or {})
+    return write_suite(
+        str(old["name"]),
+        puzzles,
+        path.parent,
+        version=str(old.get("version", "1")) if version is None else version,
+        description=str(old.get("description", "")) if description is None else description,
+        command=str(old.get("command", "")),
+        extra=kept,
+    )

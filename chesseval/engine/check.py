@@ -11,7 +11,14 @@ a played move is *engine-accepted* when any of these holds:
 2. the engine's best move mates in n (moves) and the played move mates in m with 0 < m <= n
    ("mates no slower");
 3. the engine's best move does not mate, and the played move mates or keeps a decisive win:
-   win chances >= 0.6 (about +377 cp; :data:`chesseval.engine.stockfish.WINNING_WC`).
+   win chances >= 0.6 (about +377 Lichess cp, +217 Stockfish 15.1 cp;
+   :data:`chesseval.engine.stockfish.WINNING_WC`).
+
+Scores are stored as the engine reports them and read on Lichess's cp scale (×
+:data:`chesseval.engine.stockfish.LICHESS_CP_SCALE`, the miner's scale) whenever a win chance or
+threshold is applied, so the lenient rule, the blunder rule and the miner's only-move test read one
+scale. Each line records the ``cp_scale`` it was judged on; the report re-judges stored scores on
+the current scale, so runs re-scored before the scale existed are read consistently.
 
 A puzzle is solved engine-leniently when it is solved strictly, or when the first solver move
 that broke the strict line was a legal move that is engine-accepted: the puzzle is judged at its
@@ -40,9 +47,9 @@ import chess
 
 from chesseval.core.puzzles import Puzzle, load_puzzles
 from chesseval.core.records import RunDir, RunRecord, TurnRecord, as_record
-from chesseval.engine.lines import ENGINE_FILE, read_engine_lines, read_jsonl, records_by_puzzle
+from chesseval.engine.lines import ENGINE_FILE, MoveCheck, is_engine_accepted, read_engine_lines, read_jsonl, records_by_puzzle
 from chesseval.engine.pool import EnginePool
-from chesseval.engine.stockfish import BLUNDER_DROP, AnalysisLimit, EngineConfig, Score, is_winning, load_engine_config, parse_limit, win_chances
+from chesseval.engine.stockfish import AnalysisLimit, EngineConfig, Score, load_engine_config, parse_limit
 from chesseval.errors import EngineError, RunError
 
 __all__ = [
@@ -61,70 +68,6 @@ __all__ = [
 ]
 
 ENGINE_SCHEMA = 1
-
-
-@dataclasses.dataclass(frozen=True)
-class MoveCheck:
-    """The engine's view of one played move."""
-
-    fen: str
-    played: str
-    best: str | None
-    best_score: Score
-    """The best move's score, for the side that played."""
-    played_score: Score
-    mates_now: bool
-    """The played move checkmates at once."""
-
-    @property
-    def wc_best(self) -> float:
-        return win_chances(self.best_score)
-
-    @property
-    def wc_played(self) -> float:
-        return 1.0 if self.mates_now else win_chances(self.played_score)
-
-    @property
-    def wc_drop(self) -> float:
-        """Win chances given away (>= 0; a restricted search can score a move above the free one)."""
-        return max(0.0, self.wc_best - self.wc_played)
-
-    @property
-    def played_wins(self) -> bool:
-        return self.mates_now or is_winning(self.played_score)
-
-    @property
-    def accepted(self) -> bool:
-        return is_engine_accepted(self.best_score, self.played_score, mates_now=self.mates_now)
-
-    @property
-    def blunder(self) -> bool:
-        return self.wc_drop >= BLUNDER_DROP
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "fen": self.fen,
-            "played_uci": self.played,
-            "best_uci": self.best,
-            "best_score": self.best_score.to_dict(),
-            "played_score": self.played_score.to_dict(),
-            "mates_now": self.mates_now,
-            "wc_best": round(self.wc_best, 4),
-            "wc_played": round(self.wc_played, 4),
-            "wc_drop": round(self.wc_drop, 4),
-            "played_wins": self.played_wins,
-            "engine_accepted": self.accepted,
-            "blunder": self.blunder,
-        }
-
-
-def is_engine_accepted(best: Score, played: Score, *, mates_now: bool = False) -> bool:
-    """The engine-lenient rule for one move (see the module docstring)."""
-    if mates_now:
-        return True
-    if best.mate is not None and best.mate > 0:
-        return played.mate is not None and 0 < played.mate <= best.mate
-    return is_winning(played)
 
 
 async def check_move(pool: EnginePool, board: chess.Board, move: chess.Move, limit: AnalysisLimit) -> MoveCheck:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chesseval.core.records import RunRecord, TurnRecord
-from chesseval.engine.lines import read_engine_lines, records_by_puzzle
+from chesseval.engine.lines import MoveCheck, read_engine_lines, records_by_puzzle
 
 __all__ = ["EngineBucket", "engine_summary", "format_engine_summary", "bucket_labeller"]
 
@@ -133,7 +133,11 @@ def engine_summary(
     results: dict[tuple[str, int], dict[str, Any]] = {}
     for ln in lines:
         if not ln.get("error"):
-            results[(str(ln["puzzle_id"]), int(ln["turn"]))] = ln
+            # Judged again from the stored scores: lines written before the one cp scale
+            # (chesseval.engine.stockfish.LICHESS_CP_SCALE) read raw cp.
+            check = MoveCheck.from_dict(ln)
+            results[(str(ln["puzzle_id"]), int(ln["turn"]))] = {
+                "engine_accepted": check.accepted, "wc_drop": check.wc_drop, "blunder": check.blunder}
     label = bucket_labeller(buckets)
     acc: dict[str, dict[str, Any]] = {}
 

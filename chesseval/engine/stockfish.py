@@ -6,6 +6,16 @@ that runs engines is :mod:`chesseval.engine.pool`; checking answers is :mod:`che
 Win chances use Lichess's curve, ``wc(cp) = 2 / (1 + exp(-0.00368208 * cp)) - 1`` on [-1, 1], with
 any mate exactly ±1 and no clamping of cp (as lichess-puzzler does). Differences of win chances,
 not of centipawns, are what the engine metrics compare.
+
+One cp scale. Lichess's curve and lichess-puzzler's thresholds were set on Stockfish's older UCI
+cp, where 100 cp was one endgame pawn of internal eval (``PawnValueEg`` = 208). Stockfish 15.1
+(Debian's version, the one this project runs) reports cp normalised to its win-rate model instead
+(``NormalizeToPawnValue`` = 361), so the same position reads 208/361 ≈ 0.58 times as large. Every
+cp an engine reports is therefore put on Lichess's scale, ``LICHESS_CP_SCALE`` = 361/208, before
+any Lichess threshold or win chance is read from it: :meth:`Score.to_lichess` here, and
+``chesseval.mining.scale_score`` for python-chess scores in the miner. :func:`win_chances` and
+:func:`is_winning` read Lichess cp. Stored scores (caches, ``engine.jsonl``) stay the engine's own
+cp, so the scale can be changed without searching again.
 """
 
 from __future__ import annotations
@@ -36,6 +46,9 @@ __all__ = [
     "load_engine_config",
     "default_config_path",
     "parse_limit",
+    "LICHESS_CP_SCALE",
+    "LICHESS_CP_SCALE_ENGINE",
+    "LICHESS_WC_K",
     "win_chances",
     "is_winning",
     "WINNING_WC",
@@ -49,14 +62,23 @@ INSTALL_HINT = "install it with 'apt-get install stockfish' or set CHESSEVAL_STO
 # the clock, so its analysis is not its best line: never allowed for checking or reference play.
 FORBIDDEN_OPTIONS = frozenset({"uci_limitstrength", "uci_elo", "skill level"})
 
+LICHESS_CP_SCALE = 361 / 208
+"""Engine cp → Lichess cp: Stockfish 15.1's ``NormalizeToPawnValue`` (361) over the older
+``PawnValueEg`` (208) that Lichess's curve and thresholds assume. Valid for
+:data:`LICHESS_CP_SCALE_ENGINE` only: another Stockfish normalises differently."""
+
+LICHESS_CP_SCALE_ENGINE = "Stockfish 15.1"
+"""The engine version :data:`LICHESS_CP_SCALE` was derived for."""
+
+LICHESS_WC_K = 0.00368208
+"""Slope of Lichess's win-chance curve, per Lichess cp."""
+
 WINNING_WC = 0.6
-"""A decisive win: win chances of at least 0.6 (about +377 cp), lichess-puzzler's bar for
-"the second-best move still wins" in its mate-in-one test."""
+"""A decisive win: win chances of at least 0.6 (about +377 Lichess cp, +217 Stockfish 15.1 cp),
+lichess-puzzler's bar for "the second-best move still wins" in its mate-in-one test."""
 
 BLUNDER_DROP = 0.3
 """A blunder: losing at least 0.3 win chances against the best move (Lichess's analysis rule)."""
-
-_LICHESS_K = 0.00368208
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,18 +119,26 @@ class Score:
     def __neg__(self) -> Score:
         return Score(mate=-self.mate) if self.mate is not None else Score(cp=-self.cp)  # type: ignore[operator]
 
+    def to_lichess(self, scale: float = LICHESS_CP_SCALE) -> Score:
+        """This engine score on Lichess's cp scale (cp × ``scale``, rounded); mates unchanged."""
+        if self.cp is None or scale == 1.0:
+            return self
+        return Score(cp=round(self.cp * scale))
+
     @property
     def win_chances(self) -> float:
-        return win_chances(self)
+        """Lichess win chances of this *engine* score (put on Lichess's cp scale first)."""
+        return win_chances(self.to_lichess())
 
     def __str__(self) -> str:
         return f"#{self.mate}" if self.mate is not None else f"{self.cp:+d}cp"
 
 
 def win_chances(score: Score | chess.engine.Score | int) -> float:
-    """Lichess win chances in [-1, 1] for the side to move: wc(cp) = 2/(1+exp(−0.00368208·cp)) − 1;
+    """Lichess win chances in [-1, 1] for the side to move, of a score in *Lichess* cp (convert an
+    engine's score with :meth:`Score.to_lichess` first): wc(cp) = 2/(1+exp(−0.00368208·cp)) − 1;
     mates are exactly ±1 (no cp clamp, as lichess-puzzler). Takes this module's :class:`Score`,
-    python-chess's ``chess.engine.Score`` (the miner's) or centipawns."""
+    python-chess's ``chess.engine.Score`` (the miner's, already scaled) or centipawns."""
     if isinstance(score, Score):
         if score.mate is not None:
             return 1.0 if score.mate > 0 else -1.0
@@ -121,14 +151,15 @@ def win_chances(score: Score | chess.engine.Score | int) -> float:
     else:
         cp = score
     assert cp is not None
-    x = -_LICHESS_K * cp
+    x = -LICHESS_WC_K * cp
     if x > 700:  # exp overflow; the limit is exactly -1
         return -1.0
     return 2.0 / (1.0 + math.exp(x)) - 1.0
 
 
 def is_winning(score: Score) -> bool:
-    """A decisive win for the side to move: a mate, or win chances of at least :data:`WINNING_WC`."""
+    """A decisive win for the side to move: a mate, or win chances of at least :data:`WINNING_WC`
+    (``score`` in Lichess cp)."""
     if score.mate is not None:
         return score.mate > 0
     return win_chances(score) >= WINNING_WC

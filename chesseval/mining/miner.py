@@ -14,12 +14,11 @@ Written from a description of the method (its code is AGPL and was not consulted
   are less than the king/rook placement allows (they would hint at history) are skipped.
 
 Centipawn scale: lichess-puzzler's thresholds (+200 / +300 / +400 cp, and the win-chance curve the
-0.6 / 0.7 margins are read on) were set on Stockfish's older UCI scale, where 100 cp was one
-endgame pawn of internal eval (``PawnValueEg`` = 208). Stockfish 15.1, Debian's version, reports cp
-normalised to its own win-rate model instead (``NormalizeToPawnValue`` = 361), so the same position
-reads 208/361 ≈ 0.58 times as large, and the unchanged thresholds would be far stricter than
-Lichess's. The miner therefore multiplies every cp score it reads (engine searches and the games'
-``%eval``) by ``MiningConfig.cp_scale`` = 361/208 before applying them; mates are not scaled.
+0.6 / 0.7 margins are read on) were set on Stockfish's older UCI scale; Stockfish 15.1 reports cp
+about 0.58 times as large (see :mod:`chesseval.engine.stockfish`, "One cp scale"). The miner therefore
+multiplies every cp score it reads (engine searches and the games' ``%eval``) by
+``MiningConfig.cp_scale`` = :data:`chesseval.engine.stockfish.LICHESS_CP_SCALE` (361/208) before applying
+them; mates are not scaled. Engine-lenient scoring reads the same scale.
 ``scripts/check_miner_rules.py --cp-scale`` measures the effect on real Lichess puzzles.
 
 Reproducibility: one thread, a fixed hash, node limits (a time cap is only a safety net against
@@ -43,7 +42,7 @@ import chess.engine
 import chess.pgn
 
 from chesseval.core.puzzles import Puzzle, RatingSource
-from chesseval.engine.stockfish import find_stockfish, win_chances
+from chesseval.engine.stockfish import LICHESS_CP_SCALE, find_stockfish, win_chances
 from chesseval.errors import EngineError, EngineNotFoundError
 from chesseval.mining.workers import engine_workers
 
@@ -68,8 +67,8 @@ __all__ = [
 ONLY_MOVE_MARGIN = 0.7
 MATE_IN_ONE_ALT_MAX = 0.6
 MATE_HORIZON = 15
-SF15_1_CP_SCALE = 361 / 208
-"""Stockfish 15.1's ``NormalizeToPawnValue`` over the older ``PawnValueEg``: 15.1 cp → pre-15.1 cp."""
+SF15_1_CP_SCALE = LICHESS_CP_SCALE
+"""The one cp scale, :data:`chesseval.engine.stockfish.LICHESS_CP_SCALE` (kept under this name for callers)."""
 PIECE_VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9, chess.KING: 0}
 
 

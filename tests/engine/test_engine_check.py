@@ -140,6 +140,17 @@ def test_rescore_adds_engine_lines_and_summary(stockfish_path: str, tmp_path: Pa
     cached = rescore_run(run, TINY, config=cfg, processes=2)
     assert cached.checked == stats.moves and cached.searches == 0 and cached.cache_hits > 0
 
+    # Lines are judged again from their stored scores on the one cp scale: a line written before
+    # the scale (no cp_scale, derived fields judged on raw cp) reads the same as a new one.
+    assert all(ln["cp_scale"] == pytest.approx(361 / 208) for ln in read_engine_lines(run, "tiny"))
+    old_style = []
+    for ln in read_engine_lines(run, "tiny"):
+        ln.pop("cp_scale")
+        ln.update(engine_accepted=not ln["engine_accepted"], wc_drop=0.0, blunder=False)
+        old_style.append(json.dumps(ln))
+    (run / ENGINE_FILE).write_text("\n".join(old_style) + "\n")
+    assert engine_summary(run, [0, 1500, 4000]) == rows
+
 
 def test_engine_killed_during_rescore_loses_nothing(stockfish_path: str, tmp_path: Path, sample_puzzles: list[Puzzle]) -> None:
     run = _make_run(tmp_path, sample_puzzles)

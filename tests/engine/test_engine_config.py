@@ -109,6 +109,20 @@ def test_win_chances_lichess_curve() -> None:
     assert not is_winning(Score(cp=300)) and is_winning(Score(cp=400)) and is_winning(Score(mate=3))
 
 
+def test_one_cp_scale_for_engine_scores_and_the_miner() -> None:
+    from chesseval.engine.stockfish import LICHESS_CP_SCALE, LICHESS_CP_SCALE_ENGINE
+    from chesseval.mining.miner import MiningConfig, scale_score
+    from chesseval.mining.miner import win_chances as miner_wc
+
+    assert LICHESS_CP_SCALE == pytest.approx(361 / 208) and LICHESS_CP_SCALE_ENGINE == "Stockfish 15.1"
+    assert MiningConfig().cp_scale == LICHESS_CP_SCALE
+    assert Score(cp=217).to_lichess() == Score(cp=377) and Score(mate=-2).to_lichess() == Score(mate=-2)
+    # an engine score has the same win chances in the miner and in engine checking
+    for cp in (-500, -217, 0, 100, 217, 1000):
+        assert Score(cp=cp).win_chances == pytest.approx(miner_wc(scale_score(chess.engine.Cp(cp), LICHESS_CP_SCALE)))
+    assert Score(cp=217).win_chances == pytest.approx(win_chances(Score(cp=377)))
+
+
 def test_score_from_python_chess() -> None:
     pov = chess.engine.PovScore(chess.engine.Mate(-0), chess.BLACK)
     assert Score.from_pov(pov) == Score(mate=-1)
@@ -124,9 +138,10 @@ def test_engine_lenient_rule() -> None:
     assert is_engine_accepted(Score(mate=3), Score(mate=2))
     assert not is_engine_accepted(Score(mate=3), Score(mate=4))
     assert not is_engine_accepted(Score(mate=3), Score(cp=2000))
-    # keeps a decisive win (wc >= 0.6)
-    assert is_engine_accepted(Score(cp=900), Score(cp=400))
-    assert not is_engine_accepted(Score(cp=900), Score(cp=300))
+    # keeps a decisive win (wc >= 0.6) on Lichess's cp scale: engine cp x 361/208, so the bar is
+    # +217 Stockfish 15.1 cp (+377 Lichess cp), not +377 engine cp
+    assert is_engine_accepted(Score(cp=900), Score(cp=218))
+    assert not is_engine_accepted(Score(cp=900), Score(cp=216))
     assert is_engine_accepted(Score(cp=250), Score(mate=5))
     # an immediate mate is always accepted
     assert is_engine_accepted(Score(mate=1), Score(cp=0), mates_now=True)

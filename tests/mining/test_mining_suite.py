@@ -46,13 +46,36 @@ def test_default_suite_validates_and_matches_manifest():
     assert manifest["sha256"] == file_sha256(SUITE)
     assert manifest["count"] == len(puzzles)
     assert manifest["command"].startswith("chesseval puzzles build-suite ")
+    calibrated = "calibration" in manifest
     for p in puzzles:
         assert p.rating is not None and p.rating_source == RatingSource.ESTIMATED
-        assert 600 <= p.rating < 2600
+        if calibrated:  # on the Lichess scale from the reference ladder, with the posterior SD as RD
+            assert 0 < p.rating < 4000 and p.rating_deviation is not None and 50 <= p.rating_deviation <= 400
+        else:
+            assert 600 <= p.rating < 2600
         assert p.n_solver_moves >= 1
         assert p.game_url and p.game_url.startswith("chesseval:selfplay/")
         if p.n_solver_moves == 1:
             assert "mate" in p.themes  # one-move puzzles must be mates in one
+
+
+def test_default_suite_records_its_1m_node_verification_and_calibration():
+    puzzles = _suite()
+    manifest = json.loads(MANIFEST.read_text())
+    if "verification" not in manifest:
+        pytest.skip("this default suite has not been re-verified (scripts/verify_suite.py)")
+    v = manifest["verification"]
+    assert v["nodes"] >= 1_000_000 and v["multipv"] == 2 and v["engine"].startswith("Stockfish") and v["date"]
+    assert v["cp_scale"] == pytest.approx(361 / 208)
+    assert v["checked"] == v["passed"] + v["failed"] == len(v["dropped_ids"]) + v["passed"]
+    assert v["unchecked"] == (0 if v["complete"] else v["unchecked"]) and v["unchecked"] <= len(puzzles)
+    assert not {p.id for p in puzzles} & set(v["dropped_ids"])  # every failure is gone
+    assert len(puzzles) == v["passed"] + v["unchecked"]
+    if "calibration" in manifest:
+        c = manifest["calibration"]
+        held = [row for row in c["validation"] if row["held_out"]]
+        assert held and not any(row["used"] for row in held)
+        assert {p["player"] for p in c["players"] if p["used"]}.isdisjoint(c["options"]["holdout"])
 
 
 def test_default_suite_reverified_by_stockfish(stockfish_path):
