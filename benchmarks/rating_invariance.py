@@ -83,7 +83,8 @@ def _reference_run(suite: Path, model: str, options: dict[str, str]) -> Path | N
     sha = hashlib.sha256(suite.read_bytes()).hexdigest()
     for run in list_runs(ROOT / "runs" / "reference"):
         head = run.read_header()
-        if (head.get("model") == model and head.get("model_options") == options
+        got = {str(k): str(v) for k, v in (head.get("model_options") or {}).items()}  # the CLI stores typed values
+        if (head.get("model") == model and got == options
                 and (head.get("suite") or {}).get("sha256") == sha and head.get("status") == "success"):  # fmt: skip
             return run.path
     return None
