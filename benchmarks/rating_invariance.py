@@ -140,8 +140,20 @@ def main() -> int:
         overlap = all(a[0] <= b[1] and b[0] <= a[1] for a, b in itertools.combinations(ivals, 2))
         return (max(pts) - min(pts) if len(pts) > 1 else float("nan")), overlap
 
+    def max_z(per: dict, keys: list[str]) -> float:
+        """Largest |difference| / SE over pairs of suites that place the player (SE from each 95%
+        interval's width / 3.92): a flat curve's 50% point is only known to about +/-45 on these
+        suites, so a fixed +/-50 is below their resolution and z says whether two agree."""
+        got = [per[k] for k in keys if not per[k].get("extrapolated") and per[k]["low"] is not None
+               and per[k]["high"] is not None and per[k]["rating"] is not None]
+        zs = [abs(a["rating"] - b["rating"]) / math.hypot((a["high"] - a["low"]) / 3.92, (b["high"] - b["low"]) / 3.92)
+              for a, b in itertools.combinations(got, 2)]
+        return max(zs) if zs else float("nan")
+
     in_range = {"a-c": 0.0, "a-d": 0.0}
+    zmax: dict[str, float] = {}
     for label, per in table.items():
+        zmax[label] = max_z(per, names)
         d_ac, o_ac = spread(per, lichess)
         d_ad, o_ad = spread(per, names)
         e_ac, _ = spread(per, lichess, "elo")
@@ -158,6 +170,8 @@ def main() -> int:
     print(f"largest pairwise difference: {worst['a-c']:.0f} over (a)-(c), {worst['a-d']:.0f} over (a)-(d); "
           f"without extrapolated headlines {in_range['a-c']:.0f} and {in_range['a-d']:.0f} "
           f"(target: within +/-50, i.e. a spread of at most 100)")  # fmt: skip
+    print("largest |z| of a pairwise difference over the suites that place the player (|z| > 2: the suites "
+          "disagree beyond their noise): " + ", ".join(f"{k} {v:.1f}" for k, v in zmax.items()))
     print("\nElo figure (fixed 400 scale) per suite:")
     for label, per in table.items():
         print(f"{label:<10} " + " ".join(f"{per[n]['elo']['text']:>20}" for n in names))
