@@ -1,6 +1,6 @@
 """Put the mined default suite on the Lichess puzzle scale from evidence (anchor-based equating).
 
-    python scripts/calibrate_suite.py [--suite puzzles/default.csv] [--runs-only] [--write]
+    python scripts/calibrate_suite.py [--suite puzzles/default.csv] [--runs-only] [--write | --check]
 
 Design ("common persons", see ../shared/docs/measurement-notes.md §3):
 
@@ -298,12 +298,12 @@ def outcomes(player: LadderPlayer, suite: Path, puzzles: Sequence[Puzzle], dirs:
     return found
 
 
-def ensure_anchors(path: Path) -> None:
+def ensure_anchors(path: Path, source: Path = SHARED_SAMPLE) -> None:
     if path.exists():
         return
-    if not SHARED_SAMPLE.exists():
-        raise SystemExit(f"error: {path} is missing and the shared Lichess sample {SHARED_SAMPLE} is not there to cut it from")
-    cmd = [sys.executable, "-m", "chesseval", "suite", "build", str(SHARED_SAMPLE), "--name", path.stem,
+    if not source.exists():
+        raise SystemExit(f"error: {path} is missing and the Lichess puzzle file {str(source)!r} is not there to cut it from")
+    cmd = [sys.executable, "-m", "chesseval", "suite", "build", str(source), "--name", path.stem,
            "--out-dir", str(path.parent), *ANCHOR_ARGS, "--jobs", "1", "--no-progress"]
     subprocess.run(cmd, check=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
 
@@ -327,12 +327,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weigh-families", action="store_true", help="each family of players gets the same total weight")
     ap.add_argument("--runs-only", action="store_true", help="only make sure every ladder run exists")
     ap.add_argument("--write", action="store_true", help="store the calibrated ratings in the suite and its manifest")
+    ap.add_argument("--check", action="store_true",
+                    help="recompute the calibration and compare it with the ratings and deviations in the suite file; "
+                         "exit 1 if any differs (the shipped ratings are this script's output)")
+    ap.add_argument("--source", type=Path, default=SHARED_SAMPLE,
+                    help="Lichess puzzle CSV the anchors are cut from when --anchors does not exist (default: %(default)s)")
     args = ap.parse_args(argv)
     holdout = tuple(LadderPlayer.parse(h).label for h in (args.holdout or HOLDOUT))
     unknown = [h for h in holdout if h not in {p.label for p in LADDER}]
     if unknown:
         ap.error(f"--holdout {unknown[0]!r} is not a ladder player")
-    ensure_anchors(args.anchors)
+    ensure_anchors(args.anchors, args.source)
     anchors, suite = load_puzzles(args.anchors), load_puzzles(args.suite)
     dirs = [args.runs_dir, *args.reuse]
     args.runs_dir.mkdir(parents=True, exist_ok=True)
@@ -346,6 +351,14 @@ def main(argv: list[str] | None = None) -> int:
     result = fit_and_validate(anchors, suite, on_anchors, on_suite, holdout, prior_sd=args.prior_sd, curve=args.curve,
                               prior_map=args.prior_map, weigh_families=args.weigh_families)
     print(result.report)
+    if args.check:
+        differ = [(p.id, (p.rating, p.rating_deviation), (result.ratings[p.id], result.deviations[p.id])) for p in suite
+                  if (p.rating, p.rating_deviation) != (result.ratings[p.id], result.deviations[p.id])]
+        for pid, shipped, again in differ[:10]:
+            print(f"{args.suite}: puzzle {pid!r}: shipped (Rating, RatingDeviation) {shipped}, recomputed {again}")
+        print(f"check: {len(suite) - len(differ)} of {len(suite)} puzzles carry exactly the recomputed rating and deviation")
+        if differ:
+            return 1
     if args.write:
         write_calibration(args.suite, suite, result, holdout, prior_sd=args.prior_sd, anchors=args.anchors)
     return 0

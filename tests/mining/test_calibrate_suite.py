@@ -122,3 +122,28 @@ def test_leave_one_player_out_flags_a_player_the_suite_favours(load_script) -> N
     assert rows["drift"]["diff"] >= 250 and rows["drift"]["z"] > 4.0, rows["drift"]
     others = [r["diff"] for k, r in rows.items() if k != "drift"]
     assert float(np.mean(others)) < 0
+
+
+def test_shipped_ratings_are_the_calibration_recomputed_from_scratch(lichess_sample: Path, stockfish_path: str, tmp_path: Path) -> None:
+    """The default suite's Rating and RatingDeviation are this project's output: the anchors are
+    cut again from the Lichess sample, the ladder plays them (and the suite, where
+    runs/reference lacks a player), and the calibration gives every shipped number back exactly,
+    with the leave-one-player-out table the manifest records. About 80 s on 2 cores."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    manifest = json.loads((root / "puzzles" / "default.json").read_text())
+    if "calibration" not in manifest:
+        pytest.skip("this default suite is not calibrated")
+    proc = subprocess.run(
+        [sys.executable, str(root / "scripts" / "calibrate_suite.py"), "--anchors", str(tmp_path / "anchors.csv"),
+         "--runs-dir", str(tmp_path / "runs"), "--source", str(lichess_sample), "--check"],
+        capture_output=True, text=True, cwd=root, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    n = manifest["count"]
+    assert f"check: {n} of {n} puzzles carry exactly the recomputed rating and deviation" in proc.stdout
+    for row in manifest["calibration"]["leave_one_player_out"]:
+        assert any(line.startswith(row["player"]) and line.split()[-2] == f"{row['diff']:+d}"
+                   for line in proc.stdout.splitlines()), row
