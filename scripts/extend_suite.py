@@ -1,0 +1,95 @@
+"""Add the hard puzzles of a further mined build to a mined suite (the bands its build left short).
+
+    python scripts/extend_suite.py EXTRA.csv [--suite puzzles/default.csv] [--min-estimate 2200]
+
+``EXTRA.csv`` is the output of another ``chesseval puzzles build-suite`` run (another seed, so
+other games; its command and generator stay in its own manifest, ``EXTRA.json``). Every puzzle of
+it whose feature estimate (its Rating there, ``chesseval.mining.difficulty``) is at least
+``--min-estimate`` and whose starting position is not already in the suite is added.
+
+The selection reads the feature estimate only, as the suite's own selection did, never a
+reference player's answers: choosing puzzles because the ladder failed them would pick the ones
+it failed by chance, make them look harder than they are, and bias the calibration's
+leave-one-player-out check (winner's curse).
+
+Added puzzles carry their feature estimate until the suite is re-verified and recalibrated:
+
+    python scripts/verify_suite.py --apply        # only the new puzzles are searched (cache)
+    python scripts/calibrate_suite.py --write     # every rating again, the new ones included
+
+The manifest records each extension under ``extensions`` (source build and its command, seed,
+games, threshold, ids added, date).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from chesseval.core.puzzles import Puzzle, load_puzzles  # noqa: E402
+
+
+def select_extension(suite: list[Puzzle], extra: list[Puzzle], min_estimate: int) -> list[Puzzle]:
+    """Puzzles of ``extra`` rated at least ``min_estimate`` whose id and starting position are new
+    to ``suite`` (one puzzle per position, as the suite's own selection keeps), lowest ids first."""
+    seen_fen = {p.fen for p in suite}
+    seen_id = {p.id for p in suite}
+    out = []
+    for p in sorted(extra, key=lambda p: p.id):
+        if p.rating is None or p.rating < min_estimate or p.fen in seen_fen or p.id in seen_id:
+            continue
+        seen_fen.add(p.fen)
+        seen_id.add(p.id)
+        out.append(p)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from chesseval.core.suites import rewrite_suite
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("extra", type=Path, help="puzzle CSV of another `chesseval puzzles build-suite` run (its manifest beside it)")
+    ap.add_argument("--suite", type=Path, default=ROOT / "puzzles" / "default.csv")
+    ap.add_argument("--min-estimate", type=int, default=2200)
+    args = ap.parse_args(argv)
+    extra_manifest = args.extra.with_suffix(".json")
+    if not extra_manifest.is_file():
+        ap.error(f"{str(extra_manifest)!r}: the extra build's manifest is missing (it holds the command that made it)")
+    source = json.loads(extra_manifest.read_text())
+    suite, extra = load_puzzles(args.suite), load_puzzles(args.extra)
+    added = select_extension(suite, extra, args.min_estimate)
+    manifest = args.suite.with_suffix(".json")
+    old = json.loads(manifest.read_text())
+    gen = source.get("generator") or {}
+    record = {
+        "command": f"python scripts/extend_suite.py {args.extra.name} --min-estimate {args.min_estimate}",
+        "source_command": source.get("command"),
+        "source_sha256": source.get("sha256"),
+        "games": gen.get("games"),
+        "seed": gen.get("seed"),
+        "mined_histogram": gen.get("mined_histogram"),
+        "min_estimate": args.min_estimate,
+        "added": len(added),
+        "added_ids": [p.id for p in added],
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
+    }
+    desc = str(old.get("description", ""))
+    desc = desc.replace(f"{len(suite)} puzzles", f"{len(suite) + len(added)} puzzles", 1)
+    head, sep, tail = desc.partition(" Re-verified")
+    head += (f" Extended by {len(added)} puzzles with a feature estimate of {args.min_estimate}+ from "
+             f"{gen.get('games')} further games (seed {gen.get('seed')}); see extensions.")
+    rewrite_suite(manifest, sorted([*suite, *added], key=lambda p: p.id), description=head + sep + tail,
+                  extra={"extensions": [*(old.get("extensions") or []), record]})
+    print(f"{args.suite}: added {len(added)} of {len(extra)} puzzles from {args.extra} "
+          f"(estimate >= {args.min_estimate}, new positions); now {len(suite) + len(added)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
