@@ -35,11 +35,13 @@ sys.path.insert(0, str(ROOT))
 from chesseval.core.puzzles import Puzzle, load_puzzles  # noqa: E402
 
 
-def select_extension(suite: list[Puzzle], extra: list[Puzzle], min_estimate: int) -> list[Puzzle]:
+def select_extension(suite: list[Puzzle], extra: list[Puzzle], min_estimate: int,
+                     dropped: frozenset[str] = frozenset()) -> list[Puzzle]:
     """Puzzles of ``extra`` rated at least ``min_estimate`` whose id and starting position are new
-    to ``suite`` (one puzzle per position, as the suite's own selection keeps), lowest ids first."""
+    to ``suite`` (one puzzle per position, as the suite's own selection keeps), lowest ids first;
+    ids in ``dropped`` (failed a verification already) never come back."""
     seen_fen = {p.fen for p in suite}
-    seen_id = {p.id for p in suite}
+    seen_id = {p.id for p in suite} | set(dropped)
     out = []
     for p in sorted(extra, key=lambda p: p.id):
         if p.rating is None or p.rating < min_estimate or p.fen in seen_fen or p.id in seen_id:
@@ -63,9 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"{str(extra_manifest)!r}: the extra build's manifest is missing (it holds the command that made it)")
     source = json.loads(extra_manifest.read_text())
     suite, extra = load_puzzles(args.suite), load_puzzles(args.extra)
-    added = select_extension(suite, extra, args.min_estimate)
     manifest = args.suite.with_suffix(".json")
     old = json.loads(manifest.read_text())
+    dropped = frozenset((old.get("verification") or {}).get("dropped_ids") or ())
+    added = select_extension(suite, extra, args.min_estimate, dropped)
     gen = source.get("generator") or {}
     record = {
         "command": f"python scripts/extend_suite.py {args.extra.name} --min-estimate {args.min_estimate}",

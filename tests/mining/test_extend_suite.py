@@ -29,3 +29,4 @@ def test_only_new_positions_at_or_above_the_threshold_join(load_script) -> None:
     got = ext.select_extension(suite, extra, 2200)
     assert [p.id for p in got] == ["x3", "x6"]
     assert ext.select_extension(suite, extra, 2700) == []
+    assert [p.id for p in ext.select_extension(suite, extra, 2200, frozenset({"x3"}))] == ["x4", "x6"]  # a failed one stays out
