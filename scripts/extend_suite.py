@@ -59,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("extra", type=Path, help="puzzle CSV of another `chesseval puzzles build-suite` run (its manifest beside it)")
     ap.add_argument("--suite", type=Path, default=ROOT / "puzzles" / "default.csv")
     ap.add_argument("--min-estimate", type=int, default=2200)
+    ap.add_argument("--drop", nargs=2, action="append", metavar=("ID", "WHY"), default=[],
+                    help="remove an added puzzle that a later check failed, recording why (repeatable); nothing is added")
     args = ap.parse_args(argv)
+    if args.drop:
+        return drop(args.suite, dict(args.drop))
     extra_manifest = args.extra.with_suffix(".json")
     if not extra_manifest.is_file():
         ap.error(f"{str(extra_manifest)!r}: the extra build's manifest is missing (it holds the command that made it)")
@@ -91,6 +95,27 @@ def main(argv: list[str] | None = None) -> int:
                   extra={"extensions": [*(old.get("extensions") or []), record]})
     print(f"{args.suite}: added {len(added)} of {len(extra)} puzzles from {args.extra} "
           f"(estimate >= {args.min_estimate}, new positions); now {len(suite) + len(added)}")
+    return 0
+
+
+def drop(suite_path: Path, why: dict[str, str]) -> int:
+    """Remove puzzles an extension added and a later check failed; the manifest keeps each id and
+    its reason under ``extensions_removed``."""
+    from chesseval.core.suites import rewrite_suite
+
+    manifest = suite_path.with_suffix(".json")
+    old = json.loads(manifest.read_text())
+    added = {pid for ext in old.get("extensions") or [] for pid in ext.get("added_ids", [])}
+    suite = load_puzzles(suite_path)
+    unknown = sorted(set(why) - added)
+    if unknown:
+        raise SystemExit(f"error: {unknown[0]!r} was not added by an extension of {str(suite_path)!r}; not dropping")
+    kept = [p for p in suite if p.id not in why]
+    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+    removed = [*(old.get("extensions_removed") or []), *({"id": k, "why": v, "date": date} for k, v in sorted(why.items()))]
+    desc = str(old.get("description", "")).replace(f"{len(suite)} puzzles", f"{len(kept)} puzzles", 1)
+    rewrite_suite(manifest, kept, description=desc, extra={"extensions_removed": removed})
+    print(f"{suite_path}: dropped {len(suite) - len(kept)}; now {len(kept)} (recalibrate: scripts/calibrate_suite.py --write)")
     return 0
 
 
