@@ -535,6 +535,49 @@ def leave_one_player_out(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_
     return tuple(out)
 
 
+SIM_PLAYERS = {"p900": (900.0, 0.45, 0.02), "p1300": (1300.0, 0.5, 0.02), "p1700": (1700.0, 0.55, 0.01),
+               "p2000": (2000.0, 0.5, 0.01), "p2300": (2300.0, 0.5, 0.01)}  # fmt: skip
+"""Simulated ladder: theta, slope (relative to Elo's: scale 400 / slope), lapse; flat and lapsing
+like engines and search on real puzzles."""
+
+
+def simulate_leave_one_player_out(seed: int, drift: float = 0.0, n_anchors: int = 700,
+                                  n_suite: int = 800) -> tuple[tuple[dict[str, object], ...], dict[str, PlayerFit]]:
+    """The leave-one-player-out check in a simulated world where one difficulty per puzzle is true
+    for every player: anchors of known rating (RD 75), suite puzzles whose feature estimate is off
+    by N(0, 300), the :data:`SIM_PLAYERS`, and with ``drift`` one more player that much stronger
+    on the suite than on the anchors (a family's blind spot). Returns the rows and the players'
+    curves fitted on the anchors. The noise floor the real table is read against
+    (benchmarks/calibration_noise_floor.py)."""
+    rng = np.random.default_rng(seed)
+    a_r = rng.uniform(400, 2900, n_anchors).round()
+    b_true = rng.uniform(300, 2700, n_suite)
+    features = b_true + rng.normal(0, 300, n_suite)
+    dummy = Puzzle(id="x", fen="rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1", moves=("e2e4", "e7e5"))
+    anchors = [dataclasses.replace(dummy, id=f"a{i}", rating=int(r), rating_deviation=75) for i, r in enumerate(a_r)]
+    suite = [dataclasses.replace(dummy, id=f"s{i}", rating=0) for i in range(n_suite)]
+    truth = {k: (*v, 0.0) for k, v in SIM_PLAYERS.items()}
+    if drift:
+        truth["drift"] = (1500.0, 0.5, 0.02, drift)
+
+    def solve(theta: float, slope: float, lapse: float, b: np.ndarray) -> np.ndarray:
+        return rng.random(b.size) < (1.0 - lapse) / (1.0 + 10.0 ** (-slope * (theta - b) / 400.0))
+
+    on_a = {k: dict(zip([p.id for p in anchors], solve(t, a, lp, a_r), strict=True)) for k, (t, a, lp, _) in truth.items()}
+    on_s = {k: dict(zip([p.id for p in suite], solve(t + d, a, lp, b_true), strict=True))
+            for k, (t, a, lp, d) in truth.items()}  # fmt: skip
+    fits = {k: fit_player_curve(k, [on_a[k][p.id] for p in anchors], a_r, [75.0] * n_anchors) for k in truth}
+
+    def calibrate(players: Sequence[PlayerFit]) -> tuple[np.ndarray, np.ndarray, Prior]:
+        resp = np.array([[float(on_s[f.label][p.id]) for f in players] for p in suite])
+        ll = response_loglik(resp, players)
+        prior = fit_prior(ll, features)
+        mean, sd, _ = posterior(ll, prior.intercept + prior.slope * features, prior.sd)
+        return mean, sd, prior
+
+    return leave_one_player_out(anchors, suite, on_a, on_s, fits, set(truth), calibrate), fits
+
+
 def _z(a: dict[str, float | None] | None, b: dict[str, float | None] | None) -> float | None:
     """The difference of two headlines over its standard error, each SE read off its 95% profile
     interval (width / 3.92): a flat curve's 50% point is only known to about +/-45 on 700

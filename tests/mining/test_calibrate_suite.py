@@ -3,7 +3,6 @@ and finds ladder runs by player and puzzle, whatever suite file they were made o
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -65,41 +64,14 @@ def test_runs_are_found_by_player_and_puzzles(load_script, tmp_path: Path) -> No
         cal.LadderPlayer.parse("builtin/search depth")
 
 
-def _lapsing_solve(rng: np.random.Generator, theta: float, slope: float, lapse: float, b: np.ndarray) -> np.ndarray:
-    return rng.random(b.size) < (1.0 - lapse) * 1.0 / (1.0 + 10.0 ** (-slope * (theta - b) / 400.0))
-
-
 def _lopo_world(load_script, seed: int, drift: float):  # type: ignore[no-untyped-def]
-    """Anchors of known rating, a suite of unknown difficulty (features = truth + noise 300), and
-    flat, lapsing players (as engines and search are on real puzzles); ``drift`` makes one more
-    player that much stronger on the suite than on the anchors (a family's blind spot)."""
+    """scripts/calibrate_suite.py's simulated world (flat, lapsing players; ``drift``: one more
+    player that much stronger on the suite than on the anchors), rows by player."""
     cal = load_script("calibrate_suite")
-    rng = np.random.default_rng(seed)
-    n_a, n_s = 700, 800
-    a_r = rng.uniform(400, 2900, n_a).round()
-    b_true = rng.uniform(300, 2700, n_s)
-    features = b_true + rng.normal(0, 300, n_s)
-    anchors = [dataclasses.replace(_pz(f"a{i}"), rating=int(r), rating_deviation=75) for i, r in enumerate(a_r)]
-    suite = [dataclasses.replace(_pz(f"s{i}"), rating=0) for i in range(n_s)]
-    truth = {"p900": (900, 0.45, 0.02, 0.0), "p1300": (1300, 0.5, 0.02, 0.0), "p1700": (1700, 0.55, 0.01, 0.0),
-             "p2000": (2000, 0.5, 0.01, 0.0), "p2300": (2300, 0.5, 0.01, 0.0)}
-    if drift:
-        truth["drift"] = (1500, 0.5, 0.02, drift)
-    on_a = {k: dict(zip([p.id for p in anchors], _lapsing_solve(rng, t, a, lp, a_r), strict=True)) for k, (t, a, lp, _) in truth.items()}
-    on_s = {k: dict(zip([p.id for p in suite], _lapsing_solve(rng, t + shift, a, lp, b_true), strict=True))
-            for k, (t, a, lp, shift) in truth.items()}
-    fits = {k: cal.fit_player_curve(k, [on_a[k][p.id] for p in anchors], a_r, [75.0] * n_a) for k in truth}
-    for k, (_, a, _, _) in truth.items():
+    rows, fits = cal.simulate_leave_one_player_out(seed, drift)
+    truth = {**cal.SIM_PLAYERS, **({"drift": (1500.0, 0.5, 0.02)} if drift else {})}
+    for k, (_, a, _) in truth.items():
         assert abs(fits[k].slope - a) < 0.2
-
-    def calibrate(players):  # type: ignore[no-untyped-def]
-        resp = np.array([[float(on_s[f.label][p.id]) for f in players] for p in suite])
-        ll = cal.response_loglik(resp, players)
-        prior = cal.fit_prior(ll, features)
-        mean, sd, _ = cal.posterior(ll, prior.intercept + prior.slope * features, prior.sd)
-        return mean, sd, prior
-
-    rows = cal.leave_one_player_out(anchors, suite, on_a, on_s, fits, set(truth), calibrate)
     return {r["player"]: r for r in rows}
 
 
