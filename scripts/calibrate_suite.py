@@ -393,7 +393,7 @@ def _estimated_rd() -> float:
 
 
 def _curve(solved: Sequence[bool], ratings: Sequence[float], rds: Sequence[float]) -> dict[str, float | None] | None:
-    """chesseval.core.rating's headline (the curve's 50%-solve point), when this version has it."""
+    """chesseval.core.curve's headline: the fitted curve's 50%-solve point, its interval, scale and lapse."""
     from chesseval.core.curve import fit_curve
 
     fit = fit_curve(list(solved), list(ratings), list(rds), gof_boot=0)
