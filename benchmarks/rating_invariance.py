@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chesseval.api import evaluate  # noqa: E402
-from chesseval.core.curve import CurveModel, curve_from_records  # noqa: E402
+from chesseval.core.curve import CurveModel, curve_from_records, headline_z  # noqa: E402
 from chesseval.core.records import RunDir, list_runs  # noqa: E402
 from chesseval.core.runner import RunConfig  # noqa: E402
 
@@ -141,13 +141,10 @@ def main() -> int:
         return (max(pts) - min(pts) if len(pts) > 1 else float("nan")), overlap
 
     def max_z(per: dict, keys: list[str]) -> float:
-        """Largest |difference| / SE over pairs of suites that place the player (SE from each 95%
-        interval's width / 3.92): a flat curve's 50% point is only known to about +/-45 on these
-        suites, so a fixed +/-50 is below their resolution and z says whether two agree."""
-        got = [per[k] for k in keys if not per[k].get("extrapolated") and per[k]["low"] is not None
-               and per[k]["high"] is not None and per[k]["rating"] is not None]
-        zs = [abs(a["rating"] - b["rating"]) / math.hypot((a["high"] - a["low"]) / 3.92, (b["high"] - b["low"]) / 3.92)
-              for a, b in itertools.combinations(got, 2)]
+        """Largest |z| (chesseval.core.curve.headline_z) over pairs of suites that place the player:
+        a fixed +/-50 is below these suites' resolution, z says whether two agree."""
+        got = [per[k] for k in keys if not per[k].get("extrapolated")]
+        zs = [abs(z) for a, b in itertools.combinations(got, 2) if (z := headline_z(a, b)) is not None]
         return max(zs) if zs else float("nan")
 
     in_range = {"a-c": 0.0, "a-d": 0.0}

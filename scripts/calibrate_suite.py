@@ -579,13 +579,10 @@ def simulate_leave_one_player_out(seed: int, drift: float = 0.0, n_anchors: int 
 
 
 def _z(a: dict[str, float | None] | None, b: dict[str, float | None] | None) -> float | None:
-    """The difference of two headlines over its standard error, each SE read off its 95% profile
-    interval (width / 3.92): a flat curve's 50% point is only known to about +/-45 on 700
-    puzzles, so whether two suites agree is a question of z, not of a fixed number of points."""
-    if not a or not b or any(x.get(k) is None for x in (a, b) for k in ("rating", "low", "high")):
-        return None
-    se = math.hypot((a["high"] - a["low"]) / 3.92, (b["high"] - b["low"]) / 3.92)  # type: ignore[operator]
-    return round((a["rating"] - b["rating"]) / se, 2) if se > 0 else None  # type: ignore[operator]
+    from chesseval.core.curve import headline_z
+
+    z = headline_z(a, b)
+    return None if z is None else round(z, 2)
 
 
 def write_calibration(path: Path, suite: Sequence[Puzzle], result: Calibration, holdout: Sequence[str], *,

@@ -23,7 +23,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,7 @@ __all__ = [
     "fit_curve_many",
     "curve_interval_many",
     "curve_from_records",
+    "headline_z",
     "compare_models",
 ]
 
@@ -565,3 +567,22 @@ def curve_from_records(records: Iterable[Any], **kwargs: Any) -> CurveFit:
     """:func:`fit_curve` over the records of one run (same inclusion rules as :func:`rating_from_records`)."""
     solved, ratings, rds, excluded = outcomes_from_records(records)
     return fit_curve(solved, ratings, rds, excluded=excluded, **kwargs)
+
+
+def headline_z(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> float | None:
+    """``(a - b) / SE`` for two headlines (``CurveFit.to_dict()`` or anything with ``rating``,
+    ``low``, ``high`` and optionally ``level``), each SE read off its profile interval's width.
+
+    A flat curve's 50% point is only known to about +/-45 on several hundred puzzles, so whether
+    two suites (or a suite and its anchors) agree is a question of z, not of a fixed number of
+    points. None when either side has no finite interval."""
+    if not a or not b:
+        return None
+    ses = []
+    for x in (a, b):
+        if any(x.get(k) is None or not math.isfinite(x[k]) for k in ("rating", "low", "high")):
+            return None
+        width = NormalDist().inv_cdf(0.5 + float(x.get("level") or 0.95) / 2) * 2
+        ses.append((float(x["high"]) - float(x["low"])) / width)
+    se = math.hypot(*ses)
+    return (float(a["rating"]) - float(b["rating"])) / se if se > 0 else None

@@ -167,3 +167,17 @@ def test_floor_model_recovers_a_guessing_player() -> None:
     z50 = math.log((0.5 - 0.1) / (1 - 0.05 - 0.1) / (1 - (0.5 - 0.1) / (1 - 0.05 - 0.1)))
     truth = 1300.0 - z50 / (0.7 * Q)
     assert fit.low <= truth <= fit.high
+
+
+def test_headline_z_reads_each_standard_error_off_its_interval() -> None:
+    from chesseval.core.curve import headline_z
+
+    a = {"rating": 1100.0, "low": 1100.0 - 1.959964 * 40, "high": 1100.0 + 1.959964 * 40, "level": 0.95}
+    b = {"rating": 1000.0, "low": 1000.0 - 1.959964 * 30, "high": 1000.0 + 1.959964 * 30}  # level defaults to 0.95
+    assert headline_z(a, b) == pytest.approx(100 / 50, rel=1e-4)  # SE hypot(40, 30) = 50
+    assert headline_z(b, a) == pytest.approx(-2.0, rel=1e-4)
+    c = {"rating": 1000.0, "low": 1000.0 - 1.644854 * 30, "high": 1000.0 + 1.644854 * 30, "level": 0.90}
+    assert headline_z(a, c) == pytest.approx(2.0, rel=1e-4)  # a 90% interval is narrower for the same SE
+    assert headline_z(a, {"rating": 900.0, "low": None, "high": 1000.0}) is None  # censored: no z
+    assert headline_z(a, {"rating": 900.0, "low": float("-inf"), "high": 1000.0}) is None
+    assert headline_z(None, a) is None
