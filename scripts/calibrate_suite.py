@@ -496,7 +496,9 @@ def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anch
         fmt = lambda d: "-" if d is None else f"{d:+d}"  # noqa: E731
         lines.append(f"{label + tag:40} {_text(ca):>20} {_text(cs):>20} {fmt(_diff(cs, ca)):>5} {_text(cf, short=True):>6} "
                      f"{fmt(_diff(cf, ca)):>5} {ea.format():>20} {es.format():>20} {fmt(_diff(es.rating, ea.rating)):>5}")  # type: ignore[attr-defined]
-    lopo = leave_one_player_out(anchors, suite, on_anchors, on_suite, fits, in_range, calibrate) if lopo_check else ()
+    on_anchor_curves = {str(r["player"]): r["curve"]["anchors"] for r in rows}  # type: ignore[index]
+    lopo = (leave_one_player_out(anchors, suite, on_anchors, on_suite, fits, in_range, calibrate, on_anchor_curves)
+            if lopo_check else ())
     if lopo:
         diffs = np.array([float(r["diff"]) for r in lopo if r["diff"] is not None])
         lines += ["", "leave-one-player-out check: every in-range ladder player in turn is left out of the calibration "
@@ -517,7 +519,8 @@ def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anch
 
 def leave_one_player_out(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anchors: dict[str, dict[str, bool]],
                          on_suite: dict[str, dict[str, bool]], fits: dict[str, PlayerFit], in_range: set[str],
-                         calibrate: Callable[[Sequence[PlayerFit]], tuple[np.ndarray, np.ndarray, Prior]]) -> tuple[dict[str, object], ...]:
+                         calibrate: Callable[[Sequence[PlayerFit]], tuple[np.ndarray, np.ndarray, Prior]],
+                         anchor_curves: dict[str, dict[str, float | None] | None] | None = None) -> tuple[dict[str, object], ...]:
     """Every in-range player held out in turn: the validation of the whole method rather than of
     two players picked in advance (measurement-notes §3; a family's blind spots show up as a
     family's players all missing in the same direction)."""
@@ -529,7 +532,8 @@ def leave_one_player_out(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_
     out = []
     for label in pool:
         mean, sd, _ = calibrate([fits[o] for o in pool if o != label])
-        on_a = _curve([on_anchors[label][p.id] for p in anchors], a_rating, a_rd)
+        on_a = (anchor_curves[label] if anchor_curves and label in anchor_curves  # already fitted by the caller
+                else _curve([on_anchors[label][p.id] for p in anchors], a_rating, a_rd))
         on_s = _curve([on_suite[label][p.id] for p in suite], [float(x) for x in mean], [float(x) for x in sd])
         out.append({"player": label, "anchors": on_a, "suite": on_s, "diff": _diff(on_s, on_a), "z": _z(on_s, on_a)})
     return tuple(out)
