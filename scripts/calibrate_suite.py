@@ -209,14 +209,14 @@ class Prior:
 
 
 def fit_prior(loglik: np.ndarray, features: np.ndarray, *, iters: int = 200, min_sd: float = 50.0,
-              shift_only: bool = False) -> Prior:
+              shift_only: bool = False, start: Prior | None = None) -> Prior:
     """Empirical-Bayes prior: EM over (intercept, slope, sd) of the feature model's linear map.
 
     The feature model was trained on real Lichess puzzles; mined puzzles may sit off its scale
     (issue 18: the easy mined bands are far easier than real puzzles of the same estimate), so the
     map and its spread are learnt from the ladder's answers instead of assumed."""
     x = np.column_stack([np.ones_like(features), features])
-    coef, sd = np.array([0.0, 1.0]), PRIOR_SD
+    coef, sd = (np.array([0.0, 1.0]), PRIOR_SD) if start is None else (np.array([start.intercept, start.slope]), start.sd)
     last = -math.inf
     for _ in range(iters):
         mean, post_sd, marginal = posterior(loglik, x @ coef, sd)
@@ -228,6 +228,88 @@ def fit_prior(loglik: np.ndarray, features: np.ndarray, *, iters: int = 200, min
             break
         last = total
     return Prior(float(coef[0]), float(coef[1]), sd, float(posterior(loglik, x @ coef, sd)[2].sum()))
+
+
+@dataclasses.dataclass(frozen=True)
+class SuiteFit:
+    """The suite's puzzles given the players: posterior mean and SD of each b, the prior, and the
+    suite's discrimination k (every player's slope on the suite is k times its slope on the anchors)."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+    prior: Prior
+    discrimination: float
+    interval: tuple[float, float] | None = None
+    """Profile-likelihood 95% interval of k (marginal likelihood within 1.92 of its maximum)."""
+
+
+K_RANGE = (0.5, 4.0)
+"""Search range of the suite discrimination k."""
+
+
+def fit_suite(responses: np.ndarray, players: Sequence[PlayerFit], features: np.ndarray, *,
+              discrimination: float | None = None, prior_sd: float = 0.0, shift_only: bool = False,
+              weigh_families: bool = False, interval: bool = False) -> SuiteFit:
+    """Each suite puzzle's difficulty from which ``players`` solved it (rows of ``responses``).
+
+    ``discrimination=None`` fits the suite's discrimination k by marginal likelihood: mined
+    puzzles, each checked to have one winning move at 1M nodes, separate the same players more
+    sharply than real Lichess puzzles do (on the default suite every ladder player's own curve is
+    about 1.5 times steeper than on Lichess puzzles), so a player's anchor curve, read unchanged on
+    the suite, spreads each puzzle's b too wide. k scales every player's slope on the suite (the
+    players keep their θ and lapse); k = 1 is the plain common-persons model. A number fixes k."""
+
+    def at(k: float) -> tuple[np.ndarray, Prior]:
+        scaled = [dataclasses.replace(f, slope=f.slope * k) for f in players]
+        loglik = response_loglik(responses, scaled, weigh_families=weigh_families)
+        if prior_sd > 0:
+            fixed = Prior(0.0, 1.0, prior_sd, math.nan)
+            return loglik, dataclasses.replace(fixed, log_marginal=float(
+                posterior(loglik, fixed.intercept + fixed.slope * features, prior_sd)[2].sum()))
+        # Warm start from the nearest k already fitted: the same optimum is reached in far fewer EM steps.
+        near = min(cache, key=lambda key: abs(key - k), default=None)
+        return loglik, fit_prior(loglik, features, shift_only=shift_only, start=None if near is None else cache[near][1])
+
+    cache: dict[float, tuple[np.ndarray, Prior]] = {}
+
+    def marginal(log_k: float) -> float:
+        k = round(math.exp(log_k), 3)  # to 0.001: the shipped ratings are recomputed exactly (--check)
+        if k not in cache:
+            cache[k] = at(k)
+        return cache[k][1].log_marginal
+
+    if discrimination is None:
+        # Golden-section search on log k: the profile is unimodal in practice (one sharpness fits best).
+        lo, hi = math.log(K_RANGE[0]), math.log(K_RANGE[1])
+        r = (math.sqrt(5) - 1) / 2
+        c, d = hi - r * (hi - lo), lo + r * (hi - lo)
+        while hi - lo > 0.01:
+            if marginal(c) > marginal(d):
+                hi, d = d, c
+                c = hi - r * (hi - lo)
+            else:
+                lo, c = c, d
+                d = lo + r * (hi - lo)
+        k = max(cache, key=lambda key: cache[key][1].log_marginal)
+    else:
+        k = round(float(discrimination), 3)
+        if k <= 0:
+            raise ValueError(f"suite discrimination {discrimination!r} is not positive")
+        cache[k] = at(k)
+    loglik, prior = cache[k]
+    mean, sd, _ = posterior(loglik, prior.intercept + prior.slope * features, prior.sd)
+    band = None
+    if interval:
+        top = prior.log_marginal
+
+        def edge(inside: float, outside: float) -> float:
+            for _ in range(8):
+                mid = (inside + outside) / 2
+                inside, outside = (mid, outside) if marginal(mid) > top - 1.92 else (inside, mid)
+            return round(math.exp((inside + outside) / 2), 2)
+
+        band = (edge(math.log(k), math.log(K_RANGE[0])), edge(math.log(k), math.log(K_RANGE[1])))
+    return SuiteFit(mean, sd, prior, k, band)
 
 
 # -- runs ----------------------------------------------------------------------------------------
@@ -325,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--prior-map", choices=("linear", "shift"), default="linear",
                     help="fitted prior mean: c + k x estimate (linear) or c + estimate (shift)")
     ap.add_argument("--weigh-families", action="store_true", help="each family of players gets the same total weight")
+    ap.add_argument("--discrimination", default="fit",
+                    help="the suite's discrimination k (players' slopes on the suite = k x on the anchors): 'fit' "
+                         "(by marginal likelihood; the default) or a number (1: the plain common-persons model)")
     ap.add_argument("--runs-only", action="store_true", help="only make sure every ladder run exists")
     ap.add_argument("--write", action="store_true", help="store the calibrated ratings in the suite and its manifest")
     ap.add_argument("--check", action="store_true",
@@ -349,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs_only:
         return 0
     result = fit_and_validate(anchors, suite, on_anchors, on_suite, holdout, prior_sd=args.prior_sd, curve=args.curve,
-                              prior_map=args.prior_map, weigh_families=args.weigh_families)
+                              prior_map=args.prior_map, weigh_families=args.weigh_families,
+                              discrimination=None if args.discrimination == "fit" else _positive(args.discrimination))
     print(result.report)
     if args.check:
         differ = [(p.id, (p.rating, p.rating_deviation), (result.ratings[p.id], result.deviations[p.id])) for p in suite
@@ -364,6 +450,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0:
+        raise SystemExit(f"error: --discrimination {text!r} is neither 'fit' nor a positive number")
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class Calibration:
     ratings: dict[str, int]
@@ -375,6 +471,8 @@ class Calibration:
     validation: tuple[dict[str, object], ...]
     report: str
     lopo: tuple[dict[str, object], ...] = ()
+    discrimination: float = 1.0
+    discrimination_interval: tuple[float, float] | None = None
 
 
 def band_counts(ratings: Iterable[int], width: int = 200) -> dict[str, int]:
@@ -433,7 +531,7 @@ def _rating(solved: Sequence[bool], ratings: Sequence[float], rds: Sequence[floa
 def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anchors: dict[str, dict[str, bool]],
                      on_suite: dict[str, dict[str, bool]], holdout: Sequence[str], *, prior_sd: float = 0.0,
                      curve: str = "headline", prior_map: str = "linear", weigh_families: bool = False,
-                     lopo_check: bool = True) -> Calibration:
+                     lopo_check: bool = True, discrimination: float | None = None) -> Calibration:
     from chesseval.core.rating import DEFAULT_RD
     from chesseval.mining.difficulty import estimate, load_model
 
@@ -448,15 +546,13 @@ def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anch
     model = load_model()
     prior = np.array([float(estimate(p, model)) for p in suite])
 
-    def calibrate(players: Sequence[PlayerFit]) -> tuple[np.ndarray, np.ndarray, Prior]:
+    def calibrate(players: Sequence[PlayerFit], *, interval: bool = False) -> SuiteFit:
         responses = np.array([[float(on_suite[f.label][p.id]) for f in players] for p in suite])
-        loglik = response_loglik(responses, players, weigh_families=weigh_families)
-        fitted = (fit_prior(loglik, prior, shift_only=prior_map == "shift") if prior_sd <= 0
-                  else Prior(0.0, 1.0, prior_sd, math.nan))
-        mean, sd, _ = posterior(loglik, fitted.intercept + fitted.slope * prior, fitted.sd)
-        return mean, sd, fitted
+        return fit_suite(responses, players, prior, discrimination=discrimination, prior_sd=prior_sd,
+                         shift_only=prior_map == "shift", weigh_families=weigh_families, interval=interval)
 
-    mean, sd, fitted = calibrate(used)
+    main_fit = calibrate(used, interval=True)
+    mean, sd, fitted = main_fit.mean, main_fit.sd, main_fit.prior
     ratings = {p.id: int(round(m)) for p, m in zip(suite, mean, strict=True)}
     devs = {p.id: int(round(d)) for p, d in zip(suite, sd, strict=True)}
 
@@ -466,7 +562,11 @@ def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anch
     for f in fits.values():
         tag = " (held out)" if f.label in holdout else "" if f.label in in_range else " (out of range)"
         lines.append(f"{f.label + tag:40} {f.theta:6.0f} {f.slope:5.2f} {f.lapse:5.2f} {f.solved:4d}/{f.n}")
-    lines += ["", f"prior: b ~ N({fitted.intercept:.0f} + {fitted.slope:.3f} x feature estimate, {fitted.sd:.0f}^2)"
+    k_text = (f"{main_fit.discrimination:.3f}" + (f" [{main_fit.interval[0]:.2f}, {main_fit.interval[1]:.2f}]"
+                                                 if main_fit.interval else "")
+              + (" (fitted by marginal likelihood, 95% profile interval)" if discrimination is None else " (fixed)"))
+    lines += ["", f"suite discrimination k = {k_text}: each player's slope on the suite is k x its slope on the anchors",
+              f"prior: b ~ N({fitted.intercept:.0f} + {fitted.slope:.3f} x feature estimate, {fitted.sd:.0f}^2)"
               + (" (fitted by marginal likelihood)" if prior_sd <= 0 else " (fixed)"),
               f"suite ratings: {len(suite)} puzzles; posterior sd median "
               f"{np.median(sd):.0f} (range {sd.min():.0f}-{sd.max():.0f}); mean shift from the feature estimate "
@@ -512,14 +612,15 @@ def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anch
                      f"{int((np.abs(diffs) <= 50).sum())} of {diffs.size} within +/-50; "
                      f"|z| <= 2 for {int((np.abs(zs) <= 2).sum())} of {zs.size}")
     options = {"curve": curve, "prior_map": prior_map if prior_sd <= 0 else "fixed", "prior_sd": prior_sd or None,
+               "discrimination": "fitted" if discrimination is None else discrimination,
                "weigh_families": weigh_families, "holdout": list(holdout), "solve_rate_range": [MIN_RATE, MAX_RATE]}
     return Calibration(ratings, devs, tuple(fits.values()), tuple(f.label for f in used), fitted, options, tuple(rows),
-                       "\n".join(lines), tuple(lopo))
+                       "\n".join(lines), tuple(lopo), main_fit.discrimination, main_fit.interval)
 
 
 def leave_one_player_out(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anchors: dict[str, dict[str, bool]],
                          on_suite: dict[str, dict[str, bool]], fits: dict[str, PlayerFit], in_range: set[str],
-                         calibrate: Callable[[Sequence[PlayerFit]], tuple[np.ndarray, np.ndarray, Prior]],
+                         calibrate: Callable[[Sequence[PlayerFit]], SuiteFit],
                          anchor_curves: dict[str, dict[str, float | None] | None] | None = None) -> tuple[dict[str, object], ...]:
     """Every in-range player held out in turn: the validation of the whole method rather than of
     two players picked in advance (measurement-notes §3; a family's blind spots show up as a
@@ -531,11 +632,13 @@ def leave_one_player_out(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_
     pool = [label for label in on_anchors if label in in_range]
     out = []
     for label in pool:
-        mean, sd, _ = calibrate([fits[o] for o in pool if o != label])
+        fold = calibrate([fits[o] for o in pool if o != label])
+        mean, sd = fold.mean, fold.sd
         on_a = (anchor_curves[label] if anchor_curves and label in anchor_curves  # already fitted by the caller
                 else _curve([on_anchors[label][p.id] for p in anchors], a_rating, a_rd))
         on_s = _curve([on_suite[label][p.id] for p in suite], [float(x) for x in mean], [float(x) for x in sd])
-        out.append({"player": label, "anchors": on_a, "suite": on_s, "diff": _diff(on_s, on_a), "z": _z(on_s, on_a)})
+        out.append({"player": label, "anchors": on_a, "suite": on_s, "diff": _diff(on_s, on_a), "z": _z(on_s, on_a),
+                    "discrimination": fold.discrimination})
     return tuple(out)
 
 
@@ -545,13 +648,16 @@ SIM_PLAYERS = {"p900": (900.0, 0.45, 0.02), "p1300": (1300.0, 0.5, 0.02), "p1700
 like engines and search on real puzzles."""
 
 
-def simulate_leave_one_player_out(seed: int, drift: float = 0.0, n_anchors: int = 700,
-                                  n_suite: int = 800) -> tuple[tuple[dict[str, object], ...], dict[str, PlayerFit]]:
+def simulate_leave_one_player_out(seed: int, drift: float = 0.0, n_anchors: int = 700, n_suite: int = 800, *,
+                                  sharpness: float = 1.0, discrimination: float | None = None,
+                                  ) -> tuple[tuple[dict[str, object], ...], dict[str, PlayerFit]]:
     """The leave-one-player-out check in a simulated world where one difficulty per puzzle is true
     for every player: anchors of known rating (RD 75), suite puzzles whose feature estimate is off
     by N(0, 300), the :data:`SIM_PLAYERS`, and with ``drift`` one more player that much stronger
-    on the suite than on the anchors (a family's blind spot). Returns the rows and the players'
-    curves fitted on the anchors. The noise floor the real table is read against
+    on the suite than on the anchors (a family's blind spot); ``sharpness``: every player's slope on
+    the suite is that many times its slope on the anchors (a suite that separates players more
+    sharply, as mined puzzles do), calibrated with ``discrimination`` (None: fitted; 1: the plain
+    model). Returns the rows and the players' curves fitted on the anchors. The noise floor the real table is read against
     (benchmarks/calibration_noise_floor.py)."""
     rng = np.random.default_rng(seed)
     a_r = rng.uniform(400, 2900, n_anchors).round()
@@ -568,16 +674,13 @@ def simulate_leave_one_player_out(seed: int, drift: float = 0.0, n_anchors: int 
         return rng.random(b.size) < (1.0 - lapse) / (1.0 + 10.0 ** (-slope * (theta - b) / 400.0))
 
     on_a = {k: dict(zip([p.id for p in anchors], solve(t, a, lp, a_r), strict=True)) for k, (t, a, lp, _) in truth.items()}
-    on_s = {k: dict(zip([p.id for p in suite], solve(t + d, a, lp, b_true), strict=True))
+    on_s = {k: dict(zip([p.id for p in suite], solve(t + d, a * sharpness, lp, b_true), strict=True))
             for k, (t, a, lp, d) in truth.items()}  # fmt: skip
     fits = {k: fit_player_curve(k, [on_a[k][p.id] for p in anchors], a_r, [75.0] * n_anchors) for k in truth}
 
-    def calibrate(players: Sequence[PlayerFit]) -> tuple[np.ndarray, np.ndarray, Prior]:
+    def calibrate(players: Sequence[PlayerFit]) -> SuiteFit:
         resp = np.array([[float(on_s[f.label][p.id]) for f in players] for p in suite])
-        ll = response_loglik(resp, players)
-        prior = fit_prior(ll, features)
-        mean, sd, _ = posterior(ll, prior.intercept + prior.slope * features, prior.sd)
-        return mean, sd, prior
+        return fit_suite(resp, players, features, discrimination=discrimination)
 
     return leave_one_player_out(anchors, suite, on_a, on_s, fits, set(truth), calibrate), fits
 
@@ -609,6 +712,10 @@ def write_calibration(path: Path, suite: Sequence[Puzzle], result: Calibration, 
                     "count": result.players[0].n},
         "prior": {"model": "chesseval/mining/difficulty_model.json", "intercept": round(result.prior.intercept, 1),
                   "slope": round(result.prior.slope, 4), "sd": round(result.prior.sd, 1)},
+        "discrimination": {"k": result.discrimination,
+                           "interval95": list(result.discrimination_interval) if result.discrimination_interval else None,
+                           "meaning": "every player's slope on the suite is k x its slope on the anchors; fitted by "
+                                      "marginal likelihood unless options.discrimination fixes it"},
         "players": [{"player": f.label, "theta": round(f.theta, 1), "slope": round(f.slope, 3), "lapse": round(f.lapse, 3),
                      "solved": f.solved, "n": f.n, "used": f.label in result.used, "held_out": f.label in holdout}
                     for f in result.players],
