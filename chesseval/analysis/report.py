@@ -35,11 +35,21 @@ def render_rating_lines(results: dict[str, Any]) -> str:
         if curve.get("gof_line"):
             verdict = "no significant misfit" if curve["gof"]["p_value"] > 0.05 else "MISFIT: the curve does not describe this run"
             lines.append(f"curve fit: {curve['gof_line']}: {verdict}")
+        if off := _themes_off_curve(curve):
+            lines.append(off)
         if results.get("rating"):
             lines.append(f"Elo-slope rating: {results['rating']['text']} (fixed 400-point logistic, secondary figure)")
     elif results.get("rating"):
         lines.append(f"puzzle rating: {results['rating']['text']} (maximum likelihood on the Lichess puzzle-rating scale, 95% profile interval)")
     return "".join(line + "\n" for line in lines)
+
+
+def _themes_off_curve(curve: dict[str, Any]) -> str:
+    from chesseval.core.theme_fit import ThemeFit, flagged, format_flagged
+
+    fields = ("theme", "n", "solved", "expected", "variance")
+    fits = [ThemeFit(*(t[f] for f in fields)) for t in curve.get("themes") or () if all(f in t for f in fields)]
+    return format_flagged(flagged(fits))
 
 
 def _pct(x: float | None) -> str:

@@ -439,6 +439,15 @@ class CurveFit:
         sampling noise (the interval still includes the slope's uncertainty)."""
         return self.rating is not None and self.span is not None and not self.span[0] <= self.rating <= self.span[1]
 
+    def p_solve(self, puzzle_ratings: Any, rds: Any = None) -> np.ndarray:
+        """The fitted curve's solve probability for each puzzle (its RD flattening the curve as in the fit)."""
+        if self.theta is None or self.scale is None:
+            raise ValueError(f"no fitted curve to evaluate ({self.solved} of {self.n} solved)")
+        _, r, rd = _arrays(np.zeros(len(puzzle_ratings)), puzzle_ratings, rds)
+        one = np.ones(1)  # the curve's parameters as a batch of one, as _curve_p takes them
+        return _curve_p(one * self.theta, one * 400.0 / self.scale, one * (self.lapse or 0.0), r, rd,
+                        one * (self.floor or 0.0))[0]
+
     @property
     def aic(self) -> float | None:
         return None if self.loglik is None else 2 * self.model.n_params - 2 * self.loglik

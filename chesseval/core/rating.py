@@ -398,6 +398,12 @@ def _field(record: Any, key: str) -> Any:
     return getattr(record, key, None)
 
 
+def is_rated_outcome(record: Any) -> bool:
+    """Whether a run record counts in a rating fit: it has a rating, and its verdict is neither
+    ``"error"`` (no answer was obtained) nor ``"unjudged"`` (no solution to judge by)."""
+    return _field(record, "rating") is not None and str(_field(record, "verdict")) not in ("error", "unjudged")
+
+
 def outcomes_from_records(records: Iterable[Any]) -> tuple[list[bool], list[float], list[float], int]:
     """``(solved, ratings, rds, excluded)`` from run records (dicts or objects).
 
@@ -411,11 +417,11 @@ def outcomes_from_records(records: Iterable[Any]) -> tuple[list[bool], list[floa
     rds: list[float] = []
     excluded = 0
     for rec in records:
-        rating = _field(rec, "rating")
-        verdict = str(_field(rec, "verdict"))
-        if rating is None or verdict in ("error", "unjudged"):
+        if not is_rated_outcome(rec):
             excluded += 1
             continue
+        rating = _field(rec, "rating")
+        verdict = str(_field(rec, "verdict"))
         rd = _field(rec, "rating_deviation")
         if rd is None:  # an estimated rating is far less certain than a played-in Lichess one
             rd = ESTIMATED_RD if _field(rec, "rating_source") == "estimated" else DEFAULT_RD

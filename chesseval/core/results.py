@@ -167,4 +167,7 @@ def _curve(recs: list[RunRecord]) -> dict[str, Any] | None:
         fit = curve_from_records(recs)
     except (ValueError, LinAlgError):  # a degenerate fit must not cost the run its results.json
         return None
-    return {**fit.to_dict(), "line": fit.describe(), "gof_line": fit.gof.format() if fit.gof else None}
+    from chesseval.core.theme_fit import theme_fits
+
+    themes = [t.to_dict() for t in theme_fits(recs, fit)]  # where the curve misses, theme by theme
+    return {**fit.to_dict(), "line": fit.describe(), "gof_line": fit.gof.format() if fit.gof else None, "themes": themes}
