@@ -407,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--prior-map", choices=("linear", "shift"), default="linear",
                     help="fitted prior mean: c + k x estimate (linear) or c + estimate (shift)")
     ap.add_argument("--weigh-families", action="store_true", help="each family of players gets the same total weight")
-    ap.add_argument("--discrimination", default="fit",
+    ap.add_argument("--discrimination", default=None, type=_discrimination,
                     help="the suite's discrimination k (players' slopes on the suite = k x on the anchors): 'fit' "
                          "(by marginal likelihood; the default) or a number (1: the plain common-persons model)")
     ap.add_argument("--runs-only", action="store_true", help="only make sure every ladder run exists")
@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     result = fit_and_validate(anchors, suite, on_anchors, on_suite, holdout, prior_sd=args.prior_sd, curve=args.curve,
                               prior_map=args.prior_map, weigh_families=args.weigh_families,
-                              discrimination=None if args.discrimination == "fit" else _positive(args.discrimination))
+                              discrimination=args.discrimination)
     print(result.report)
     if args.check:
         differ = [(p.id, (p.rating, p.rating_deviation), (result.ratings[p.id], result.deviations[p.id])) for p in suite
@@ -450,13 +450,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _positive(text: str) -> float:
+def _discrimination(text: str) -> float | None:
+    """``--discrimination``: None for 'fit', else a positive number."""
+    if text == "fit":
+        return None
     try:
         value = float(text)
     except ValueError:
         value = math.nan
     if not value > 0:
-        raise SystemExit(f"error: --discrimination {text!r} is neither 'fit' nor a positive number")
+        raise argparse.ArgumentTypeError(f"{text!r} is neither 'fit' nor a positive number")
     return value
 
 

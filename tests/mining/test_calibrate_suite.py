@@ -156,3 +156,12 @@ def test_shipped_ratings_are_the_calibration_recomputed_from_scratch(lichess_sam
     for row in manifest["calibration"]["leave_one_player_out"]:
         assert any(line.startswith(row["player"]) and line.split()[-2] == f"{row['diff']:+d}"
                    for line in proc.stdout.splitlines()), row
+
+
+def test_a_bad_discrimination_is_refused_before_anything_is_loaded(load_script, capsys) -> None:  # type: ignore[no-untyped-def]
+    cal = load_script("calibrate_suite")
+    for bad in ("abc", "0", "-1.5"):
+        with pytest.raises(SystemExit) as exc:
+            cal.main(["--discrimination", bad, "--anchors", "/nonexistent/anchors.csv"])
+        assert exc.value.code == 2
+        assert f"--discrimination: {bad!r} is neither 'fit' nor a positive number" in capsys.readouterr().err
