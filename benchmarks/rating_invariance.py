@@ -16,7 +16,7 @@ never committed). Runs resume, so a second call only refits and prints. For each
 the headline (the 50%-solve point of the fitted curve, :func:`chesseval.core.curve.fit_curve`) per
 suite with its interval, the largest pairwise difference, whether every pair of intervals
 overlaps, and the fixed-slope Elo figure's spread for comparison; then the goodness-of-fit p per
-player and suite.
+player and suite, and the themes off each curve (chesseval.core.theme_fit).
 
     nice -n 10 python benchmarks/rating_invariance.py [--source ../shared/data/lichess_sample.csv]
         [--build-dir build/rating_invariance] [--per-band 100] [--model slope_lapse]
@@ -42,6 +42,7 @@ from chesseval.api import evaluate  # noqa: E402
 from chesseval.core.curve import CurveModel, curve_from_records, headline_z  # noqa: E402
 from chesseval.core.records import RunDir, list_runs  # noqa: E402
 from chesseval.core.runner import RunConfig  # noqa: E402
+from chesseval.core.theme_fit import flagged, theme_fits  # noqa: E402
 
 PLAYERS: list[tuple[str, dict[str, str], str]] = [
     ("builtin/search", {"depth": "1"}, "search d1"),
@@ -121,7 +122,8 @@ def main() -> int:
         for sname, spath in suites.items():
             recs = RunDir(play(spath, mdl, opts, runs_dir)).records()
             fit = curve_from_records(recs, model=model)
-            table.setdefault(label, {})[sname] = fit.to_dict()
+            themes = [t.to_dict() for t in flagged(theme_fits(recs, fit))]
+            table.setdefault(label, {})[sname] = {**fit.to_dict(), "themes_off_curve": themes}
 
     names = list(suites)
     lichess = names[:3]
@@ -183,6 +185,12 @@ def main() -> int:
             p = g.get("p_value")
             cells.append(f"{'-' if p is None else f'{p:.2f}':>5} {f['scale']:5.0f}/{100 * f['lapse']:4.1f}%".rjust(22))
         print(f"{label:<10} " + " ".join(cells))
+    print("\nthemes off the curve (chesseval.core.theme_fit, |z| >= 3; at most two per suite): a player rated "
+          "partly on a suite's theme mix")
+    for label, per in table.items():
+        cells = [f"{n}: " + (", ".join(f"{t['theme']} {t['z']:+.1f}" for t in per[n]["themes_off_curve"][:2]) or "-")
+                 for n in names]
+        print(f"{label:<10} " + "; ".join(cells))
     if args.json:
         args.json.write_text(json.dumps(table, indent=1))
     return 0
