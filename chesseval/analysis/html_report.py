@@ -60,6 +60,7 @@ img.plot{max-width:100%;height:auto}
 .fail pre{white-space:pre-wrap;word-break:break-word;max-height:210px;overflow:auto;background:#fafafa;border:1px solid #eee;padding:6px;font-size:12px;margin:6px 0 0}
 .key span{display:inline-block;width:18px;height:4px;margin:0 4px 3px 10px;vertical-align:middle}
 .note{color:#555;font-size:13px}
+.warn{color:#8a4b00}
 """
 
 
@@ -155,6 +156,14 @@ def _cards(s: RunSummary, records: Sequence[Any]) -> str:
     ) + "</div>"
 
 
+def _themes_note(s: RunSummary, records: Sequence[Any]) -> str:
+    """The themes off the fitted curve (chesseval.core.theme_fit), as the text report prints them."""
+    from chesseval.core.theme_fit import flagged, format_flagged, theme_fits
+
+    line = format_flagged(flagged(theme_fits(records, s.curve))) if s.curve is not None else ""
+    return f'<p class="note warn">{_e(line)}</p>' if line else ""
+
+
 def _partial_table(records: Sequence[Any]) -> str:
     pc = partial_credit(records)
     if not pc.by_length:
@@ -239,10 +248,12 @@ def render_html(
         f'run {_e(header.get("run_id"))} · status {_e(header.get("status"))} · started {_e(header.get("started_at"))}'
         + (f"<br>{meta_txt}" if meta_txt else "") + "</div>",
         _cards(summary, records),
-        '<p class="note">Rating: maximum-likelihood estimate on the Lichess <i>puzzle</i>-rating scale (Glicko expected '
-        "score, all puzzles fitted at once), with a profile-likelihood 95% interval; not FIDE or game Elo. "
+        '<p class="note">Puzzle rating: the 50%-solve point of the fitted solve curve (slope and lapse) on the Lichess '
+        "<i>puzzle</i>-rating scale, with a profile 95% interval that includes the slope's and the lapse's uncertainty; "
+        "the Elo-slope rating (Elo's fixed 400-point curve) is the secondary figure. Not FIDE or game Elo. "
         "A puzzle counts as solved only when every solver move is right (first attempt, whole line; any mate wins). "
         "Solve rates carry Wilson 95% intervals.</p>",
+        _themes_note(summary, records),
         "<h2>Solve rate by puzzle rating</h2>",
         _plot_img(plot, "solve rate by puzzle rating"),
         '<div class="tables">',

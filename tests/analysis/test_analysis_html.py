@@ -147,3 +147,22 @@ def test_report_in_headless_chromium(
     light_pixels = _share(img, LIGHT_SQUARE) * img.shape[0] * img.shape[1]
     assert light_pixels > 12 * 8000, light_pixels
     assert len(bad_problems["errors"]) >= 3, bad_problems  # console.error, exception, failed image
+
+
+def test_html_names_the_themes_off_the_curve() -> None:
+    """The HTML report carries the same theme screen as the text report: a player who solves every
+    mate in one at any rating, and otherwise follows a flat curve, gets the line; without that
+    theme, it does not."""
+    rng = np.random.default_rng(5)
+    recs = []
+    for i in range(400):
+        rating = float(rng.uniform(600, 2600))
+        mate = rng.random() < 0.15
+        solved = mate or rng.random() < 0.97 / (1 + 10 ** (-(1500 - rating) / 800))
+        recs.append(_record("correct" if solved else "wrong", [{"index": 0}], puzzle_id=f"p{i}", rating=rating,
+                            themes=["mateIn1"] if mate else ["middlegame"]))
+    header = {"model": "m", "suite": {"name": "s"}}
+    html = render_html(header, recs, None)
+    assert "themes off the curve" in html and "mateIn1" in html
+    plain = [{**r, "themes": ["middlegame"]} for r in recs]
+    assert "themes off the curve" not in render_html(header, plain, None)
