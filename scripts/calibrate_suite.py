@@ -408,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--discrimination", default=None, type=_discrimination,
                     help="the suite's discrimination k (players' slopes on the suite = k x on the anchors): 'fit' "
                          "(by marginal likelihood; the default) or a number (1: the plain common-persons model)")
+    ap.add_argument("--linking-boot", type=int, default=20, metavar="N",
+                    help="bootstrap replicates of the anchors for the calibration's linking error (default: "
+                         "%(default)s, about 5 s each; 0: skip; --check skips it, it is not a shipped number)")
     ap.add_argument("--runs-only", action="store_true", help="only make sure every ladder run exists")
     ap.add_argument("--write", action="store_true", help="store the calibrated ratings in the suite and its manifest")
     ap.add_argument("--check", action="store_true",
@@ -433,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     result = fit_and_validate(anchors, suite, on_anchors, on_suite, holdout, prior_sd=args.prior_sd, curve=args.curve,
                               prior_map=args.prior_map, weigh_families=args.weigh_families,
-                              discrimination=args.discrimination)
+                              discrimination=args.discrimination, linking_boot=0 if args.check else args.linking_boot)
     print(result.report)
     if args.check:
         differ = [(p.id, (p.rating, p.rating_deviation), (result.ratings[p.id], result.deviations[p.id])) for p in suite
@@ -474,6 +477,9 @@ class Calibration:
     lopo: tuple[dict[str, object], ...] = ()
     discrimination: float = 1.0
     discrimination_interval: tuple[float, float] | None = None
+    linking: dict[str, float] = dataclasses.field(default_factory=dict)
+    """Each player's linking error on the suite (SD over bootstrap replicates of the anchors)."""
+    linking_boot: int = 0
 
 
 def band_counts(ratings: Iterable[int], width: int = 200) -> dict[str, int]:
@@ -532,7 +538,7 @@ def _rating(solved: Sequence[bool], ratings: Sequence[float], rds: Sequence[floa
 def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anchors: dict[str, dict[str, bool]],
                      on_suite: dict[str, dict[str, bool]], holdout: Sequence[str], *, prior_sd: float = 0.0,
                      curve: str = "headline", prior_map: str = "linear", weigh_families: bool = False,
-                     lopo_check: bool = True, discrimination: float | None = None) -> Calibration:
+                     lopo_check: bool = True, discrimination: float | None = None, linking_boot: int = 0) -> Calibration:
     from chesseval.core.rating import DEFAULT_RD
     from chesseval.mining.difficulty import estimate, load_model
 
@@ -600,23 +606,35 @@ def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anch
     on_anchor_curves = {str(r["player"]): r["curve"]["anchors"] for r in rows}  # type: ignore[index]
     lopo = (leave_one_player_out(anchors, suite, on_anchors, on_suite, fits, in_range, calibrate, on_anchor_curves)
             if lopo_check else ())
+    linking = (linking_errors(anchors, suite, on_anchors, on_suite, [f.label for f in used], fitter, calibrate,
+                              reps=linking_boot) if linking_boot > 0 else {})
+    if linking:
+        lines += ["", f"linking error: SD of each player's headline on the suite over {linking_boot} bootstrap replicates "
+                  "of the anchors (players refitted, suite recalibrated; not in the headline's interval)",
+                  ", ".join(f"{label} {se:.0f}" for label, se in linking.items())]
+        # Each fold's linking error is approximated by the full calibration's (a bootstrap per fold costs 7x).
+        lopo = tuple({**r, "z_linking": _z(r["suite"], r["anchors"], extra_se=linking.get(str(r["player"]), 0.0))}  # type: ignore[arg-type]
+                     for r in lopo)
     if lopo:
         diffs = np.array([float(r["diff"]) for r in lopo if r["diff"] is not None])
         lines += ["", "leave-one-player-out check: every in-range ladder player in turn is left out of the calibration "
                   "(all others used), and its curve headline on the suite so calibrated is compared with its headline "
                   "on the anchors",
-                  f"{'player':40} {'anchors':>20} {'suite':>20} {'diff':>5} {'z':>5}"]
+                  f"{'player':40} {'anchors':>20} {'suite':>20} {'diff':>5} {'z':>5} {'z incl. linking':>15}"]
+        fz = lambda z: "-" if z is None else format(z, "+.1f")  # noqa: E731
         lines += [f"{r['player']:40} {_text(r['anchors']):>20} {_text(r['suite']):>20} {r['diff']:+5d} "  # type: ignore[arg-type]
-                  f"{'-' if r['z'] is None else format(r['z'], '+5.1f'):>5}" for r in lopo if r["diff"] is not None]
+                  f"{fz(r['z']):>5} {fz(r.get('z_linking')):>15}" for r in lopo if r["diff"] is not None]
         zs = np.array([float(r["z"]) for r in lopo if r["z"] is not None])
         lines.append(f"root mean square {np.sqrt(np.mean(diffs ** 2)):.0f}, largest |diff| {np.abs(diffs).max():.0f}, "
                      f"{int((np.abs(diffs) <= 50).sum())} of {diffs.size} within +/-50; "
-                     f"|z| <= 2 for {int((np.abs(zs) <= 2).sum())} of {zs.size}")
+                     f"|z| <= 2 for {int((np.abs(zs) <= 2).sum())} of {zs.size}"
+                     + (f" ({sum(abs(float(r['z_linking'])) <= 2 for r in lopo if r.get('z_linking') is not None)} "
+                        "including the linking error)" if linking else ""))
     options = {"curve": curve, "prior_map": prior_map if prior_sd <= 0 else "fixed", "prior_sd": prior_sd or None,
                "discrimination": "fitted" if discrimination is None else discrimination,
                "weigh_families": weigh_families, "holdout": list(holdout), "solve_rate_range": [MIN_RATE, MAX_RATE]}
     return Calibration(ratings, devs, tuple(fits.values()), tuple(f.label for f in used), fitted, options, tuple(rows),
-                       "\n".join(lines), tuple(lopo), main_fit.discrimination, main_fit.interval)
+                       "\n".join(lines), tuple(lopo), main_fit.discrimination, main_fit.interval, linking, linking_boot)
 
 
 def leave_one_player_out(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anchors: dict[str, dict[str, bool]],
@@ -641,6 +659,35 @@ def leave_one_player_out(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_
         out.append({"player": label, "anchors": on_a, "suite": on_s, "diff": _diff(on_s, on_a), "z": _z(on_s, on_a),
                     "discrimination": fold.discrimination})
     return tuple(out)
+
+
+def linking_errors(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anchors: dict[str, dict[str, bool]],
+                   on_suite: dict[str, dict[str, bool]], used: Sequence[str],
+                   fitter: Callable[[str, Sequence[bool], Sequence[float], Sequence[float]], PlayerFit],
+                   calibrate: Callable[[Sequence[PlayerFit]], SuiteFit], *, reps: int, seed: int = 0) -> dict[str, float]:
+    """The calibration's shared (linking) error of every player's headline on the suite: the SD
+    over ``reps`` bootstrap replicates of the anchors (players' curves refitted on each, the suite
+    calibrated again, the player's own suite answers fixed).
+
+    A headline's profile interval covers its own puzzles' sampling noise, not the error of the
+    scale they were put on; the two are about the same size on the default suite, and the latter
+    is shared by every run on it (it cancels between two runs on the suite, not between the suite
+    and real puzzles)."""
+    from chesseval.core.rating import DEFAULT_RD
+
+    rng = np.random.default_rng(seed)
+    a_rating = np.array([float(p.rating or 0) for p in anchors])
+    a_rd = np.array([float(p.rating_deviation if p.rating_deviation is not None else DEFAULT_RD) for p in anchors])
+    heads: dict[str, list[float]] = {label: [] for label in on_suite}
+    for _ in range(reps):
+        idx = rng.integers(0, len(anchors), len(anchors))
+        players = [fitter(label, [on_anchors[label][anchors[i].id] for i in idx], a_rating[idx], a_rd[idx]) for label in used]
+        fit = calibrate(players)
+        for label, got in heads.items():
+            c = _curve([on_suite[label][p.id] for p in suite], [float(x) for x in fit.mean], [float(x) for x in fit.sd])
+            if c is not None and c["rating"] is not None:
+                got.append(float(c["rating"]))
+    return {label: round(float(np.std(v, ddof=1)), 1) for label, v in heads.items() if len(v) >= 2}
 
 
 SIM_PLAYERS = {"p900": (900.0, 0.45, 0.02), "p1300": (1300.0, 0.5, 0.02), "p1700": (1700.0, 0.55, 0.01),
@@ -686,10 +733,10 @@ def simulate_leave_one_player_out(seed: int, drift: float = 0.0, n_anchors: int 
     return leave_one_player_out(anchors, suite, on_a, on_s, fits, set(truth), calibrate), fits
 
 
-def _z(a: dict[str, float | None] | None, b: dict[str, float | None] | None) -> float | None:
+def _z(a: dict[str, float | None] | None, b: dict[str, float | None] | None, *, extra_se: float = 0.0) -> float | None:
     from chesseval.core.curve import headline_z
 
-    z = headline_z(a, b)
+    z = headline_z(a, b, extra_se=extra_se)
     return None if z is None else round(z, 2)
 
 
@@ -722,6 +769,10 @@ def write_calibration(path: Path, suite: Sequence[Puzzle], result: Calibration, 
                     for f in result.players],
         "validation": list(result.validation),
         "leave_one_player_out": list(result.lopo),
+        "linking": {"replicates": result.linking_boot, "seed": 0, "se": result.linking,
+                    "meaning": "SD of each player's headline on the suite over bootstrap replicates of the anchors: "
+                               "the calibration's shared error, not in a headline's interval; add it in quadrature "
+                               "when comparing a rating on this suite with one on another suite"},
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
     }
     manifest = path.with_suffix(".json")

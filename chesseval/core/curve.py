@@ -578,9 +578,11 @@ def curve_from_records(records: Iterable[Any], **kwargs: Any) -> CurveFit:
     return fit_curve(solved, ratings, rds, excluded=excluded, **kwargs)
 
 
-def headline_z(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> float | None:
+def headline_z(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None, *, extra_se: float = 0.0) -> float | None:
     """``(a - b) / SE`` for two headlines (``CurveFit.to_dict()`` or anything with ``rating``,
-    ``low``, ``high`` and optionally ``level``), each SE read off its profile interval's width.
+    ``low``, ``high`` and optionally ``level``), each SE read off its profile interval's width;
+    ``extra_se`` is a further independent error of the difference (a calibrated suite's linking
+    error), added in quadrature.
 
     A flat curve's 50% point is only known to about +/-45 on several hundred puzzles, so whether
     two suites (or a suite and its anchors) agree is a question of z, not of a fixed number of
@@ -593,5 +595,5 @@ def headline_z(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> floa
             return None
         width = NormalDist().inv_cdf(0.5 + float(x.get("level") or 0.95) / 2) * 2
         ses.append((float(x["high"]) - float(x["low"])) / width)
-    se = math.hypot(*ses)
+    se = math.hypot(*ses, extra_se)
     return (float(a["rating"]) - float(b["rating"])) / se if se > 0 else None

@@ -181,3 +181,5 @@ def test_headline_z_reads_each_standard_error_off_its_interval() -> None:
     assert headline_z(a, {"rating": 900.0, "low": None, "high": 1000.0}) is None  # censored: no z
     assert headline_z(a, {"rating": 900.0, "low": float("-inf"), "high": 1000.0}) is None
     assert headline_z(None, a) is None
+    # A further independent error of the difference (a suite's linking error) joins in quadrature.
+    assert headline_z(a, b, extra_se=math.sqrt(50**2 * 3)) == pytest.approx(1.0, rel=1e-4)  # SE sqrt(4 * 50^2) = 100

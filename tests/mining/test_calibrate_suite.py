@@ -137,7 +137,7 @@ def test_shipped_ratings_are_the_calibration_recomputed_from_scratch(lichess_sam
     """The default suite's Rating and RatingDeviation are this project's output: the anchors are
     cut again from the Lichess sample, the ladder plays them (and the suite, where
     runs/reference lacks a player), and the calibration gives every shipped number back exactly,
-    with the leave-one-player-out table the manifest records. About 80 s on 2 cores."""
+    with the leave-one-player-out table the manifest records. About 150 s on 2 cores."""
     import subprocess
     import sys
 
@@ -154,7 +154,7 @@ def test_shipped_ratings_are_the_calibration_recomputed_from_scratch(lichess_sam
     n = manifest["count"]
     assert f"check: {n} of {n} puzzles carry exactly the recomputed rating and deviation" in proc.stdout
     for row in manifest["calibration"]["leave_one_player_out"]:
-        assert any(line.startswith(row["player"]) and line.split()[-2] == f"{row['diff']:+d}"
+        assert any(line.startswith(row["player"]) and line.split()[-3] == f"{row['diff']:+d}"
                    for line in proc.stdout.splitlines()), row
 
 
@@ -165,3 +165,33 @@ def test_a_bad_discrimination_is_refused_before_anything_is_loaded(load_script, 
             cal.main(["--discrimination", bad, "--anchors", "/nonexistent/anchors.csv"])
         assert exc.value.code == 2
         assert f"--discrimination: {bad!r} is neither 'fit' nor a positive number" in capsys.readouterr().err
+
+
+def test_linking_error_is_the_spread_over_anchor_replicates(load_script) -> None:
+    """The calibration's linking error: refit the players on bootstrap replicates of the anchors,
+    recalibrate, read each player's headline again. It is positive and shrinks with more anchors
+    (the error of the scale, not of the player's own puzzles)."""
+    cal = load_script("calibrate_suite")
+    rng = np.random.default_rng(11)
+    truth = {"p1000": (1000.0, 0.5), "p1600": (1600.0, 0.5), "p2200": (2200.0, 0.5)}
+    b_suite = rng.uniform(600, 2600, 300)
+    features = b_suite + rng.normal(0, 300, b_suite.size)
+    suite = [Puzzle(id=f"s{i}", fen=_pz("x").fen, moves=("e2e4", "e7e5"), rating=0) for i in range(b_suite.size)]
+    on_suite = {k: dict(zip([p.id for p in suite], _solve(rng, t, a, b_suite), strict=True)) for k, (t, a) in truth.items()}
+
+    def world(n_anchors: int, seed: int) -> dict[str, float]:
+        r = rng.uniform(400, 2900, n_anchors).round()
+        anchors = [Puzzle(id=f"a{i}", fen=_pz("x").fen, moves=("e2e4", "e7e5"), rating=int(x), rating_deviation=75)
+                   for i, x in enumerate(r)]
+        on_anchors = {k: dict(zip([p.id for p in anchors], _solve(rng, t, a, r), strict=True)) for k, (t, a) in truth.items()}
+
+        def calibrate(players):  # type: ignore[no-untyped-def]
+            resp = np.array([[float(on_suite[f.label][p.id]) for f in players] for p in suite])
+            return cal.fit_suite(resp, players, features, discrimination=1.0)
+
+        return cal.linking_errors(anchors, suite, on_anchors, on_suite, list(truth), cal.fit_player_curve, calibrate,
+                                  reps=6, seed=seed)
+
+    few, many = world(150, 0), world(1200, 0)
+    assert set(few) == set(truth) and all(v > 0 for v in few.values()), few
+    assert np.mean(list(many.values())) < np.mean(list(few.values())), (few, many)
