@@ -18,7 +18,7 @@ from typing import Any
 from chesseval.core.records import load_run
 from chesseval.core.results import summarize
 
-__all__ = ["render_results", "render_rating_lines", "render_failures", "report_run", "engine_text", "REPORT_FORMATS"]
+__all__ = ["render_results", "render_rating_lines", "render_failures", "report_run", "engine_text", "linking_text", "REPORT_FORMATS"]
 
 REPORT_FORMATS = ("table", "markdown", "csv", "json")
 
@@ -42,6 +42,24 @@ def render_rating_lines(results: dict[str, Any]) -> str:
     elif results.get("rating"):
         lines.append(f"puzzle rating: {results['rating']['text']} (maximum likelihood on the Lichess puzzle-rating scale, 95% profile interval)")
     return "".join(line + "\n" for line in lines)
+
+
+def linking_text(header: dict[str, Any], results: dict[str, Any]) -> str:
+    """On a calibrated suite: the headline's interval with the calibration's linking error added,
+    for comparing it with a rating on another suite (``""`` elsewhere)."""
+    from chesseval.core.linking import linking_error_of_run
+
+    curve = results.get("curve") or {}
+    rating, low, high = curve.get("rating"), curve.get("low"), curve.get("high")
+    if rating is None or low is None or high is None:
+        return ""
+    link = linking_error_of_run(header)
+    if link is None:
+        return ""
+    lo, hi = link.widen(rating, low, high, level=curve.get("level") or 0.95)
+    return (f"against another suite: {rating:.0f} [{lo:.0f}, {hi:.0f}] (the interval with this suite's calibration error "
+            f"added, SE {link.se_at(rating):.0f} at this rating, from {link.replicates} bootstrap replicates; it cancels "
+            "between two runs on this suite)\n")
 
 
 def _themes_off_curve(curve: dict[str, Any]) -> str:
@@ -144,6 +162,7 @@ def report_run(
     if fmt in ("table", "markdown"):
         # The rating belongs next to the bucket table (summarize fitted it); machine formats stay untouched.
         out.append(render_rating_lines(results))
+        out.append(linking_text(header, results))
         out.append(engine_text(run.path, width))
         out.append(_placement(run.path, header, results, reference))
         if failures:

@@ -1,0 +1,64 @@
+"""chesseval.core.linking: a calibrated suite's linking error, read from its manifest and added
+to a headline's interval when it is compared with another suite."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from chesseval.core.linking import LinkingError, linking_error_of_run
+from chesseval.core.suites import resolve_suite
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _row(player: str, rating: float | None, *, used: bool = True, held_out: bool = False) -> dict[str, object]:
+    return {"player": player, "used": used, "held_out": held_out, "curve": {"suite": {"rating": rating}}}
+
+
+def test_read_from_the_calibration_record_and_interpolated() -> None:
+    calibration = {
+        "validation": [_row("a", 1000.0), _row("b", 2000.0, used=False, held_out=True),
+                       _row("c", 3500.0, used=False), _row("d", None)],
+        "linking": {"replicates": 20, "se": {"a": 40.0, "b": 20.0, "c": 95.0, "d": 10.0}},
+    }
+    link = LinkingError.from_calibration(calibration)
+    assert link is not None and link.replicates == 20
+    assert link.points == ((1000.0, 40.0), (2000.0, 20.0))  # out of range (c) and unplaced (d) left out
+    assert link.se_at(1500.0) == pytest.approx(30.0)
+    assert link.se_at(500.0) == 40.0 and link.se_at(2600.0) == 20.0  # the nearest player outside them
+    low, high = link.widen(1500.0, 1450.0, 1580.0)
+    z = 1.959964 * 30.0
+    assert low == pytest.approx(1500.0 - math.hypot(50.0, z), rel=1e-5)
+    assert high == pytest.approx(1500.0 + math.hypot(80.0, z), rel=1e-5)
+    assert LinkingError.from_calibration({"validation": calibration["validation"]}) is None  # not measured
+
+
+def test_found_for_runs_on_the_calibrated_default_suite_only() -> None:
+    suite = resolve_suite("default")
+    if "linking" not in (suite.extra.get("calibration") or {}):
+        pytest.skip("this default suite has no linking error")
+    header = {"suite": {"name": "default", "path": "/elsewhere/default.csv", "sha256": suite.sha256}}
+    link = linking_error_of_run(header)  # the recorded path is gone: found by name and sha256
+    assert link is not None and len(link.points) >= 5 and all(0 < se < 200 for _, se in link.points)
+    assert linking_error_of_run({"suite": {**header["suite"], "sha256": "0" * 64}}) is None  # an edited suite
+    starter = resolve_suite("starter")
+    assert linking_error_of_run({"suite": {"name": "starter", "sha256": starter.sha256}}) is None  # uncalibrated
+    assert linking_error_of_run({}) is None
+
+
+def test_the_report_of_a_reference_run_gives_the_widened_interval() -> None:
+    from chesseval.analysis.report import report_run
+    from chesseval.core.records import list_runs
+
+    runs = list_runs(ROOT / "runs" / "reference")
+    if not runs:
+        pytest.skip("no reference runs")
+    text = report_run(runs[0].path)
+    head = next(line for line in text.splitlines() if line.startswith("puzzle rating:"))
+    other = next(line for line in text.splitlines() if line.startswith("against another suite:"))
+    lo, hi = (float(x) for x in head.split("[")[1].split("]")[0].split(", "))
+    lo2, hi2 = (float(x) for x in other.split("[")[1].split("]")[0].split(", "))
+    assert lo2 < lo and hi2 > hi  # wider on both sides
