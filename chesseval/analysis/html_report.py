@@ -15,6 +15,7 @@ import base64
 import dataclasses
 import datetime as dt
 import html
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -164,6 +165,23 @@ def _themes_note(s: RunSummary, records: Sequence[Any]) -> str:
     return f'<p class="note warn">{_e(line)}</p>' if line else ""
 
 
+def _linking_note(header: Mapping[str, Any], s: RunSummary) -> str:
+    """On a calibrated suite, the headline's interval with the suite's linking error added
+    (chesseval.core.linking), as the text report prints it."""
+    from chesseval.core.linking import linking_error_of_run
+
+    c = s.curve
+    if c is None or c.rating is None or not (math.isfinite(c.low) and math.isfinite(c.high)):
+        return ""
+    link = linking_error_of_run(header)
+    if link is None:
+        return ""
+    lo, hi = link.widen(c.rating, c.low, c.high, level=c.level)
+    return (f'<p class="note">Against another suite: {c.rating:.0f} [{lo:.0f}, {hi:.0f}], the interval with this '
+            f"suite's calibration error added (SE {link.se_at(c.rating):.0f} at this rating); between two runs on this "
+            "suite that error cancels.</p>")
+
+
 def _partial_table(records: Sequence[Any]) -> str:
     pc = partial_credit(records)
     if not pc.by_length:
@@ -254,6 +272,7 @@ def render_html(
         "A puzzle counts as solved only when every solver move is right (first attempt, whole line; any mate wins). "
         "Solve rates carry Wilson 95% intervals.</p>",
         _themes_note(summary, records),
+        _linking_note(header, summary),
         "<h2>Solve rate by puzzle rating</h2>",
         _plot_img(plot, "solve rate by puzzle rating"),
         '<div class="tables">',

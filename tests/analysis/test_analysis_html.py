@@ -166,3 +166,16 @@ def test_html_names_the_themes_off_the_curve() -> None:
     assert "themes off the curve" in html and "mateIn1" in html
     plain = [{**r, "themes": ["middlegame"]} for r in recs]
     assert "themes off the curve" not in render_html(header, plain, None)
+
+
+def test_html_on_the_calibrated_default_suite_gives_the_interval_against_another_suite() -> None:
+    from chesseval.core.records import RunDir, list_runs
+
+    runs = list_runs(Path(__file__).resolve().parents[2] / "runs" / "reference")
+    if not runs:
+        pytest.skip("no reference runs")
+    run = runs[0]
+    html = render_html(run.read_header(), list(RunDir(run.path).records()), None)
+    assert "Against another suite:" in html
+    assert "Against another suite:" not in render_html({**run.read_header(), "suite": {"name": "x", "sha256": "0"}},
+                                                       list(RunDir(run.path).records()), None)
