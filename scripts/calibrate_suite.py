@@ -535,15 +535,22 @@ def _rating(solved: Sequence[bool], ratings: Sequence[float], rds: Sequence[floa
     return estimate_rating(list(solved), list(ratings), list(rds))
 
 
+def anchor_ratings(anchors: Sequence[Puzzle]) -> tuple[np.ndarray, np.ndarray]:
+    """The anchors' Lichess ratings and deviations (DEFAULT_RD where a row has none), as the
+    players' curves are fitted on them."""
+    from chesseval.core.rating import DEFAULT_RD
+
+    return (np.array([float(p.rating or 0) for p in anchors]),
+            np.array([float(p.rating_deviation if p.rating_deviation is not None else DEFAULT_RD) for p in anchors]))
+
+
 def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anchors: dict[str, dict[str, bool]],
                      on_suite: dict[str, dict[str, bool]], holdout: Sequence[str], *, prior_sd: float = 0.0,
                      curve: str = "headline", prior_map: str = "linear", weigh_families: bool = False,
                      lopo_check: bool = True, discrimination: float | None = None, linking_boot: int = 0) -> Calibration:
-    from chesseval.core.rating import DEFAULT_RD
     from chesseval.mining.difficulty import estimate, load_model
 
-    a_rating = [float(p.rating or 0) for p in anchors]
-    a_rd = [float(p.rating_deviation if p.rating_deviation is not None else DEFAULT_RD) for p in anchors]
+    a_rating, a_rd = anchor_ratings(anchors)
     fitter = fit_player_curve if curve == "headline" else fit_player
     fits = {label: fitter(label, [res[p.id] for p in anchors], a_rating, a_rd) for label, res in on_anchors.items()}
     # A player who solves nearly every anchor (or none) has its level outside the anchors' range:
@@ -644,10 +651,7 @@ def leave_one_player_out(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_
     """Every in-range player held out in turn: the validation of the whole method rather than of
     two players picked in advance (measurement-notes §3; a family's blind spots show up as a
     family's players all missing in the same direction)."""
-    from chesseval.core.rating import DEFAULT_RD
-
-    a_rating = [float(p.rating or 0) for p in anchors]
-    a_rd = [float(p.rating_deviation if p.rating_deviation is not None else DEFAULT_RD) for p in anchors]
+    a_rating, a_rd = anchor_ratings(anchors)
     pool = [label for label in on_anchors if label in in_range]
     out = []
     for label in pool:
@@ -673,11 +677,8 @@ def linking_errors(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anchor
     scale they were put on; the two are about the same size on the default suite, and the latter
     is shared by every run on it (it cancels between two runs on the suite, not between the suite
     and real puzzles)."""
-    from chesseval.core.rating import DEFAULT_RD
-
     rng = np.random.default_rng(seed)
-    a_rating = np.array([float(p.rating or 0) for p in anchors])
-    a_rd = np.array([float(p.rating_deviation if p.rating_deviation is not None else DEFAULT_RD) for p in anchors])
+    a_rating, a_rd = anchor_ratings(anchors)
     heads: dict[str, list[float]] = {label: [] for label in on_suite}
     for _ in range(reps):
         idx = rng.integers(0, len(anchors), len(anchors))
