@@ -15,7 +15,6 @@ import base64
 import dataclasses
 import datetime as dt
 import html
-import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -168,18 +167,16 @@ def _themes_note(s: RunSummary, records: Sequence[Any]) -> str:
 def _linking_note(header: Mapping[str, Any], s: RunSummary) -> str:
     """On a calibrated suite, the headline's interval with the suite's linking error added
     (chesseval.core.linking), as the text report prints it."""
-    from chesseval.core.linking import linking_error_of_run
+    from chesseval.core.linking import interval_against_other_suites
 
     c = s.curve
-    if c is None or c.rating is None or not (math.isfinite(c.low) and math.isfinite(c.high)):
+    got = None if c is None else interval_against_other_suites(header, c.rating, c.low, c.high, level=c.level)
+    if c is None or got is None:
         return ""
-    link = linking_error_of_run(header)
-    if link is None:
-        return ""
-    lo, hi = link.widen(c.rating, c.low, c.high, level=c.level)
+    lo, hi, se = got
     return (f'<p class="note">Against another suite: {c.rating:.0f} [{lo:.0f}, {hi:.0f}], the interval with this '
-            f"suite's calibration error added (SE {link.se_at(c.rating):.0f} at this rating); between two runs on this "
-            "suite that error cancels.</p>")
+            f"suite's calibration error added (SE {se:.0f} at this rating); between two runs on this suite that error "
+            "cancels.</p>")
 
 
 def _partial_table(records: Sequence[Any]) -> str:

@@ -47,27 +47,22 @@ def render_rating_lines(results: dict[str, Any]) -> str:
 def linking_text(header: dict[str, Any], results: dict[str, Any]) -> str:
     """On a calibrated suite: the headline's interval with the calibration's linking error added,
     for comparing it with a rating on another suite (``""`` elsewhere)."""
-    from chesseval.core.linking import linking_error_of_run
+    from chesseval.core.linking import interval_against_other_suites
 
     curve = results.get("curve") or {}
-    rating, low, high = curve.get("rating"), curve.get("low"), curve.get("high")
-    if rating is None or low is None or high is None:
+    got = interval_against_other_suites(header, curve.get("rating"), curve.get("low"), curve.get("high"),
+                                        level=curve.get("level") or 0.95)
+    if got is None:
         return ""
-    link = linking_error_of_run(header)
-    if link is None:
-        return ""
-    lo, hi = link.widen(rating, low, high, level=curve.get("level") or 0.95)
-    return (f"against another suite: {rating:.0f} [{lo:.0f}, {hi:.0f}] (the interval with this suite's calibration error "
-            f"added, SE {link.se_at(rating):.0f} at this rating, from {link.replicates} bootstrap replicates; it cancels "
-            "between two runs on this suite)\n")
+    lo, hi, se = got
+    return (f"against another suite: {curve['rating']:.0f} [{lo:.0f}, {hi:.0f}] (the interval with this suite's calibration "
+            f"error added, SE {se:.0f} at this rating; it cancels between two runs on this suite)\n")
 
 
 def _themes_off_curve(curve: dict[str, Any]) -> str:
     from chesseval.core.theme_fit import ThemeFit, flagged, format_flagged
 
-    fields = ("theme", "n", "solved", "expected", "variance")
-    fits = [ThemeFit(*(t[f] for f in fields)) for t in curve.get("themes") or () if all(f in t for f in fields)]
-    return format_flagged(flagged(fits))
+    return format_flagged(flagged(ThemeFit.from_dict(t) for t in curve.get("themes") or ()))
 
 
 def _pct(x: float | None) -> str:

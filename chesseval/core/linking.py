@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from statistics import NormalDist
 from typing import Any
 
-__all__ = ["LinkingError", "linking_error_of_run"]
+__all__ = ["LinkingError", "linking_error_of_run", "interval_against_other_suites"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -84,3 +84,17 @@ def linking_error_of_run(header: Mapping[str, Any]) -> LinkingError | None:
         if suite.sha256 == info.get("sha256"):
             return LinkingError.from_calibration(suite.extra.get("calibration") or {})
     return None
+
+
+def interval_against_other_suites(header: Mapping[str, Any], rating: float | None, low: float | None,
+                                  high: float | None, *, level: float = 0.95) -> tuple[float, float, float] | None:
+    """``(low, high, linking SE)``: a run's headline interval widened by its suite's linking error,
+    for a comparison with a rating on another suite. None when the headline has no finite interval
+    or the suite has no linking error (an uncalibrated suite, or one edited since the run)."""
+    if rating is None or low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return None
+    link = linking_error_of_run(header)
+    if link is None:
+        return None
+    lo, hi = link.widen(rating, low, high, level=level)
+    return lo, hi, link.se_at(rating)

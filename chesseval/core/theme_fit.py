@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from chesseval.core.curve import CurveFit
@@ -56,6 +56,11 @@ class ThemeFit:
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "z": round(self.z, 2)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ThemeFit:
+        """Back from :meth:`to_dict` (as ``results.json`` stores it; ``z`` is derived, not read)."""
+        return cls(str(d["theme"]), int(d["n"]), int(d["solved"]), float(d["expected"]), float(d["variance"]))
 
 
 def _themes(record: Any) -> Sequence[str]:

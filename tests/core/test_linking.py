@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chesseval.core.linking import LinkingError, linking_error_of_run
+from chesseval.core.linking import LinkingError, interval_against_other_suites, linking_error_of_run
 from chesseval.core.suites import resolve_suite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +47,10 @@ def test_found_for_runs_on_the_calibrated_default_suite_only() -> None:
     starter = resolve_suite("starter")
     assert linking_error_of_run({"suite": {"name": "starter", "sha256": starter.sha256}}) is None  # uncalibrated
     assert linking_error_of_run({}) is None
+    got = interval_against_other_suites(header, 1500.0, 1450.0, 1560.0)
+    assert got is not None and got[0] < 1450.0 and got[1] > 1560.0 and got[2] == link.se_at(1500.0)
+    assert interval_against_other_suites(header, 1500.0, float("-inf"), 1560.0) is None  # censored: nothing to widen
+    assert interval_against_other_suites(header, None, None, None) is None
 
 
 def test_the_report_of_a_reference_run_gives_the_widened_interval() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from chesseval.core.curve import fit_curve
-from chesseval.core.theme_fit import FLAG_Z, flagged, format_flagged, theme_fits
+from chesseval.core.theme_fit import FLAG_Z, ThemeFit, flagged, format_flagged, theme_fits
 
 THEMES = ("fork", "pin", "skewer", "endgame", "middlegame", "short", "long", "quietMove", "sacrifice", "deflection")
 
@@ -42,6 +42,7 @@ def test_a_theme_the_player_always_solves_is_named() -> None:
     fits = theme_fits(recs, _fit(recs))
     top = flagged(fits)
     assert top and top[0].theme == "mateIn1" and top[0].z > FLAG_Z and top[0].solved == top[0].n, fits[:3]
+    assert ThemeFit.from_dict(top[0].to_dict()) == top[0]  # as results.json stores it and the report reads it
     line = format_flagged(top)
     assert line.startswith("themes off the curve") and "mateIn1" in line
 
