@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--discrimination", default=None, type=_discrimination,
                     help="the suite's discrimination k (players' slopes on the suite = k x on the anchors): 'fit' "
                          "(by marginal likelihood; the default) or a number (1: the plain common-persons model)")
-    ap.add_argument("--linking-boot", type=int, default=20, metavar="N",
+    ap.add_argument("--linking-boot", type=_replicates, default=20, metavar="N",
                     help="bootstrap replicates of the anchors for the calibration's linking error (default: "
                          "%(default)s, about 5 s each; 0: skip; --check skips it, it is not a shipped number)")
     ap.add_argument("--runs-only", action="store_true", help="only make sure every ladder run exists")
@@ -449,6 +449,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         write_calibration(args.suite, suite, result, holdout, prior_sd=args.prior_sd, anchors=args.anchors)
     return 0
+
+
+def _replicates(text: str) -> int:
+    """``--linking-boot``: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of replicates (0 or more)")
+    return value
 
 
 def _discrimination(text: str) -> float | None:

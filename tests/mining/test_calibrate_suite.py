@@ -158,13 +158,18 @@ def test_shipped_ratings_are_the_calibration_recomputed_from_scratch(lichess_sam
                    for line in proc.stdout.splitlines()), row
 
 
-def test_a_bad_discrimination_is_refused_before_anything_is_loaded(load_script, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_discrimination_or_replicate_count_is_refused_before_anything_is_loaded(load_script, capsys) -> None:  # type: ignore[no-untyped-def]
     cal = load_script("calibrate_suite")
     for bad in ("abc", "0", "-1.5"):
         with pytest.raises(SystemExit) as exc:
             cal.main(["--discrimination", bad, "--anchors", "/nonexistent/anchors.csv"])
         assert exc.value.code == 2
         assert f"--discrimination: {bad!r} is neither 'fit' nor a positive number" in capsys.readouterr().err
+    for bad in ("-3", "2.5", "many"):
+        with pytest.raises(SystemExit) as exc:
+            cal.main(["--linking-boot", bad, "--anchors", "/nonexistent/anchors.csv"])
+        assert exc.value.code == 2
+        assert f"--linking-boot: {bad!r} is not a whole number of replicates (0 or more)" in capsys.readouterr().err
 
 
 def test_linking_error_is_the_spread_over_anchor_replicates(load_script) -> None:
