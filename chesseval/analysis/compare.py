@@ -5,6 +5,8 @@ suites (their solve rates do not compare like with like) unless ``force`` is giv
 as warnings whatever else may make a comparison unfair (another prompt template or format, a run
 that did not finish). Pairs are compared on the puzzles both runs answered: the exact McNemar test
 on the discordant pairs and a paired bootstrap of the difference in solve rate and rating.
+Runs on different suites (with ``force``) are also compared by their headline ratings, with each
+suite's linking error (:func:`chesseval.core.linking.cross_suite_difference`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from chesseval.analysis.breakdown import PairedComparison, comparability_problems, paired_comparison
 from chesseval.analysis.leaderboard import RunSummary, distinct_labels, leaderboard_markdown, leaderboard_text, summarize_run
+from chesseval.core.linking import CrossSuiteDifference, cross_suite_difference
 from chesseval.core.records import RunData, load_run
 from chesseval.errors import ConfigError
 
@@ -34,6 +37,8 @@ class Comparison:
     pairs: tuple[tuple[int, int, PairedComparison | None, bool], ...]
     """``(i, j, comparison, different_suites)`` for every pair; the comparison is None without shared puzzles."""
     warnings: tuple[str, ...]
+    across_suites: tuple[CrossSuiteDifference, ...] = ()
+    """Headline differences of the pairs on different suites."""
 
     def text(self, *, markdown: bool = False) -> str:
         """The leaderboard (best rating first) and the paired tests, as ``compare`` prints them."""
@@ -46,12 +51,16 @@ class Comparison:
             if different_suite:
                 text = "[different suites: paired on the puzzle ids both contain]\n" + text
             out.append(("    " + text.replace("\n", "\n    ")) if markdown else text)
+        if self.across_suites:
+            out += ["", "Ratings across suites (B - A; a rating on one suite compared with one on another):"]
+            out += [("    " if markdown else "") + d.summary() for d in self.across_suites]
         if markdown:
             out.insert(2, "Paired comparisons (B vs A on shared puzzles; exact McNemar, paired bootstrap 95% CI):\n")
         return "\n".join(out).rstrip()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"runs": [r.to_dict() for r in self.rows], "pairs": [pc.to_dict() for _, _, pc, _ in self.pairs if pc is not None]}
+        return {"runs": [r.to_dict() for r in self.rows], "pairs": [pc.to_dict() for _, _, pc, _ in self.pairs if pc is not None],
+                "across_suites": [d.to_dict() for d in self.across_suites]}
 
 
 def compare_runs(
@@ -76,7 +85,8 @@ def compare_runs(
     refusals = [p.message for ps in problems.values() for p in ps if p.severity == "refuse"]
     if refusals and not force:
         raise ConfigError("; ".join(dict.fromkeys(refusals)) + ": refusing to compare runs on different puzzle suites "
-                          "(their solve rates and paired tests do not compare like with like); pass --force to compare anyway")  # fmt: skip
+                          "(their solve rates and paired tests do not compare like with like); pass --force to compare anyway "
+                          "(headline ratings are then also compared with each suite's linking error)")  # fmt: skip
     warnings: list[str] = []
     for run, label in zip(data, labels, strict=True):
         status = run.header.get("status")
@@ -85,9 +95,15 @@ def compare_runs(
     for ps in problems.values():
         warnings += [p.message for p in ps if p.message not in warnings]
     rows = tuple(summarize_run(run, label) for run, label in zip(data, labels, strict=True))
-    pairs = []
+    pairs, across = [], []
     for (i, j), ps in problems.items():
         pc = paired_comparison(data[i].records, data[j].records, label_a=labels[i], label_b=labels[j],
                                n_boot=boot, rating_boot=boot // 2, seed=seed)  # fmt: skip
-        pairs.append((i, j, pc if pc.n else None, any(p.severity == "refuse" for p in ps)))
-    return Comparison(data, labels, rows, tuple(pairs), tuple(warnings))
+        different_suites = any(p.severity == "refuse" for p in ps)
+        pairs.append((i, j, pc if pc.n else None, different_suites))
+        if different_suites:
+            d = cross_suite_difference((data[i].header, data[i].records, rows[i].curve),
+                                       (data[j].header, data[j].records, rows[j].curve), label_a=labels[i], label_b=labels[j])
+            if d is not None:
+                across.append(d)
+    return Comparison(data, labels, rows, tuple(pairs), tuple(warnings), tuple(across))

@@ -11,17 +11,29 @@ The calibration measures it by bootstrap (replicates of the anchors, players ref
 recalibrated) for every reference player and records it in the suite's manifest under
 ``calibration.linking``; here it is read back and interpolated at a run's headline, between the
 reference players' own headlines on the suite (nearest player's value outside them).
+
+A suite of real Lichess puzzles is on the Lichess scale by definition: its linking error is 0.
+A suite of estimated ratings that no calibration linked to that scale has no known linking
+error, and a rating on it is not compared with one on another suite
+(:func:`scale_error_of_run` is None, :class:`CrossSuiteDifference` gives no z).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from statistics import NormalDist
 from typing import Any
 
-__all__ = ["LinkingError", "linking_error_of_run", "interval_against_other_suites"]
+__all__ = [
+    "LinkingError",
+    "linking_error_of_run",
+    "interval_against_other_suites",
+    "scale_error_of_run",
+    "CrossSuiteDifference",
+    "cross_suite_difference",
+]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -98,3 +110,71 @@ def interval_against_other_suites(header: Mapping[str, Any], rating: float | Non
         return None
     lo, hi = link.widen(rating, low, high, level=level)
     return lo, hi, link.se_at(rating)
+
+
+def _rating_sources(records: Iterable[Mapping[str, Any]]) -> set[str]:
+    # Records written before rating_source was recorded were all on Lichess puzzles.
+    return {str(rec.get("rating_source") or "lichess") for rec in records if rec.get("rating") is not None}
+
+
+def scale_error_of_run(header: Mapping[str, Any], records: Iterable[Mapping[str, Any]], rating: float) -> float | None:
+    """SE, at ``rating``, of the scale a run's puzzle ratings are on, against the Lichess scale:
+    0 when every rated puzzle carries its Lichess rating, the suite's linking error when a
+    calibration put its estimated ratings on that scale, None when nothing did (feature
+    estimates only, or a suite edited since the run)."""
+    sources = _rating_sources(records)
+    if sources <= {"lichess"}:
+        return 0.0
+    link = linking_error_of_run(header)
+    return None if link is None else link.se_at(rating)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CrossSuiteDifference:
+    """Two runs' headlines on different suites: ``b - a``, and its z with both suites' linking
+    errors added to the runs' own sampling errors (None when either linking error is unknown)."""
+
+    label_a: str
+    label_b: str
+    difference: float
+    z: float | None
+    linking_se_a: float | None
+    linking_se_b: float | None
+    extrapolated: bool = False
+    """Either headline lies outside its suite's puzzle ratings: its suite's curve shape places it."""
+
+    def summary(self) -> str:
+        head = f"{self.label_b} vs {self.label_a} across suites: headline rating {self.difference:+.0f}"
+        unknown = [lab for lab, se in ((self.label_a, self.linking_se_a), (self.label_b, self.linking_se_b)) if se is None]
+        if unknown:
+            text = (f"{head}; no z: the puzzle ratings of {' and '.join(unknown)} are estimates that no "
+                    "calibration linked to the Lichess scale")
+        elif self.z is None:
+            text = f"{head}; no z: a headline without a finite interval"
+        else:
+            text = (f"{head}, z = {self.z:+.1f} (sampling errors and linking errors "
+                    f"{self.linking_se_a:.0f} / {self.linking_se_b:.0f})")
+        return text + ("; extrapolated headline, read with care" if self.extrapolated else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}, "text": self.summary()}
+
+
+def cross_suite_difference(a: tuple[Mapping[str, Any], Iterable[Any], Any], b: tuple[Mapping[str, Any], Iterable[Any], Any],
+                           *, label_a: str = "A", label_b: str = "B") -> CrossSuiteDifference | None:
+    """``a`` and ``b`` are ``(run header, records, CurveFit)``. None when either has no headline.
+
+    The suites' linking errors are independent (each suite's calibration bootstrap is its own),
+    so they add in quadrature to the two headlines' sampling errors."""
+    from chesseval.core.curve import headline_z
+
+    (ha, ra, ca), (hb, rb, cb) = a, b
+    if ca is None or cb is None or ca.rating is None or cb.rating is None:
+        return None
+    se_a = scale_error_of_run(ha, ra, ca.rating)
+    se_b = scale_error_of_run(hb, rb, cb.rating)
+    z = None
+    if se_a is not None and se_b is not None:
+        z = headline_z(cb.to_dict(), ca.to_dict(), extra_se=math.hypot(se_a, se_b))
+    return CrossSuiteDifference(label_a, label_b, cb.rating - ca.rating, z, se_a, se_b,
+                                extrapolated=ca.extrapolated or cb.extrapolated)

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from chesseval.core.linking import LinkingError, interval_against_other_suites, linking_error_of_run
+from chesseval.core.curve import fit_curve
+from chesseval.core.linking import (
+    LinkingError,
+    cross_suite_difference,
+    interval_against_other_suites,
+    linking_error_of_run,
+    scale_error_of_run,
+)
 from chesseval.core.suites import resolve_suite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,3 +73,48 @@ def test_the_report_of_a_reference_run_gives_the_widened_interval() -> None:
     lo, hi = (float(x) for x in head.split("[")[1].split("]")[0].split(", "))
     lo2, hi2 = (float(x) for x in other.split("[")[1].split("]")[0].split(", "))
     assert lo2 < lo and hi2 > hi  # wider on both sides
+
+
+def _records(source: str, n: int = 300, level: float = 1500.0, seed: int = 0) -> tuple[list[dict[str, object]], object]:
+    import random
+
+    rng = random.Random(seed)
+    recs, solved, ratings = [], [], []
+    for i in range(n):
+        r = 600 + 2000 * i / n
+        s = rng.random() < 1 / (1 + 10 ** ((r - level) / 700))
+        recs.append({"puzzle_id": f"p{i}", "rating": r, "rating_source": source, "verdict": "correct" if s else "wrong"})
+        solved.append(s)
+        ratings.append(r)
+    return recs, fit_curve(solved, ratings, [75.0] * n, gof_boot=0)
+
+
+def test_the_scale_error_of_a_run_depends_on_where_its_ratings_come_from() -> None:
+    lichess, _ = _records("lichess")
+    assert scale_error_of_run({}, lichess, 1500.0) == 0.0  # real Lichess ratings are the scale
+    assert scale_error_of_run({}, [{**r, "rating_source": None} for r in lichess], 1500.0) == 0.0  # older records
+    estimated, _ = _records("estimated")
+    assert scale_error_of_run({"suite": {"name": "mined", "sha256": "0" * 64}}, estimated, 1500.0) is None  # not linked
+    suite = resolve_suite("default")
+    link = LinkingError.from_calibration(suite.extra.get("calibration") or {})
+    if link is None:
+        pytest.skip("this default suite has no linking error")
+    header = {"suite": {"name": "default", "sha256": suite.sha256}}
+    assert scale_error_of_run(header, estimated, 1500.0) == link.se_at(1500.0)
+
+
+def test_cross_suite_difference_adds_both_linking_errors_or_gives_no_z() -> None:
+    a_recs, a_fit = _records("lichess", level=1500.0, seed=1)
+    b_recs, b_fit = _records("estimated", level=1800.0, seed=2)
+    suite = resolve_suite("default")
+    header_b = {"suite": {"name": "default", "sha256": suite.sha256}}
+    d = cross_suite_difference(({}, a_recs, a_fit), (header_b, b_recs, b_fit), label_a="real", label_b="mined")
+    assert d is not None and d.difference == pytest.approx(b_fit.rating - a_fit.rating)
+    if d.linking_se_b:  # a calibrated default suite: its linking error shrinks z
+        plain = cross_suite_difference(({}, a_recs, a_fit), ({}, [{**r, "rating_source": "lichess"} for r in b_recs], b_fit))
+        assert plain is not None and plain.z is not None and d.z is not None and 0 < d.z < plain.z
+        assert d.linking_se_a == 0.0 and "z = +" in d.summary() and "mined vs real across suites" in d.summary()
+    unlinked = cross_suite_difference(({}, a_recs, a_fit), ({"suite": {"name": "x"}}, b_recs, b_fit), label_b="mined")
+    assert unlinked is not None and unlinked.z is None and unlinked.linking_se_b is None
+    assert "no z" in unlinked.summary() and "mined" in unlinked.summary()
+    assert unlinked.to_dict()["text"] == unlinked.summary()
