@@ -152,8 +152,8 @@ class CrossSuiteDifference:
         elif self.z is None:
             text = f"{head}; no z: a headline without a finite interval"
         else:
-            text = (f"{head}, z = {self.z:+.1f} (sampling errors and linking errors "
-                    f"{self.linking_se_a:.0f} / {self.linking_se_b:.0f})")
+            text = (f"{head}, z = {self.z:+.1f} (sampling errors and the linking errors, "
+                    f"{self.label_b} {self.linking_se_b:.0f}, {self.label_a} {self.linking_se_a:.0f})")
         return text + ("; extrapolated headline, read with care" if self.extrapolated else "")
 
     def to_dict(self) -> dict[str, Any]:
