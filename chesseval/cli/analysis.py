@@ -68,7 +68,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         _warn(f"{len(undated)} run(s) have no release_date (listed last, not plotted): {', '.join(undated)}")
     suites = {r.suite for r in rows}
     if len(suites) > 1:
-        _warn(f"these runs used {len(suites)} different puzzle suites; solve rates are not comparable across them")
+        _warn(f"these runs used {len(suites)} different puzzle suites; solve rates are not comparable across them, "
+              "ratings only within the suites' linking errors (chesseval compare --force RUN_A RUN_B gives the z)")
     print((leaderboard_markdown if args.markdown else leaderboard_text)(rows, rank=False))
     dated = [r for r in rows if r.release_date is not None]
     if dated:

@@ -106,6 +106,10 @@ def test_history_lists_a_family_in_release_order_and_plots(runs: dict[str, Path]
     assert (runs_dir / "history.png").is_file()
     assert cli.main(["history", str(runs_dir), "--family", "nope"]) == 2
     assert "no runs of family 'nope'" in capsys.readouterr().err
+    # A runs folder that mixes suites says what its rows can and cannot be compared on.
+    assert cli.main(["history", str(runs["subset"].parent), "--plot", str(tmp_path / "other.png")]) == 0
+    err = capsys.readouterr().err
+    assert "2 different puzzle suites" in err and "linking errors" in err and "compare --force" in err
 
 
 def test_export_csv(runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
