@@ -42,6 +42,7 @@ from chesseval.api import evaluate  # noqa: E402
 from chesseval.core.curve import CurveModel, curve_from_records, headline_z  # noqa: E402
 from chesseval.core.records import RunDir, list_runs  # noqa: E402
 from chesseval.core.runner import RunConfig  # noqa: E402
+from chesseval.core.suites import resolve_suite  # noqa: E402
 from chesseval.core.theme_fit import flagged, theme_fits  # noqa: E402
 
 PLAYERS: list[tuple[str, dict[str, str], str]] = [
@@ -67,6 +68,9 @@ def build_suites(source: Path, out: Path, per_band: int) -> dict[str, Path]:
     for name, opts in suite_specs(per_band).items():
         name = f"{name}{per_band}"  # the size is in the name: a rebuilt suite never reuses stale runs
         path = out / f"{name}.csv"
+        if path.is_file() and resolve_suite(path).is_built_from(source) is False:
+            raise SystemExit(f"error: {path} was cut from another file than --source {str(source)!r}; "
+                             "give another --build-dir for this source")
         if not path.is_file():
             cmd = [sys.executable, "-m", "chesseval", "suite", "build", str(source), "--name", name,
                    "--out-dir", str(out), "--no-progress", "--jobs", "1", *opts]  # fmt: skip

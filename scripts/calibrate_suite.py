@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from chesseval.core.puzzles import Puzzle, load_puzzles  # noqa: E402
+from chesseval.core.suites import resolve_suite  # noqa: E402
 
 SHARED_SAMPLE = ROOT.parent / "shared" / "data" / "lichess_sample.csv"
 WORK = ROOT / "build" / "calibration"
@@ -380,6 +381,9 @@ def outcomes(player: LadderPlayer, suite: Path, puzzles: Sequence[Puzzle], dirs:
 
 def ensure_anchors(path: Path, source: Path = SHARED_SAMPLE) -> None:
     if path.exists():
+        if source.exists() and resolve_suite(path).is_built_from(source) is False:
+            raise SystemExit(f"error: {path} was cut from another file than --source {str(source)!r}; "
+                             "give another --anchors (and --runs-dir) for this source")
         return
     if not source.exists():
         raise SystemExit(f"error: {path} is missing and the Lichess puzzle file {str(source)!r} is not there to cut it from")

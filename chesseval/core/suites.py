@@ -56,6 +56,13 @@ class Suite:
     manifest: Path | None = None
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
+    def is_built_from(self, source: str | os.PathLike[str]) -> bool | None:
+        """Whether ``chesseval suite build`` cut this suite from the file ``source`` (by sha256);
+        None when the manifest does not say. A cache of suites cut from one Lichess file must not
+        be reused for another."""
+        recorded = ((self.extra.get("build") or {}).get("source") or {}).get("sha256")
+        return None if not recorded else recorded == file_sha256(source)
+
     def to_dict(self) -> dict[str, Any]:
         """What a run records about its suite."""
         return {

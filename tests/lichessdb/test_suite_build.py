@@ -79,6 +79,12 @@ def test_same_file_twice_gives_byte_identical_suite(small_db: Path, tmp_path: Pa
     # Worker processes and block size change the speed only, never a byte of the result.
     b = build_suite(spec, tmp_path / "b", jobs=2, block_bytes=50_000).suite
     assert (b.path.read_bytes(), b.manifest.read_bytes()) == first  # type: ignore[union-attr]
+    # The manifest remembers its source, so a cache of suites is never reused for another file.
+    assert resolve_suite(a.path).is_built_from(small_db) is True
+    other = tmp_path / "other.csv"
+    other.write_bytes(small_db.read_bytes()[:-200])
+    assert resolve_suite(a.path).is_built_from(other) is False
+    assert resolve_suite("starter").is_built_from(small_db) is None  # not cut from a Lichess file
 
 
 def test_different_seed_changes_selection_not_band_counts(small_db: Path, tmp_path: Path) -> None:
