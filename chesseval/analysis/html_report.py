@@ -164,19 +164,16 @@ def _themes_note(s: RunSummary, records: Sequence[Any]) -> str:
     return f'<p class="note warn">{_e(line)}</p>' if line else ""
 
 
-def _linking_note(header: Mapping[str, Any], s: RunSummary) -> str:
-    """On a calibrated suite, the headline's interval with the suite's linking error added
-    (chesseval.core.linking), as the text report prints it."""
-    from chesseval.core.linking import interval_against_other_suites
+def _linking_note(header: Mapping[str, Any], s: RunSummary, records: Sequence[Any]) -> str:
+    """The line on comparing the headline with a rating on another suite, as the text report
+    prints it (chesseval.core.linking.against_other_suites_text)."""
+    from chesseval.core.linking import against_other_suites_text
 
     c = s.curve
-    got = None if c is None else interval_against_other_suites(header, c.rating, c.low, c.high, level=c.level)
-    if c is None or got is None:
+    line = "" if c is None else against_other_suites_text(header, records, c.rating, c.low, c.high, level=c.level)
+    if not line:
         return ""
-    lo, hi, se = got
-    return (f'<p class="note">Against another suite: {c.rating:.0f} [{lo:.0f}, {hi:.0f}], the interval with this '
-            f"suite's calibration error added (SE {se:.0f} at this rating); between two runs on this suite that error "
-            "cancels.</p>")
+    return f'<p class="note{" warn" if "not comparable" in line else ""}">{_e(line[0].upper() + line[1:])}.</p>'
 
 
 def _partial_table(records: Sequence[Any]) -> str:
@@ -269,7 +266,7 @@ def render_html(
         "A puzzle counts as solved only when every solver move is right (first attempt, whole line; any mate wins). "
         "Solve rates carry Wilson 95% intervals.</p>",
         _themes_note(summary, records),
-        _linking_note(header, summary),
+        _linking_note(header, summary, records),
         "<h2>Solve rate by puzzle rating</h2>",
         _plot_img(plot, "solve rate by puzzle rating"),
         '<div class="tables">',

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,19 +44,15 @@ def render_rating_lines(results: dict[str, Any]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def linking_text(header: dict[str, Any], results: dict[str, Any]) -> str:
-    """On a calibrated suite: the headline's interval with the calibration's linking error added,
-    for comparing it with a rating on another suite (``""`` elsewhere)."""
-    from chesseval.core.linking import interval_against_other_suites
+def linking_text(header: dict[str, Any], results: dict[str, Any], records: Sequence[Any]) -> str:
+    """The line on comparing the headline with a rating on another suite
+    (:func:`chesseval.core.linking.against_other_suites_text`), ``""`` when there is none."""
+    from chesseval.core.linking import against_other_suites_text
 
     curve = results.get("curve") or {}
-    got = interval_against_other_suites(header, curve.get("rating"), curve.get("low"), curve.get("high"),
-                                        level=curve.get("level") or 0.95)
-    if got is None:
-        return ""
-    lo, hi, se = got
-    return (f"against another suite: {curve['rating']:.0f} [{lo:.0f}, {hi:.0f}] (the interval with this suite's calibration "
-            f"error added, SE {se:.0f} at this rating; it cancels between two runs on this suite)\n")
+    line = against_other_suites_text(header, records, curve.get("rating"), curve.get("low"), curve.get("high"),
+                                     level=curve.get("level") or 0.95)
+    return line + "\n" if line else ""
 
 
 def _themes_off_curve(curve: dict[str, Any]) -> str:
@@ -157,7 +153,7 @@ def report_run(
     if fmt in ("table", "markdown"):
         # The rating belongs next to the bucket table (summarize fitted it); machine formats stay untouched.
         out.append(render_rating_lines(results))
-        out.append(linking_text(header, results))
+        out.append(linking_text(header, results, run.records))
         out.append(engine_text(run.path, width))
         out.append(_placement(run.path, header, results, reference))
         if failures:

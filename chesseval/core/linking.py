@@ -30,6 +30,7 @@ __all__ = [
     "LinkingError",
     "linking_error_of_run",
     "interval_against_other_suites",
+    "against_other_suites_text",
     "scale_error_of_run",
     "CrossSuiteDifference",
     "cross_suite_difference",
@@ -110,6 +111,27 @@ def interval_against_other_suites(header: Mapping[str, Any], rating: float | Non
         return None
     lo, hi = link.widen(rating, low, high, level=level)
     return lo, hi, link.se_at(rating)
+
+
+def against_other_suites_text(header: Mapping[str, Any], records: Iterable[Mapping[str, Any]], rating: float | None,
+                              low: float | None, high: float | None, *, level: float = 0.95) -> str:
+    """The report's line on comparing this headline with a rating on another suite (no newline):
+    the interval widened by the suite's linking error on a calibrated suite, a warning on a suite
+    of estimated ratings that no calibration linked, ``""`` on real Lichess puzzles (the
+    headline's own interval is the one to use) or without a headline."""
+    if rating is None:
+        return ""
+    if _rating_sources(records) <= {"lichess"}:
+        return ""
+    got = interval_against_other_suites(header, rating, low, high, level=level)
+    if got is not None:
+        lo, hi, se = got
+        return (f"against another suite: {rating:.0f} [{lo:.0f}, {hi:.0f}] (the interval with this suite's calibration "
+                f"error added, SE {se:.0f} at this rating; it cancels between two runs on this suite)")
+    if linking_error_of_run(header) is None:
+        return ("against another suite: not comparable: this suite's puzzle ratings are estimates that no calibration "
+                "linked to the Lichess scale (scripts/calibrate_suite.py does); compare runs on this suite only")
+    return ""
 
 
 def _rating_sources(records: Iterable[Mapping[str, Any]]) -> set[str]:

@@ -176,6 +176,8 @@ def test_html_on_the_calibrated_default_suite_gives_the_interval_against_another
         pytest.skip("no reference runs")
     run = runs[0]
     html = render_html(run.read_header(), list(RunDir(run.path).records()), None)
-    assert "Against another suite:" in html
-    assert "Against another suite:" not in render_html({**run.read_header(), "suite": {"name": "x", "sha256": "0"}},
-                                                       list(RunDir(run.path).records()), None)
+    assert "Against another suite:" in html and "calibration error added" in html
+    # The same estimated ratings with no calibration to find: the report says they do not compare.
+    unlinked = render_html({**run.read_header(), "suite": {"name": "x", "sha256": "0"}}, list(RunDir(run.path).records()), None)
+    assert "calibration error added" not in unlinked
+    assert '<p class="note warn">Against another suite: not comparable' in unlinked

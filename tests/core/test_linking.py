@@ -11,6 +11,7 @@ import pytest
 from chesseval.core.curve import fit_curve
 from chesseval.core.linking import (
     LinkingError,
+    against_other_suites_text,
     cross_suite_difference,
     interval_against_other_suites,
     linking_error_of_run,
@@ -118,3 +119,18 @@ def test_cross_suite_difference_adds_both_linking_errors_or_gives_no_z() -> None
     assert unlinked is not None and unlinked.z is None and unlinked.linking_se_b is None
     assert "no z" in unlinked.summary() and "mined" in unlinked.summary()
     assert unlinked.to_dict()["text"] == unlinked.summary()
+
+
+def test_the_report_line_on_other_suites_by_where_the_ratings_come_from() -> None:
+    lichess, fit = _records("lichess")
+    estimated, _ = _records("estimated")
+    args = (fit.rating, fit.low, fit.high)
+    assert against_other_suites_text({}, lichess, *args) == ""  # its own interval already compares
+    assert against_other_suites_text({}, estimated, None, None, None) == ""  # no headline
+    unlinked = against_other_suites_text({"suite": {"name": "mined", "sha256": "0" * 64}}, estimated, *args)
+    assert unlinked.startswith("against another suite: not comparable") and "calibrate_suite.py" in unlinked
+    suite = resolve_suite("default")
+    if LinkingError.from_calibration(suite.extra.get("calibration") or {}) is None:
+        pytest.skip("this default suite has no linking error")
+    linked = against_other_suites_text({"suite": {"name": "default", "sha256": suite.sha256}}, estimated, *args)
+    assert linked.startswith(f"against another suite: {fit.rating:.0f} [") and "calibration error added" in linked
