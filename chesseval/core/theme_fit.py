@@ -14,7 +14,8 @@ number the fitted curve expects (the sum of its solve probabilities at each puzz
 RD), and z = (solved - expected) / sqrt(sum p (1 - p)). With some 30 themes per suite, |z| >= 3
 (:data:`FLAG_Z`) keeps the chance of flagging any theme of a player the curve does describe
 near 5-10%; themes overlap and the curve was fitted to the same answers, so z is a screen, not a
-test.
+test. For each flagged theme the headline is also fitted again without that theme's puzzles
+(:attr:`ThemeFit.without`): how far the theme mix moves this run's rating, in rating points.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from chesseval.core.curve import CurveFit
+from chesseval.core.curve import CurveFit, curve_from_records
 from chesseval.core.rating import is_rated_outcome, outcomes_from_records
 
 __all__ = ["FLAG_Z", "MIN_N", "ThemeFit", "theme_fits", "flagged", "format_flagged"]
@@ -45,6 +46,9 @@ class ThemeFit:
     expected: float
     variance: float
     """Sum of p (1 - p) over the theme's puzzles: the binomial variance of ``solved`` under the curve."""
+    without: tuple[float | None, float, float] | None = None
+    """The headline and its interval fitted without this theme's puzzles (flagged themes only;
+    rating None when that fit has no 50% point)."""
 
     @property
     def z(self) -> float:
@@ -52,15 +56,31 @@ class ThemeFit:
 
     def format(self) -> str:
         """``mateIn1 107/107 solved, 81.3 expected (z +5.6)``"""
-        return f"{self.theme} {self.solved}/{self.n} solved, {self.expected:.1f} expected (z {self.z:+.1f})"
+        text = f"{self.theme} {self.solved}/{self.n} solved, {self.expected:.1f} expected (z {self.z:+.1f}"
+        if self.without is not None:
+            rating, low, high = self.without
+            text += "; headline without them " + ("n/a" if rating is None else f"{rating:.0f} [{_bound(low)}, {_bound(high)}]")
+        return text + ")"
 
     def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "z": round(self.z, 2)}
+        d = {**dataclasses.asdict(self), "z": round(self.z, 2)}
+        if self.without is not None:
+            rating, low, high = self.without
+            d["without"] = {"rating": rating, "low": low if math.isfinite(low) else None, "high": high if math.isfinite(high) else None}
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ThemeFit:
         """Back from :meth:`to_dict` (as ``results.json`` stores it; ``z`` is derived, not read)."""
-        return cls(str(d["theme"]), int(d["n"]), int(d["solved"]), float(d["expected"]), float(d["variance"]))
+        w = d.get("without")
+        without = None if not w else (None if w.get("rating") is None else float(w["rating"]),
+                                      -math.inf if w.get("low") is None else float(w["low"]),
+                                      math.inf if w.get("high") is None else float(w["high"]))  # fmt: skip
+        return cls(str(d["theme"]), int(d["n"]), int(d["solved"]), float(d["expected"]), float(d["variance"]), without)
+
+
+def _bound(x: float) -> str:
+    return f"{x:.0f}" if math.isfinite(x) else ("-inf" if x < 0 else "inf")
 
 
 def _themes(record: Any) -> Sequence[str]:
@@ -68,14 +88,17 @@ def _themes(record: Any) -> Sequence[str]:
     return tuple(themes or ())
 
 
-def theme_fits(records: Iterable[Any], fit: CurveFit, *, min_n: int = MIN_N) -> tuple[ThemeFit, ...]:
+def theme_fits(records: Iterable[Any], fit: CurveFit, *, min_n: int = MIN_N, refit: bool = True) -> tuple[ThemeFit, ...]:
     """Every theme on at least ``min_n`` of the rated records, largest |z| first.
 
     ``fit`` is the run's curve (:func:`chesseval.core.curve.curve_from_records` over the same
     records); records count as they do in that fit (:func:`chesseval.core.rating.is_rated_outcome`).
+    With ``refit``, every flagged theme (|z| >= :data:`FLAG_Z`) also gets the headline fitted
+    without its puzzles (same curve model, no goodness-of-fit bootstrap).
     Empty when the fit has no curve (nothing or everything solved)."""
     if fit.theta is None:
         return ()
+    records = list(records)
     rated = [r for r in records if is_rated_outcome(r)]
     solved, ratings, rds, _ = outcomes_from_records(rated)
     if not rated:
@@ -91,7 +114,11 @@ def theme_fits(records: Iterable[Any], fit: CurveFit, *, min_n: int = MIN_N) -> 
             continue
         expected = float(sum(p[i] for i in idx))
         variance = float(sum(p[i] * (1.0 - p[i]) for i in idx))
-        out.append(ThemeFit(theme, len(idx), sum(bool(solved[i]) for i in idx), expected, variance))
+        tf = ThemeFit(theme, len(idx), sum(bool(solved[i]) for i in idx), expected, variance)
+        if refit and abs(tf.z) >= FLAG_Z:
+            other = curve_from_records([r for r in records if theme not in _themes(r)], model=fit.model, gof_boot=0)
+            tf = dataclasses.replace(tf, without=(other.rating, other.low, other.high))
+        out.append(tf)
     return tuple(sorted(out, key=lambda t: (-abs(t.z), t.theme)))
 
 

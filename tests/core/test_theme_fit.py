@@ -45,6 +45,15 @@ def test_a_theme_the_player_always_solves_is_named() -> None:
     assert ThemeFit.from_dict(top[0].to_dict()) == top[0]  # as results.json stores it and the report reads it
     line = format_flagged(top)
     assert line.startswith("themes off the curve") and "mateIn1" in line
+    # The headline without the theme: the same fit over the other puzzles, and lower (the always-
+    # solved puzzles pulled it up); unflagged themes are not refitted.
+    rest = [r for r in recs if "mateIn1" not in r["themes"]]  # type: ignore[operator]
+    again = _fit(rest)
+    assert top[0].without is not None and top[0].without[0] == again.rating and top[0].without[1:] == (again.low, again.high)
+    assert again.rating is not None and again.rating < _fit(recs).rating - 20  # type: ignore[operator]
+    assert f"headline without them {again.rating:.0f} [" in line
+    assert all(t.without is None for t in fits if abs(t.z) < FLAG_Z)
+    assert all(t.without is None for t in theme_fits(recs, _fit(recs), refit=False))
 
 
 def test_a_player_the_curve_describes_is_rarely_flagged() -> None:
