@@ -189,11 +189,15 @@ def main() -> int:
             p = g.get("p_value")
             cells.append(f"{'-' if p is None else f'{p:.2f}':>5} {f['scale']:5.0f}/{100 * f['lapse']:4.1f}%".rjust(22))
         print(f"{label:<10} " + " ".join(cells))
-    print("\nthemes off the curve (chesseval.core.theme_fit, |z| >= 3; at most two per suite): a player rated "
-          "partly on a suite's theme mix")
+    print("\nthemes off the curve (chesseval.core.theme_fit, |z| >= 3; at most two per suite), each with the headline "
+          "without its puzzles in (): a player rated partly on a suite's theme mix")
+
+    def _theme(t: dict) -> str:
+        w = (t.get("without") or {}).get("rating")
+        return f"{t['theme']} {t['z']:+.1f}" + ("" if w is None else f" ({w:.0f})")
+
     for label, per in table.items():
-        cells = [f"{n}: " + (", ".join(f"{t['theme']} {t['z']:+.1f}" for t in per[n]["themes_off_curve"][:2]) or "-")
-                 for n in names]
+        cells = [f"{n}: " + (", ".join(_theme(t) for t in per[n]["themes_off_curve"][:2]) or "-") for n in names]
         print(f"{label:<10} " + "; ".join(cells))
     if args.json:
         args.json.write_text(json.dumps(table, indent=1))
