@@ -3,7 +3,7 @@
 Only tags that a few board tests can decide are derived: the goal (mate, mateInN, crushing,
 advantage, equality), the length (oneMove, short, long, veryLong), the phase and endgame type, and
 a handful of motifs (fork, hangingPiece, promotion, underPromotion, castling, enPassant,
-advancedPawn, backRankMate, smotheredMate, quietMove). They are simplified versions of the tagger's
+advancedPawn, backRankMate, smotheredMate, quietMove, sacrifice). They are simplified versions of the tagger's
 rules described in the project's domain notes; they are meant for filtering and for the difficulty
 model, not as a faithful copy of Lichess's tagger.
 """
@@ -106,6 +106,17 @@ def _smothered_mate(board: chess.Board) -> bool:
     return all((p := board.piece_at(sq)) is not None and p.color == loser for sq in chess.SquareSet(chess.BB_KING_ATTACKS[king]))
 
 
+def _material(board: chess.Board, color: chess.Color) -> int:
+    """The side's material minus the other's, in pawns (kings not counted)."""
+    return sum(VALUES[p.piece_type] * (1 if p.color == color else -1)
+               for p in board.piece_map().values() if p.piece_type != chess.KING)  # fmt: skip
+
+
+SACRIFICE_DEFICIT = 2
+"""Material (pawns) the solver is down against the puzzle's start, after a later solver move, for
+a ``sacrifice``: the domain notes' rule for Lichess's tag."""
+
+
 def derive_themes(fen: str, moves: Sequence[str], *, cp: int | None = None) -> tuple[str, ...]:
     """Themes of a Lichess-style line (``moves[0]`` is the setup move), sorted."""
     board = chess.Board(fen)
@@ -113,6 +124,7 @@ def derive_themes(fen: str, moves: Sequence[str], *, cp: int | None = None) -> t
     board.push(setup)
     start = board.copy(stack=False)
     solver = board.turn
+    material_start = _material(board, solver)
     tags: set[str] = set()
     n_solver = (len(moves)) // 2
     for i, uci in enumerate(moves[1:]):
@@ -137,6 +149,10 @@ def derive_themes(fen: str, moves: Sequence[str], *, cp: int | None = None) -> t
             quiet = not board.is_capture(move) and not board.gives_check(move) and not move.promotion
         board.push(move)
         if mine:
+            # After the solver's second or later move: the opponent has taken what was offered,
+            # and the solver has not yet won it back.
+            if i >= 2 and not move.promotion and _material(board, solver) - material_start <= -SACRIFICE_DEFICIT:
+                tags.add("sacrifice")
             if _is_fork(board, move):
                 tags.add("fork")
             if quiet and i + 1 < len(moves) - 1 and not board.is_check():
