@@ -3,7 +3,7 @@
 Only tags that a few board tests can decide are derived: the goal (mate, mateInN, crushing,
 advantage, equality), the length (oneMove, short, long, veryLong), the phase and endgame type, and
 a handful of motifs (fork, hangingPiece, promotion, underPromotion, castling, enPassant,
-advancedPawn, backRankMate, smotheredMate, quietMove, sacrifice). They are simplified versions of the tagger's
+advancedPawn, backRankMate, smotheredMate, quietMove, sacrifice, attraction). They are simplified versions of the tagger's
 rules described in the project's domain notes; they are meant for filtering and for the difficulty
 model, not as a faithful copy of Lichess's tagger.
 """
@@ -117,6 +117,30 @@ SACRIFICE_DEFICIT = 2
 a ``sacrifice``: the domain notes' rule for Lichess's tag."""
 
 
+def _attraction(board: chess.Board, moves: Sequence[chess.Move]) -> bool:
+    """``board`` is the puzzle's start (setup move played), ``moves`` the line from the solver's
+    first move. A solver move is taken on its square by the opponent's king, queen or rook (the
+    piece is lured there); the solver's next move brings a piece that attacks that square, and
+    either the lured piece is the king or the solver captures on the square with its move after."""
+    positions = []
+    board = board.copy(stack=False)
+    for move in moves:
+        positions.append(board.copy(stack=False))
+        board.push(move)
+    positions.append(board)
+    solver = positions[0].turn
+    for k in range(0, len(moves) - 2, 2):
+        lure, reply, follow = moves[k], moves[k + 1], moves[k + 2]
+        lured = positions[k + 1].piece_at(reply.from_square)
+        if reply.to_square != lure.to_square or lured is None or lured.piece_type not in (chess.KING, chess.QUEEN, chess.ROOK):
+            continue
+        if follow.to_square not in positions[k + 3].attackers(solver, reply.to_square):
+            continue
+        if lured.piece_type == chess.KING or (k + 4 < len(moves) and moves[k + 4].to_square == reply.to_square):
+            return True
+    return False
+
+
 def derive_themes(fen: str, moves: Sequence[str], *, cp: int | None = None) -> tuple[str, ...]:
     """Themes of a Lichess-style line (``moves[0]`` is the setup move), sorted."""
     board = chess.Board(fen)
@@ -157,6 +181,8 @@ def derive_themes(fen: str, moves: Sequence[str], *, cp: int | None = None) -> t
                 tags.add("fork")
             if quiet and i + 1 < len(moves) - 1 and not board.is_check():
                 tags.add("quietMove")
+    if _attraction(start, [chess.Move.from_uci(u) for u in moves[1:]]):
+        tags.add("attraction")
     if board.is_checkmate():
         tags.add("mate")
         tags.add(f"mateIn{min(n_solver, 5)}")

@@ -135,16 +135,17 @@ def test_themes_on_legal_trap():
     assert "sacrifice" not in themes  # White is a pawn up on the start by the mate
 
 
-def test_sacrifice_agrees_with_lichess_on_real_puzzles(lichess_sample: Path) -> None:
-    """Our sacrifice rule (2 pawns down on the start after a later solver move) against the tag
-    Lichess's own tagger gave 20,857 real puzzles: measured precision 0.986, recall 1.000."""
+@pytest.mark.parametrize("tag", ["sacrifice", "attraction"])
+def test_motif_tags_agree_with_lichess_on_real_puzzles(lichess_sample: Path, tag: str) -> None:
+    """Our rules against the tag Lichess gave 20,857 real puzzles (its tagger's output, less what
+    players voted away): measured precision 0.986 / 0.987 and recall 1.000 for both."""
     from chesseval.core.puzzles import load_puzzles
 
     tp = fp = fn = 0
     for p in load_puzzles(lichess_sample):
-        ours, theirs = "sacrifice" in derive_themes(p.fen, p.moves), "sacrifice" in p.themes
+        ours, theirs = tag in derive_themes(p.fen, p.moves), tag in p.themes
         tp, fp, fn = tp + (ours and theirs), fp + (ours and not theirs), fn + (theirs and not ours)
-    assert tp > 1000 and tp / (tp + fp) > 0.97 and tp / (tp + fn) > 0.97, (tp, fp, fn)
+    assert tp > 500 and tp / (tp + fp) > 0.97 and tp / (tp + fn) > 0.97, (tp, fp, fn)
 
 
 @pytest.fixture(scope="module")
