@@ -65,7 +65,8 @@ def summarize_run(run: RunData, label: str | None = None) -> RunSummary:
     """The leaderboard line of a loaded run."""
     return RunSummary.from_records(run.records, label=label or run.label, run_id=run.run_id,
                                    model=str(run.header.get("model") or ""),
-                                   suite=(run.header.get("suite") or {}).get("sha256"), meta=run.meta)  # fmt: skip
+                                   suite=(run.header.get("suite") or {}).get("sha256"), meta=run.meta,
+                                   suite_name=(run.header.get("suite") or {}).get("name"))  # fmt: skip
 
 
 def record_tokens(record: Any) -> int | None:
@@ -115,9 +116,11 @@ class RunSummary:
     cost_usd: float | None
     """Total cost; None when no record reports a cost."""
     suite: str | None = None
+    """The suite's sha256."""
     meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     curve: CurveFit | None = None
     """The fitted curve (headline: its 50%-solve point); ``rating`` is the fixed-slope Elo figure."""
+    suite_name: str | None = None
 
     @property
     def headline(self) -> CurveFit | RatingEstimate:
@@ -159,6 +162,7 @@ class RunSummary:
         model: str = "",
         suite: str | None = None,
         meta: Mapping[str, Any] | None = None,
+        suite_name: str | None = None,
     ) -> RunSummary:
         """The headline numbers of ``records``: solve rate and interval from
         :func:`chesseval.core.results.summarize_group` (the numbers ``report`` prints), the rating fit,
@@ -186,11 +190,12 @@ class RunSummary:
             cost_usd=None if all(c is None for c in costs) else math.fsum(float(c or 0.0) for c in costs),
             suite=suite,
             meta=dict(meta or {}),
+            suite_name=suite_name,
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "label": self.label, "run_id": self.run_id, "model": self.model, "suite": self.suite,
+            "label": self.label, "run_id": self.run_id, "model": self.model, "suite": self.suite, "suite_name": self.suite_name,
             "n": self.n, "solved": self.solved, "solve_rate": self.solve_rate,
             "solve_low": self.solve_low, "solve_high": self.solve_high, "errors": self.errors,
             "illegal_rate": self.illegal_rate, "rating": self.rating.to_dict(),
@@ -220,9 +225,20 @@ def _num(x: float | None, fmt: str) -> str:
     return "—" if x is None else format(x, fmt)
 
 
-def _columns(row: RunSummary) -> list[str]:
+def _suite_cell(row: RunSummary) -> str:
+    return f"{row.suite_name or '?'} ({row.suite[:8] if row.suite else 'unknown'})"
+
+
+def _with_suite(rows: Sequence[RunSummary]) -> bool:
+    """A suite column only when the rows are on more than one suite: their solve rates do not
+    compare, their ratings only within the suites' linking errors (``compare --force``)."""
+    return len({r.suite for r in rows}) > 1
+
+
+def _columns(row: RunSummary, with_suite: bool = False) -> list[str]:
     return [
         row.label,
+        *([_suite_cell(row)] if with_suite else []),
         _pm(row.headline),
         _pm(row.rating),
         f"{row.solve_rate:.1%} [{row.solve_low:.1%}, {row.solve_high:.1%}]",
@@ -236,6 +252,10 @@ def _columns(row: RunSummary) -> list[str]:
 HEADERS = ["run", "rating (95% CI)", "Elo-slope rating", "solve rate (95% CI)", "solved", "illegal", "tokens/solved", "$/solved"]
 
 
+def _headers(with_suite: bool) -> list[str]:
+    return [HEADERS[0], "suite", *HEADERS[1:]] if with_suite else list(HEADERS)
+
+
 def _ranked(rows: Sequence[RunSummary]) -> list[RunSummary]:
     return sorted(rows, key=lambda r: -r.headline.sort_key if r.n else math.inf)
 
@@ -243,9 +263,11 @@ def _ranked(rows: Sequence[RunSummary]) -> list[RunSummary]:
 def leaderboard_markdown(rows: Sequence[RunSummary], *, rank: bool = True) -> str:
     """A Markdown table for pasting, best rating first."""
     rows = _ranked(rows) if rank else list(rows)
-    lines = ["| # | " + " | ".join(HEADERS) + " |", "|---:|" + "|".join(["---"] + ["---:"] * (len(HEADERS) - 1)) + "|"]
+    suite = _with_suite(rows)
+    headers = _headers(suite)
+    lines = ["| # | " + " | ".join(headers) + " |", "|---:|" + "|".join(["---"] * (1 + suite) + ["---:"] * (len(headers) - 1 - suite)) + "|"]
     for i, row in enumerate(rows, 1):
-        cells = [c.replace("|", "\\|") for c in _columns(row)]
+        cells = [c.replace("|", "\\|") for c in _columns(row, suite)]
         lines.append(f"| {i} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Rating: the 50%-solve point of the fitted curve (free slope and lapse) on the Lichess "
@@ -257,11 +279,12 @@ def leaderboard_markdown(rows: Sequence[RunSummary], *, rank: bool = True) -> st
 def leaderboard_text(rows: Sequence[RunSummary], *, rank: bool = True) -> str:
     """The same table aligned for a terminal."""
     rows = _ranked(rows) if rank else list(rows)
-    table = [["#", *HEADERS]] + [[str(i), *_columns(r)] for i, r in enumerate(rows, 1)]
+    suite = _with_suite(rows)
+    table = [["#", *_headers(suite)]] + [[str(i), *_columns(r, suite)] for i, r in enumerate(rows, 1)]
     widths = [max(len(line[c]) for line in table) for c in range(len(table[0]))]
     out = []
     for j, line in enumerate(table):
-        cells = [cell.ljust(w) if c in (1,) else cell.rjust(w) for c, (cell, w) in enumerate(zip(line, widths, strict=True))]
+        cells = [cell.ljust(w) if c in ((1, 2) if suite else (1,)) else cell.rjust(w) for c, (cell, w) in enumerate(zip(line, widths, strict=True))]
         out.append("  ".join(cells).rstrip())
         if j == 0:
             out.append("  ".join("-" * w for w in widths))

@@ -50,6 +50,7 @@ def test_compare_prints_leaderboard_and_paired_test(runs: dict[str, Path], capsy
     out, err = capsys.readouterr()
     assert rc == 0, err
     lines = out.splitlines()
+    assert lines[0].split()[:3] == ["#", "run", "rating"]  # one suite: no suite column
     # Ranked by rating: depth 2 above depth 1 above random.
     ranked = [line.split()[1] for line in lines[2:5]]
     assert ranked == ["search-d2", "search-d1", "random"]
@@ -75,6 +76,9 @@ def test_compare_refuses_different_suites_unless_forced(runs: dict[str, Path], c
     assert "[different suites: paired on the puzzle ids both contain]" in out
     # Both suites are real Lichess puzzles, on the Lichess scale by definition: no linking error.
     assert "Ratings across suites" in out and "across suites: headline rating" in out
+    head = out.splitlines()[0].split()
+    assert head[:3] == ["#", "run", "suite"]  # rows on two suites say which
+    assert "subset (" in out and "lichess_sample (" in out
     across = next(line for line in out.splitlines() if "across suites: headline rating" in line)
     assert across.endswith("(sampling errors and the linking errors, builtin/search 0, search-d1 0)")
 
