@@ -9,12 +9,14 @@ puzzle is true for every player, so every difference is noise. It prints the RMS
 the share within +/-50 and the share of |z| > 2: what the real table should be compared with.
 
     python benchmarks/calibration_noise_floor.py [--seeds 20] [--drift 0] [--sharpness 1] [--discrimination K]
+        [--anchors 700] [--suite-size 800]
 
 ``--drift D`` adds a sixth player D points stronger on the suite than on the anchors (a
 family's blind spot) to show what a real misfit looks like. ``--sharpness S`` makes every
 player's curve S times steeper on the suite than on the anchors (as on the mined default suite,
 where the fitted suite discrimination is about 1.35); ``--discrimination 1`` then calibrates with
-the plain model, which ignores that. About 30 s per seed (the discrimination is fitted in every
+the plain model, which ignores that. ``--anchors`` and ``--suite-size`` change the sizes: how
+many puzzles a check at +/-50 would need. About 30 s per seed at the default sizes (the discrimination is fitted in every
 fold).
 """
 
@@ -48,19 +50,21 @@ def main() -> int:
                     help="every player's slope on the suite is this many times its slope on the anchors (default 1)")
     ap.add_argument("--discrimination", type=float, default=None,
                     help="calibrate with this suite discrimination instead of fitting it (1: the plain model)")
+    ap.add_argument("--anchors", type=int, default=700, help="anchor puzzles per world (the real calibration has 710)")
+    ap.add_argument("--suite-size", type=int, default=800, help="suite puzzles per world (the default suite has 895)")
     args = ap.parse_args()
     cal = _load_calibration()
     diffs, zs = [], []
     for seed in range(args.seeds):
-        rows, _ = cal.simulate_leave_one_player_out(seed, args.drift, sharpness=args.sharpness,
-                                                    discrimination=args.discrimination)
+        rows, _ = cal.simulate_leave_one_player_out(seed, args.drift, n_anchors=args.anchors, n_suite=args.suite_size,
+                                                    sharpness=args.sharpness, discrimination=args.discrimination)
         print(f"seed {seed:2d}: " + " ".join(f"{r['player']} {r['diff']:+d} (z {r['z']:+.1f})" for r in rows)
               + f"; fitted k {min(r['discrimination'] for r in rows):.2f}-{max(r['discrimination'] for r in rows):.2f}",
               flush=True)
         diffs += [r["diff"] for r in rows if r["player"] != "drift"]
         zs += [r["z"] for r in rows if r["player"] != "drift"]
     d, z = np.array(diffs, dtype=float), np.array(zs, dtype=float)
-    print(f"\n{d.size} consistent players over {args.seeds} worlds: RMS difference {np.sqrt(np.mean(d**2)):.0f}, "
+    print(f"\n{d.size} consistent players over {args.seeds} worlds ({args.anchors} anchors, {args.suite_size} suite puzzles): RMS difference {np.sqrt(np.mean(d**2)):.0f}, "
           f"within +/-50 {100 * np.mean(np.abs(d) <= 50):.0f}%, |z| > 2 {100 * np.mean(np.abs(z) > 2):.0f}%, "
           f"SD of z {z.std():.2f}, largest |diff| {np.abs(d).max():.0f}")  # fmt: skip
     return 0
