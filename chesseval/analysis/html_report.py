@@ -167,13 +167,13 @@ def _themes_note(s: RunSummary, records: Sequence[Any]) -> str:
 def _linking_note(header: Mapping[str, Any], s: RunSummary, records: Sequence[Any]) -> str:
     """The line on comparing the headline with a rating on another suite, as the text report
     prints it (chesseval.core.linking.against_other_suites_text)."""
-    from chesseval.core.linking import against_other_suites_text
+    from chesseval.core.linking import NOT_COMPARABLE, against_other_suites_text
 
     c = s.curve
     line = "" if c is None else against_other_suites_text(header, records, c.rating, c.low, c.high, level=c.level)
     if not line:
         return ""
-    return f'<p class="note{" warn" if "not comparable" in line else ""}">{_e(line[0].upper() + line[1:])}.</p>'
+    return f'<p class="note{" warn" if line.startswith(NOT_COMPARABLE) else ""}">{_e(line[0].upper() + line[1:])}.</p>'
 
 
 def _partial_table(records: Sequence[Any]) -> str:

@@ -31,6 +31,7 @@ __all__ = [
     "linking_error_of_run",
     "interval_against_other_suites",
     "against_other_suites_text",
+    "NOT_COMPARABLE",
     "scale_error_of_run",
     "CrossSuiteDifference",
     "cross_suite_difference",
@@ -104,34 +105,39 @@ def interval_against_other_suites(header: Mapping[str, Any], rating: float | Non
     """``(low, high, linking SE)``: a run's headline interval widened by its suite's linking error,
     for a comparison with a rating on another suite. None when the headline has no finite interval
     or the suite has no linking error (an uncalibrated suite, or one edited since the run)."""
-    if rating is None or low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
-        return None
-    link = linking_error_of_run(header)
-    if link is None:
+    return _widened(linking_error_of_run(header), rating, low, high, level)
+
+
+def _widened(link: LinkingError | None, rating: float | None, low: float | None, high: float | None,
+             level: float) -> tuple[float, float, float] | None:
+    if link is None or rating is None or low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         return None
     lo, hi = link.widen(rating, low, high, level=level)
     return lo, hi, link.se_at(rating)
 
 
+NOT_COMPARABLE = "against another suite: not comparable"
+"""How :func:`against_other_suites_text` starts on a suite whose ratings no calibration linked."""
+
+
 def against_other_suites_text(header: Mapping[str, Any], records: Iterable[Mapping[str, Any]], rating: float | None,
                               low: float | None, high: float | None, *, level: float = 0.95) -> str:
     """The report's line on comparing this headline with a rating on another suite (no newline):
-    the interval widened by the suite's linking error on a calibrated suite, a warning on a suite
-    of estimated ratings that no calibration linked, ``""`` on real Lichess puzzles (the
-    headline's own interval is the one to use) or without a headline."""
-    if rating is None:
+    the interval widened by the suite's linking error on a calibrated suite, a warning
+    (:data:`NOT_COMPARABLE`) on a suite of estimated ratings that no calibration linked, ``""``
+    on real Lichess puzzles (the headline's own interval is the one to use) or without a headline."""
+    if rating is None or _rating_sources(records) <= {"lichess"}:
         return ""
-    if _rating_sources(records) <= {"lichess"}:
-        return ""
-    got = interval_against_other_suites(header, rating, low, high, level=level)
-    if got is not None:
-        lo, hi, se = got
-        return (f"against another suite: {rating:.0f} [{lo:.0f}, {hi:.0f}] (the interval with this suite's calibration "
-                f"error added, SE {se:.0f} at this rating; it cancels between two runs on this suite)")
-    if linking_error_of_run(header) is None:
-        return ("against another suite: not comparable: this suite's puzzle ratings are estimates that no calibration "
+    link = linking_error_of_run(header)
+    if link is None:
+        return (f"{NOT_COMPARABLE}: this suite's puzzle ratings are estimates that no calibration "
                 "linked to the Lichess scale (scripts/calibrate_suite.py does); compare runs on this suite only")
-    return ""
+    got = _widened(link, rating, low, high, level)
+    if got is None:
+        return ""
+    lo, hi, se = got
+    return (f"against another suite: {rating:.0f} [{lo:.0f}, {hi:.0f}] (the interval with this suite's calibration "
+            f"error added, SE {se:.0f} at this rating; it cancels between two runs on this suite)")
 
 
 def _rating_sources(records: Iterable[Mapping[str, Any]]) -> set[str]:
