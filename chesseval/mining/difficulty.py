@@ -25,7 +25,7 @@ from pathlib import Path
 import chess
 
 from chesseval.core.puzzles import Puzzle, RatingSource
-from chesseval.mining.themes import VALUES, derive_themes
+from chesseval.mining.themes import VALUES, derive_themes, material_balance
 
 __all__ = ["FEATURES", "features", "feature_vector", "Model", "load_model", "estimate", "rate_puzzles", "MODEL_PATH"]
 
@@ -51,10 +51,6 @@ FEATURES = (
     "any_quiet_not_last", "n_long_moves", "n_backward",
     *(f"theme_{t}" for t in THEME_FEATURES),
 )
-
-
-def _material(board: chess.Board, color: chess.Color) -> int:
-    return sum(VALUES[p.piece_type] for p in board.piece_map().values() if p.color == color and p.piece_type != chess.KING)
 
 
 def _en_prise(board: chess.Board, square: chess.Square) -> bool:
@@ -89,7 +85,7 @@ def features(puzzle: Puzzle, themes: Sequence[str] | None = None) -> dict[str, f
     f["captures_available"] = sum(board.is_capture(m) for m in legal)
     f["n_pieces"] = len(board.piece_map())
     f["non_pawn_material"] = sum(VALUES[p.piece_type] for p in board.piece_map().values() if p.piece_type not in (chess.PAWN, chess.KING))
-    start_balance = _material(board, solver) - _material(board, not solver)
+    start_balance = material_balance(board, solver)
     f["material_start"] = start_balance
     own_king, opp_king = board.king(solver), board.king(not solver)
     if own_king is not None:
@@ -141,9 +137,9 @@ def features(puzzle: Puzzle, themes: Sequence[str] | None = None) -> dict[str, f
         board.push(move)
         if mine and i == 0:
             f["first_en_prise"] = float(_en_prise(board, move.to_square))
-        balance = _material(board, solver) - _material(board, not solver)
+        balance = material_balance(board, solver)
         max_deficit = max(max_deficit, start_balance - balance)
-    end_balance = _material(board, solver) - _material(board, not solver)
+    end_balance = material_balance(board, solver)
     f["material_end"] = end_balance
     f["material_gain"] = end_balance - start_balance
     f["max_deficit"] = max_deficit

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import chess
 
-__all__ = ["derive_themes", "phase", "VALUES"]
+__all__ = ["derive_themes", "phase", "material_balance", "VALUES"]
 
 VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9, chess.KING: 100}
 
@@ -106,7 +106,7 @@ def _smothered_mate(board: chess.Board) -> bool:
     return all((p := board.piece_at(sq)) is not None and p.color == loser for sq in chess.SquareSet(chess.BB_KING_ATTACKS[king]))
 
 
-def _material(board: chess.Board, color: chess.Color) -> int:
+def material_balance(board: chess.Board, color: chess.Color) -> int:
     """The side's material minus the other's, in pawns (kings not counted)."""
     return sum(VALUES[p.piece_type] * (1 if p.color == color else -1)
                for p in board.piece_map().values() if p.piece_type != chess.KING)  # fmt: skip
@@ -148,7 +148,7 @@ def derive_themes(fen: str, moves: Sequence[str], *, cp: int | None = None) -> t
     board.push(setup)
     start = board.copy(stack=False)
     solver = board.turn
-    material_start = _material(board, solver)
+    material_start = material_balance(board, solver)
     tags: set[str] = set()
     n_solver = (len(moves)) // 2
     for i, uci in enumerate(moves[1:]):
@@ -175,7 +175,7 @@ def derive_themes(fen: str, moves: Sequence[str], *, cp: int | None = None) -> t
         if mine:
             # After the solver's second or later move: the opponent has taken what was offered,
             # and the solver has not yet won it back.
-            if i >= 2 and not move.promotion and _material(board, solver) - material_start <= -SACRIFICE_DEFICIT:
+            if i >= 2 and not move.promotion and material_balance(board, solver) - material_start <= -SACRIFICE_DEFICIT:
                 tags.add("sacrifice")
             if _is_fork(board, move):
                 tags.add("fork")
