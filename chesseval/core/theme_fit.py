@@ -55,7 +55,8 @@ class ThemeFit:
         return (self.solved - self.expected) / math.sqrt(self.variance) if self.variance > 0 else 0.0
 
     def format(self) -> str:
-        """``mateIn1 107/107 solved, 81.3 expected (z +5.6)``"""
+        """``mateIn1 107/107 solved, 57.4 expected (z +9.9)``, and for a flagged theme
+        ``...; headline without them 1055 [934, 1154])``."""
         text = f"{self.theme} {self.solved}/{self.n} solved, {self.expected:.1f} expected (z {self.z:+.1f}"
         if self.without is not None:
             rating, low, high = self.without
