@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from chesseval.core.puzzles import Puzzle, load_puzzles  # noqa: E402
 from chesseval.core.suites import resolve_suite, rewrite_suite  # noqa: E402
+from chesseval.errors import ChessEvalError  # noqa: E402
 from chesseval.mining.themes import derive_themes  # noqa: E402
 from chesseval.version import __version__  # noqa: E402
 
@@ -56,10 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--suite", type=Path, default=ROOT / "puzzles" / "default.csv")
     ap.add_argument("--write", action="store_true", help="rewrite the suite and record the retagging in its manifest")
     args = ap.parse_args(argv)
-    suite = resolve_suite(args.suite)
+    try:  # an unknown suite or a broken row: one line naming it, before anything is written
+        suite = resolve_suite(args.suite)
+        old = load_puzzles(suite.path)
+    except (ChessEvalError, OSError) as exc:
+        raise SystemExit(f"error: {exc}") from None
     if suite.manifest is None:
         raise SystemExit(f"error: {str(args.suite)!r} has no manifest to record the retagging in")
-    old = load_puzzles(suite.path)
     new = [retag(p) for p in old]
     added, removed = changes(old, new)
     fmt = lambda c: ", ".join(f"{t} {n}" for t, n in sorted(c.items())) or "none"  # noqa: E731

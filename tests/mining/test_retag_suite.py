@@ -50,3 +50,14 @@ def test_sacrifice_on_a_mined_puzzle(load_script) -> None:  # type: ignore[no-un
     short = Puzzle(id="short001", fen=p.fen, moves=p.moves[:2], rating=1500, themes=(), game_url="chesseval:test#3",
                    rating_source=RatingSource.ESTIMATED)
     assert "sacrifice" not in rs.retag(short).themes
+
+
+def test_an_unknown_suite_is_one_line_and_nothing_is_written(load_script, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    rs = load_script("retag_suite")
+    with pytest.raises(SystemExit) as info:
+        rs.main(["--suite", str(tmp_path / "nope.csv"), "--write"])
+    message = str(info.value)
+    assert message.startswith("error: unknown suite") and "nope.csv" in message and "\n" not in message
+    assert list(tmp_path.iterdir()) == []
