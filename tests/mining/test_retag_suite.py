@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import chess
+import pytest
 
 from chesseval.core.puzzles import Puzzle, RatingSource, load_puzzles
 from chesseval.core.suites import write_suite
@@ -53,8 +54,6 @@ def test_sacrifice_on_a_mined_puzzle(load_script) -> None:  # type: ignore[no-un
 
 
 def test_an_unknown_suite_is_one_line_and_nothing_is_written(load_script, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import pytest
-
     rs = load_script("retag_suite")
     with pytest.raises(SystemExit) as info:
         rs.main(["--suite", str(tmp_path / "nope.csv"), "--write"])
