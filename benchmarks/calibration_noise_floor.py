@@ -42,6 +42,17 @@ def _load_calibration():  # type: ignore[no-untyped-def]
     return module
 
 
+def _size(text: str) -> int:
+    """A puzzle count of at least 50: fewer cannot place a curve."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 50:
+        raise argparse.ArgumentTypeError(f"a whole number of puzzles >= 50 expected, got {text!r}")
+    return n
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20)
@@ -50,8 +61,8 @@ def main() -> int:
                     help="every player's slope on the suite is this many times its slope on the anchors (default 1)")
     ap.add_argument("--discrimination", type=float, default=None,
                     help="calibrate with this suite discrimination instead of fitting it (1: the plain model)")
-    ap.add_argument("--anchors", type=int, default=700, help="anchor puzzles per world (the real calibration has 710)")
-    ap.add_argument("--suite-size", type=int, default=800, help="suite puzzles per world (the default suite has 895)")
+    ap.add_argument("--anchors", type=_size, default=700, help="anchor puzzles per world (the real calibration has 710)")
+    ap.add_argument("--suite-size", type=_size, default=800, help="suite puzzles per world (the default suite has 895)")
     args = ap.parse_args()
     cal = _load_calibration()
     diffs, zs = [], []
