@@ -137,7 +137,7 @@ def test_shipped_ratings_are_the_calibration_recomputed_from_scratch(lichess_sam
     """The default suite's Rating and RatingDeviation are this project's output: the anchors are
     cut again from the Lichess sample, the ladder plays them (and the suite, where
     runs/reference lacks a player), and the calibration gives every shipped number back exactly,
-    with the leave-one-player-out table the manifest records. About 150 s on 2 cores."""
+    with the leave-one-player-out table the manifest records. About 220 s on 2 cores."""
     import subprocess
     import sys
 
@@ -200,3 +200,29 @@ def test_linking_error_is_the_spread_over_anchor_replicates(load_script) -> None
     few, many = world(150, 0), world(1200, 0)
     assert set(few) == set(truth) and all(v > 0 for v in few.values()), few
     assert np.mean(list(many.values())) < np.mean(list(few.values())), (few, many)
+
+
+def test_check_players_are_held_out_of_every_calibration_and_summarised(load_script) -> None:
+    """The check players (Stockfish by depth) are never calibration players: held out of the main
+    calibration, absent from the leave-one-player-out folds, and counted in the held-out line."""
+    cal = load_script("calibrate_suite")
+    labels = {p.label for p in cal.LADDER}
+    assert set(cal.CHECK_ONLY) <= labels and not set(cal.CHECK_ONLY) & set(cal.HOLDOUT)
+    manifest = json.loads((Path(__file__).resolve().parents[2] / "puzzles" / "default.json").read_text())
+    calibration = manifest.get("calibration")
+    if calibration is None:
+        pytest.skip("this default suite is not calibrated")
+    held = {r["player"] for r in calibration["validation"] if r["held_out"]}
+    assert set(cal.CHECK_ONLY) <= held
+    assert not {r["player"] for r in calibration["leave_one_player_out"]} & set(cal.CHECK_ONLY)
+    assert not {p["player"] for p in calibration["players"] if p["used"]} & held
+
+    def row(player: str, diff: int, z: float | None, z_linking: float | None = None) -> dict[str, object]:
+        return {"player": player, "held_out": True, "curve": {"diff": diff}, "z": z, "z_linking": z_linking}
+
+    rows = [row("a", -60, -1.2, -1.0), row("b", 30, 2.5, 1.9), row("c", 10, None),
+            {"player": "used", "held_out": False, "curve": {"diff": 500}, "z": 9.0}]
+    (line,) = [x for x in cal.held_out_summary(rows) if x]
+    assert line.startswith("held-out players (2, never in the calibration): mean diff -15, root mean square 47, "
+                           "1 of 2 within +/-50; |z| <= 2 for 1 of 2 (2 of 2 including the linking error)"), line
+    assert cal.held_out_summary([rows[-1]]) == []
