@@ -13,6 +13,8 @@ recalibrated) for every reference player and records it in the suite's manifest 
 reference players' own headlines on the suite (nearest player's value outside them).
 
 A suite of real Lichess puzzles is on the Lichess scale by definition: its linking error is 0.
+So is one whose ratings are Lichess rating buckets (an imported log's ``800-1200``): each
+puzzle's rating is somewhere in its bucket, and that spread is in its deviation.
 A suite of estimated ratings that no calibration linked to that scale has no known linking
 error, and a rating on it is not compared with one on another suite
 (:func:`scale_error_of_run` is None, :class:`CrossSuiteDifference` gives no z).
@@ -25,6 +27,8 @@ import math
 from collections.abc import Iterable, Mapping
 from statistics import NormalDist
 from typing import Any
+
+from chesseval.core.puzzles import RatingSource
 
 __all__ = [
     "LinkingError",
@@ -126,7 +130,7 @@ def against_other_suites_text(header: Mapping[str, Any], records: Iterable[Mappi
     the interval widened by the suite's linking error on a calibrated suite, a warning
     (:data:`NOT_COMPARABLE`) on a suite of estimated ratings that no calibration linked, ``""``
     on real Lichess puzzles (the headline's own interval is the one to use) or without a headline."""
-    if rating is None or _rating_sources(records) <= {"lichess"}:
+    if rating is None or _rating_sources(records) <= ON_LICHESS_SCALE:
         return ""
     link = linking_error_of_run(header)
     if link is None:
@@ -140,18 +144,22 @@ def against_other_suites_text(header: Mapping[str, Any], records: Iterable[Mappi
             f"error added, SE {se:.0f} at this rating; it cancels between two runs on this suite)")
 
 
+ON_LICHESS_SCALE = frozenset({RatingSource.LICHESS, RatingSource.BUCKET})
+"""Rating sources that are Lichess ratings (exact, or a bucket with its spread in the deviation)."""
+
+
 def _rating_sources(records: Iterable[Mapping[str, Any]]) -> set[str]:
     # Records written before rating_source was recorded were all on Lichess puzzles.
-    return {str(rec.get("rating_source") or "lichess") for rec in records if rec.get("rating") is not None}
+    return {str(rec.get("rating_source") or RatingSource.LICHESS) for rec in records if rec.get("rating") is not None}
 
 
 def scale_error_of_run(header: Mapping[str, Any], records: Iterable[Mapping[str, Any]], rating: float) -> float | None:
     """SE, at ``rating``, of the scale a run's puzzle ratings are on, against the Lichess scale:
-    0 when every rated puzzle carries its Lichess rating, the suite's linking error when a
+    0 when every rated puzzle carries its Lichess rating (or bucket), the suite's linking error when a
     calibration put its estimated ratings on that scale, None when nothing did (feature
     estimates only, or a suite edited since the run)."""
     sources = _rating_sources(records)
-    if sources <= {"lichess"}:
+    if sources <= ON_LICHESS_SCALE:
         return 0.0
     link = linking_error_of_run(header)
     return None if link is None else link.se_at(rating)

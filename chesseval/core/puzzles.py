@@ -56,6 +56,9 @@ class RatingSource:
     """Where a puzzle's rating comes from (plain strings so records stay JSON)."""
 
     LICHESS = "lichess"
+    BUCKET = "bucket"
+    """A Lichess rating known only to lie in a range (an imported log's rating bucket): the
+    range's midpoint, its spread in the deviation."""
     ESTIMATED = "estimated"
     NONE = "none"
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import chess
 
+from chesseval.core.puzzles import RatingSource
 from chesseval.core.regrade import board_of
 from chesseval.importers.judging import ForeignAnswer, ImportFormatError, JudgingMode
 
@@ -75,7 +76,7 @@ def _rating(meta: dict[str, Any], path: str, line_no: int) -> tuple[int | None, 
         lo, hi = int(m.group(1)), int(m.group(2))
         # A rating known only to lie in [lo, hi]: the midpoint, with the spread of a uniform
         # distribution over the bucket as its deviation, so the fit weighs it accordingly.
-        return (lo + hi) // 2, round((hi - lo) / math.sqrt(12)), "bucket"
+        return (lo + hi) // 2, round((hi - lo) / math.sqrt(12)), RatingSource.BUCKET
     return None, None, "none"
 
 
