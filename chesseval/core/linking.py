@@ -49,6 +49,9 @@ class LinkingError:
     points: tuple[tuple[float, float], ...]
     """``(headline on the suite, linking SE)``, by headline."""
     replicates: int
+    held_out: tuple[tuple[float, float], ...] = ()
+    """``(headline on the suite, suite minus real puzzles)`` of the calibration's held-out players
+    (never used to calibrate), by headline: how the suite did against real puzzles, out of sample."""
 
     @classmethod
     def from_calibration(cls, calibration: Mapping[str, Any]) -> LinkingError | None:
@@ -57,16 +60,24 @@ class LinkingError:
         out-of-range player's headline is an extrapolation."""
         linking = calibration.get("linking") or {}
         se = linking.get("se") or {}
-        points = []
+        points, held = [], []
         for row in calibration.get("validation") or ():
-            if not (row.get("used") or row.get("held_out")) or row.get("player") not in se:
+            curve = row.get("curve") or {}
+            rating = (curve.get("suite") or {}).get("rating")
+            if not (row.get("used") or row.get("held_out")) or rating is None or not math.isfinite(float(rating)):
                 continue
-            rating = ((row.get("curve") or {}).get("suite") or {}).get("rating")
-            if rating is not None and math.isfinite(float(rating)):
+            if row.get("player") in se:
                 points.append((float(rating), float(se[row["player"]])))
+            if row.get("held_out") and curve.get("diff") is not None:
+                held.append((float(rating), float(curve["diff"])))
         if not points:
             return None
-        return cls(tuple(sorted(points)), int(linking.get("replicates") or 0))
+        return cls(tuple(sorted(points)), int(linking.get("replicates") or 0), tuple(sorted(held)))
+
+    def held_out_near(self, rating: float, *, within: float = 200.0) -> tuple[float, ...]:
+        """Suite-minus-real differences of the held-out players whose headline on the suite is
+        within ``within`` of ``rating``."""
+        return tuple(diff for at, diff in self.held_out if abs(at - rating) <= within)
 
     def se_at(self, rating: float) -> float:
         """Linear between the reference players, the nearest one's value outside them."""
@@ -140,8 +151,14 @@ def against_other_suites_text(header: Mapping[str, Any], records: Iterable[Mappi
     if got is None:
         return ""
     lo, hi, se = got
-    return (f"against another suite: {rating:.0f} [{lo:.0f}, {hi:.0f}] (the interval with this suite's calibration "
+    text = (f"against another suite: {rating:.0f} [{lo:.0f}, {hi:.0f}] (the interval with this suite's calibration "
             f"error added, SE {se:.0f} at this rating; it cancels between two runs on this suite)")
+    near = link.held_out_near(rating)
+    if near:
+        span = f"{near[0]:+.0f}" if len(near) == 1 else f"{min(near):+.0f} to {max(near):+.0f}"
+        text += (f"; held-out reference players within 200 of this rating read {span} here against real Lichess "
+                 f"puzzles ({len(near)} player{'s' if len(near) > 1 else ''}; README, calibration)")
+    return text
 
 
 ON_LICHESS_SCALE = frozenset({RatingSource.LICHESS, RatingSource.BUCKET})

@@ -44,6 +44,30 @@ def test_read_from_the_calibration_record_and_interpolated() -> None:
     assert LinkingError.from_calibration({"validation": calibration["validation"]}) is None  # not measured
 
 
+def test_held_out_players_say_how_the_suite_did_near_a_rating() -> None:
+    held = {**_row("h1", 1200.0, used=False, held_out=True), "curve": {"suite": {"rating": 1200.0}, "diff": -57}}
+    held2 = {**_row("h2", 2300.0, used=False, held_out=True), "curve": {"suite": {"rating": 2300.0}, "diff": -84}}
+    used = {**_row("u", 1250.0), "curve": {"suite": {"rating": 1250.0}, "diff": 35}}  # in sample: not evidence
+    link = LinkingError.from_calibration({"validation": [held, held2, used], "linking": {"se": {"u": 30.0}}})
+    assert link is not None and link.held_out == ((1200.0, -57.0), (2300.0, -84.0))
+    assert link.held_out_near(1300.0) == (-57.0,) and link.held_out_near(1700.0) == ()
+    assert eval(repr(link), {"LinkingError": LinkingError}) == link
+
+
+def test_the_report_line_names_the_held_out_players_near_the_headline() -> None:
+    suite = resolve_suite("default")
+    link = LinkingError.from_calibration(suite.extra.get("calibration") or {})
+    if link is None or not link.held_out:
+        pytest.skip("this default suite has no held-out players")
+    header = {"suite": {"name": "default", "sha256": suite.sha256}}
+    estimated, _ = _records("estimated")
+    at, diff = link.held_out[0]
+    near = against_other_suites_text(header, estimated, at, at - 60, at + 60)
+    assert "held-out reference players within 200 of this rating read" in near and f"{diff:+.0f}" in near
+    far = max(r for r, _ in link.points) + 1000.0
+    assert "held-out" not in against_other_suites_text(header, estimated, far, far - 60, far + 60)
+
+
 def test_found_for_runs_on_the_calibrated_default_suite_only() -> None:
     suite = resolve_suite("default")
     if "linking" not in (suite.extra.get("calibration") or {}):
