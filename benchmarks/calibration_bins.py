@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import math
 import sys
 from pathlib import Path
@@ -27,17 +26,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))  # calibrate_suite, the model these benchmarks exercise
 
 EDGES = (-math.inf, 1000.0, 1400.0, 1800.0, 2000.0, 2200.0, 2400.0, math.inf)
 
-
-def _load_calibration():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("calibrate_suite", ROOT / "scripts" / "calibrate_suite.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["calibrate_suite"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--suite", type=Path, default=ROOT / "puzzles" / "default.csv")
     ap.add_argument("--runs-dir", type=Path, default=ROOT / "build" / "calibration" / "runs")
     args = ap.parse_args(argv)
-    cs = _load_calibration()
+    import calibrate_suite as cs  # scripts/ is on the path (above)
     labels = [p.label for p in cs.LADDER]
     wanted = [cs.LadderPlayer.parse(t).label for t in args.players] or labels
     unknown = [w for w in wanted if w not in labels]

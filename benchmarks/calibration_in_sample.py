@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import math
 import sys
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))  # calibrate_suite, the model these benchmarks exercise
 
 USED = {"search 950": ("search", 950.0), "search 1720": ("search", 1720.0), "stockfish 2100": ("stockfish", 2100.0),
         "stockfish 2290": ("stockfish", 2290.0), "stockfish 2900": ("stockfish", 2900.0)}
@@ -42,14 +42,6 @@ SHARPNESS = 1.35
 """The suite's discrimination fitted on the default suite: every curve that much steeper there."""
 LAPSE = 0.01
 
-
-def _load_calibration():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("calibrate_suite", ROOT / "scripts" / "calibrate_suite.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["calibrate_suite"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def world(cs, seed: int, family_sd: float, slope: float) -> dict[str, int | None]:  # type: ignore[no-untyped-def]
@@ -97,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.seeds < 2:
         ap.error(f"--seeds {args.seeds!r}: at least 2 worlds are needed for an SD")
-    cs = _load_calibration()
+    import calibrate_suite as cs  # scripts/ is on the path (above)
     diffs: dict[str, list[float]] = {k: [] for k in {**USED, **HELD}}
     for seed in range(args.seeds):
         got = world(cs, seed, args.family_sd, args.slope)

@@ -23,7 +23,6 @@ fold).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -31,15 +30,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))  # calibrate_suite, the model these benchmarks exercise
 
-
-def _load_calibration():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("calibrate_suite", ROOT / "scripts" / "calibrate_suite.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["calibrate_suite"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _size(text: str) -> int:
@@ -64,7 +56,7 @@ def main() -> int:
     ap.add_argument("--anchors", type=_size, default=700, help="anchor puzzles per world (the real calibration has 710)")
     ap.add_argument("--suite-size", type=_size, default=800, help="suite puzzles per world (the default suite has 895)")
     args = ap.parse_args()
-    cal = _load_calibration()
+    import calibrate_suite as cal  # scripts/ is on the path (above)
     diffs, zs = [], []
     for seed in range(args.seeds):
         rows, _ = cal.simulate_leave_one_player_out(seed, args.drift, n_anchors=args.anchors, n_suite=args.suite_size,
