@@ -652,9 +652,12 @@ def fit_and_validate(anchors: Sequence[Puzzle], suite: Sequence[Puzzle], on_anch
         # Each fold's linking error is approximated by the full calibration's (a bootstrap per fold costs 7x).
         lopo = tuple({**r, "z_linking": _z(r["suite"], r["anchors"], extra_se=linking.get(str(r["player"]), 0.0))}  # type: ignore[arg-type]
                      for r in lopo)
-    rows = [{**r, "z": _z(r["curve"]["suite"], r["curve"]["anchors"]),  # type: ignore[index]
-             **({"z_linking": _z(r["curve"]["suite"], r["curve"]["anchors"], extra_se=linking[str(r["player"])])}  # type: ignore[index]
-                if str(r["player"]) in linking else {})} if r["held_out"] and r["player"] in in_range else r for r in rows]
+    for row in rows:
+        if row["held_out"] and row["player"] in in_range:
+            on_s, on_a = row["curve"]["suite"], row["curve"]["anchors"]  # type: ignore[index]
+            row["z"] = _z(on_s, on_a)
+            if str(row["player"]) in linking:
+                row["z_linking"] = _z(on_s, on_a, extra_se=linking[str(row["player"])])
     lines += held_out_summary(rows)
     if lopo:
         diffs = np.array([float(r["diff"]) for r in lopo if r["diff"] is not None])
