@@ -41,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     import calibrate_suite as cs  # scripts/ is on the path (above)
     labels = [p.label for p in cs.LADDER]
-    wanted = [cs.LadderPlayer.parse(t).label for t in args.players] or labels
+    try:
+        wanted = [cs.LadderPlayer.parse(t).label for t in args.players] or labels
+    except ValueError as exc:
+        ap.error(str(exc))
     unknown = [w for w in wanted if w not in labels]
     if unknown:
         ap.error(f"{unknown[0]!r} is not a ladder player; one of {labels!r}")
