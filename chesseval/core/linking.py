@@ -42,6 +42,14 @@ __all__ = [
 ]
 
 
+ON_LICHESS_SCALE = frozenset({RatingSource.LICHESS, RatingSource.BUCKET})
+"""Rating sources that are Lichess ratings (exact, or a bucket with its spread in the deviation)."""
+
+
+NEAR = 200.0
+"""How far (rating points) a held-out player's headline may be from a run's to be cited beside it."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class LinkingError:
     """SE of the suite's calibration at each reference player's headline on the suite."""
@@ -74,7 +82,7 @@ class LinkingError:
             return None
         return cls(tuple(sorted(points)), int(linking.get("replicates") or 0), tuple(sorted(held)))
 
-    def held_out_near(self, rating: float, *, within: float = 200.0) -> tuple[float, ...]:
+    def held_out_near(self, rating: float, *, within: float = NEAR) -> tuple[float, ...]:
         """Suite-minus-real differences of the held-out players whose headline on the suite is
         within ``within`` of ``rating``."""
         return tuple(diff for at, diff in self.held_out if abs(at - rating) <= within)
@@ -156,13 +164,9 @@ def against_other_suites_text(header: Mapping[str, Any], records: Iterable[Mappi
     near = link.held_out_near(rating)
     if near:
         span = f"{near[0]:+.0f}" if len(near) == 1 else f"{min(near):+.0f} to {max(near):+.0f}"
-        text += (f"; held-out reference players within 200 of this rating read {span} here against real Lichess "
+        text += (f"; held-out reference players within {NEAR:.0f} of this rating read {span} here against real Lichess "
                  f"puzzles ({len(near)} player{'s' if len(near) > 1 else ''}; README, calibration)")
     return text
-
-
-ON_LICHESS_SCALE = frozenset({RatingSource.LICHESS, RatingSource.BUCKET})
-"""Rating sources that are Lichess ratings (exact, or a bucket with its spread in the deviation)."""
 
 
 def _rating_sources(records: Iterable[Mapping[str, Any]]) -> set[str]:
